@@ -1,0 +1,141 @@
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from '../../shared/log.js';
+import { parseReadingBatch } from '../../shared/reading-schema.js';
+import { READING_SCHEMA_VERSION, acksTopic, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
+import type { ReadingSink } from './kafka-readings-sink.js';
+
+export interface IngestOptions {
+  url: string;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  /** Instances sharing one group split the sites between them (`$share/<group>/…`); empty for a plain subscription. */
+  sharedGroup: string;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+const READINGS_FILTER = 'echolake/v1/sites/+/readings';
+const SITE_FROM_TOPIC = /^echolake\/v1\/sites\/([^/]+)\/readings$/;
+
+export interface IngestCounters {
+  batchesAccepted: number;
+  readingsAccepted: number;
+  batchesRejected: number;
+  kafkaFailures: number;
+}
+
+/**
+ * Takes reading batches from MQTT, writes them to Kafka and only then acknowledges them to the
+ * site. The MQTT PUBACK is held until the batch is handled, so a crash before that leaves the
+ * message with the broker; a crash after the Kafka write but before the site's ack makes the
+ * site resend, and the lake drops the duplicate by (siteId, seq).
+ */
+export class MqttIngest {
+  private client: MqttClient | undefined;
+  readonly counters: IngestCounters = { batchesAccepted: 0, readingsAccepted: 0, batchesRejected: 0, kafkaFailures: 0 };
+
+  constructor(
+    private readonly options: IngestOptions,
+    private readonly sink: ReadingSink,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = connect(this.options.url, {
+      clientId: this.options.clientId,
+      clean: false,
+      protocolVersion: this.options.protocolVersion,
+      ...(this.options.protocolVersion === 5 && { properties: { sessionExpiryInterval: 24 * 3600 } }),
+      reconnectPeriod: 2000,
+      username: this.options.username,
+      password: this.options.password,
+    });
+    this.client = client;
+    // Set before the session resumes: queued batches must wait for Kafka before their PUBACK.
+    client.handleMessage = (packet, done) => {
+      this.handle(packet).then(() => done(), (err: unknown) => done(err as Error));
+    };
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'ingest mqtt error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    client.on('connect', () => this.log.info({ url: this.options.url }, 'ingest reconnected'));
+    const filter = this.options.sharedGroup === '' ? READINGS_FILTER : `$share/${this.options.sharedGroup}/${READINGS_FILTER}`;
+    await client.subscribeAsync(filter, { qos: 1 });
+    this.log.info({ url: this.options.url, filter }, 'ingest subscribed');
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync();
+  }
+
+  private async handle(packet: IPublishPacket): Promise<void> {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const topicSite = SITE_FROM_TOPIC.exec(packet.topic)?.[1];
+    if (topicSite === undefined) return;
+    const parsed = parseReadingBatch(payload);
+    if (!parsed.ok) return this.reject(topicSite, packet.topic, payload, parsed.error);
+    const batch = parsed.value;
+    // A site may only speak for itself: the broker authenticates the topic, not the payload.
+    if (batch.siteId !== topicSite) {
+      return this.reject(topicSite, packet.topic, payload, `batch claims site ${batch.siteId} on the topic of site ${topicSite}`);
+    }
+    await this.accept(batch);
+  }
+
+  private async accept(batch: ReadingBatch): Promise<void> {
+    const first = batch.readings[0];
+    const last = batch.readings[batch.readings.length - 1];
+    if (first === undefined || last === undefined) return;
+    try {
+      await this.sink.writeBatch(batch);
+    } catch (err) {
+      // No ack: the site sends the same batch again after its timeout.
+      this.counters.kafkaFailures += 1;
+      this.log.error({ siteId: batch.siteId, batchId: batch.batchId, err: (err as Error).message }, 'kafka write failed; batch left for the site to resend');
+      return;
+    }
+    this.counters.batchesAccepted += 1;
+    this.counters.readingsAccepted += batch.readings.length;
+    await this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
+    this.log.info(
+      { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length },
+      'batch in kafka and acknowledged',
+    );
+  }
+
+  private async acknowledge(ack: BatchAck): Promise<void> {
+    await this.client?.publishAsync(acksTopic(ack.siteId), JSON.stringify(ack), { qos: 1 });
+  }
+
+  /**
+   * A batch that cannot be read goes to the dead-letter topic and is counted. Once it is safe
+   * there, the site gets its ack when the batch says which seqs it held: resending a batch that
+   * will never parse would stall the site's outbox for good.
+   */
+  private async reject(siteId: string, topic: string, payload: Buffer, reason: string): Promise<void> {
+    this.counters.batchesRejected += 1;
+    this.log.warn({ siteId, topic, bytes: payload.length, reason }, 'batch rejected to the dead-letter topic');
+    await this.sink.writeDeadLetter(topic, payload, reason);
+    const ack = ackForUnreadableBatch(siteId, payload);
+    if (ack !== undefined) await this.acknowledge(ack);
+  }
+}
+
+/** The batch id and highest seq of a batch that failed validation, where they can be told at all. */
+function ackForUnreadableBatch(siteId: string, payload: Buffer): BatchAck | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString());
+  } catch {
+    return undefined;
+  }
+  const candidate = json as { batchId?: unknown; readings?: unknown };
+  if (typeof candidate.batchId !== 'string' || !Array.isArray(candidate.readings)) return undefined;
+  const seqs = (candidate.readings as Array<{ seq?: unknown }>)
+    .map((reading) => reading?.seq)
+    .filter((seq): seq is number => Number.isSafeInteger(seq) && (seq as number) > 0);
+  if (seqs.length === 0) return undefined;
+  return { v: READING_SCHEMA_VERSION, siteId, batchId: candidate.batchId.slice(0, 64), lastSeq: Math.max(...seqs) };
+}

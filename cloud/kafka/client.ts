@@ -1,0 +1,51 @@
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from '../../shared/log.js';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  topics: KafkaTopics;
+  /** Partitions for topics the cloud creates itself; more partitions, more consumers can share the work. */
+  partitions: number;
+  replicationFactor: number;
+}
+
+export interface KafkaTopics {
+  readings: string;
+  deadLetter: string;
+}
+
+/** One Kafka client per process; its log lines go through our logger so they are JSON too. */
+export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log;
+      const level = entry.level === logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      log[level]({ kafka: entry.namespace, ...fields }, message);
+    },
+  });
+}
+
+/** Creates the topics the cloud writes, if they are missing; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, settings: KafkaSettings): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [settings.topics.readings, settings.topics.deadLetter].filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: settings.partitions,
+        replicationFactor: settings.replicationFactor,
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

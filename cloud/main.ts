@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../shared/config.js';
+import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
+import { createLogger } from '../shared/log.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { loadCloudConfig, type CloudConfig } from './config.js';
+import { KafkaReadingSink } from './ingest/kafka-readings-sink.js';
+import { MqttIngest } from './ingest/mqtt-ingest.js';
+import { createKafka, ensureTopics } from './kafka/client.js';
+import { DeltaTable } from './lake/delta-table.js';
+import { LakeWriter } from './lake/lake-writer.js';
+import { LocalObjectStore } from './lake/object-store.js';
+import { READINGS_TABLE } from './lake/readings-table.js';
+
+const log = createLogger('cloud');
+
+/** The cloud's parts in start order: broker, topics, ingest, lake. Roles switch ingest and lake on or off. */
+function components(config: CloudConfig): Component[] {
+  const kafka = createKafka({ ...config.kafka }, log.child({ part: 'kafka' }));
+  const parts: Component[] = [];
+  if (config.mqtt.embedded.enabled) {
+    parts.push(named('mqtt-broker', new EmbeddedBroker(config.mqtt.embedded, log.child({ part: 'mqtt-broker' }))));
+  }
+  parts.push({ name: 'kafka-topics', start: () => ensureTopics(kafka, config.kafka), stop: () => undefined });
+  if (config.roles.ingest) {
+    const sink = new KafkaReadingSink(kafka, config.kafka.topics);
+    const ingest = new MqttIngest(config.mqtt, sink, log.child({ part: 'ingest' }));
+    parts.push({ name: 'kafka-producer', start: () => sink.connect(), stop: () => sink.disconnect() });
+    parts.push(named('ingest', ingest));
+  }
+  if (config.roles.lake) {
+    const tableRoot = join(config.lake.root, 'readings');
+    mkdirSync(tableRoot, { recursive: true });
+    const table = new DeltaTable(new LocalObjectStore(tableRoot), READINGS_TABLE, log.child({ part: 'lake' }), 'echolake-cloud');
+    const writer = new LakeWriter(kafka, table, { ...config.lake, topic: config.kafka.topics.readings }, log.child({ part: 'lake' }));
+    parts.push(named('lake', writer));
+  }
+  return parts;
+}
+
+function named(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Component {
+  return { name, start: () => part.start(), stop: () => part.stop() };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const checkOnly = flagValue(argv, 'check-config');
+  if (checkOnly !== undefined) {
+    loadCloudConfig(checkOnly);
+    console.log(`${checkOnly}: configuration is valid`);
+    return;
+  }
+  const config = loadCloudConfig(flagValue(argv, 'config'));
+  await runComponents(components(config), log);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, 'echolake-cloud failed');
+  process.exit(1);
+});

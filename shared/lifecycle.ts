@@ -1,0 +1,57 @@
+import type { Logger } from './log.js';
+
+/** A part of a deployable that is started in order and stopped in reverse order. */
+export interface Component {
+  readonly name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+/**
+ * Starts the components one by one; if one fails, the ones already started are stopped again.
+ * SIGTERM and SIGINT stop everything in reverse order, then the process exits.
+ */
+export async function runComponents(components: Component[], log: Logger): Promise<{ stop(): Promise<void> }> {
+  const started: Component[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const component of started.splice(0).reverse()) {
+      try {
+        await component.stop();
+        log.info({ part: component.name }, 'stopped');
+      } catch (err) {
+        log.error({ part: component.name, err: (err as Error).message }, 'stop failed');
+      }
+    }
+  };
+  for (const component of components) {
+    try {
+      await component.start();
+    } catch (err) {
+      log.fatal({ part: component.name, err: (err as Error).message }, 'start failed');
+      await stopAll();
+      throw err;
+    }
+    started.push(component);
+    log.info({ part: component.name }, 'started');
+  }
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'stopping');
+    stopping ??= stopAll().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return {
+    stop: async () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await stopAll();
+    },
+  };
+}
+
+/** The value after `--name` on the command line, if given. */
+export function flagValue(argv: string[], name: string): string | undefined {
+  const index = argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : argv[index + 1];
+}

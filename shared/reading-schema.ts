@@ -1,0 +1,121 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { READING_SCHEMA_VERSION, type BatchAck, type Reading, type ReadingBatch } from './reading.js';
+
+/** Site ids appear in MQTT topics and Delta partition-free columns: keep them to a safe alphabet. */
+export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
+/** The most readings one batch may carry; the edge's batch limits stay below it. */
+export const MAX_READINGS_PER_BATCH = 10_000;
+
+const readingSchema = {
+  type: 'object',
+  required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'properties', 'raw'],
+  additionalProperties: false,
+  properties: {
+    v: { const: READING_SCHEMA_VERSION },
+    siteId: { type: 'string', pattern: SITE_ID_PATTERN },
+    seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    deviceId: { type: 'string', minLength: 1, maxLength: 128 },
+    eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
+    address: { type: 'string', minLength: 1, maxLength: 64 },
+    ts: { type: 'string', format: 'date-time' },
+    kind: { enum: ['poll', 'inf'] },
+    properties: {
+      type: 'object',
+      maxProperties: 256,
+      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+    },
+    raw: {
+      type: 'object',
+      maxProperties: 256,
+      propertyNames: { pattern: '^[0-9a-f]{2}$' },
+      additionalProperties: { type: 'string', pattern: '^([0-9a-f]{2})*$', maxLength: 512 },
+    },
+  },
+} as const;
+
+const batchSchema = {
+  type: 'object',
+  required: ['v', 'siteId', 'batchId', 'readings'],
+  additionalProperties: false,
+  properties: {
+    v: { const: READING_SCHEMA_VERSION },
+    siteId: { type: 'string', pattern: SITE_ID_PATTERN },
+    batchId: { type: 'string', minLength: 1, maxLength: 64 },
+    readings: { type: 'array', minItems: 1, maxItems: MAX_READINGS_PER_BATCH, items: readingSchema },
+  },
+} as const;
+
+const ackSchema = {
+  type: 'object',
+  required: ['v', 'siteId', 'batchId', 'lastSeq'],
+  additionalProperties: false,
+  properties: {
+    v: { const: READING_SCHEMA_VERSION },
+    siteId: { type: 'string', pattern: SITE_ID_PATTERN },
+    batchId: { type: 'string', minLength: 1, maxLength: 64 },
+    lastSeq: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+// ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract allows, so check that here.
+ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/);
+const validateBatchShape = ajv.compile<ReadingBatch>(batchSchema);
+const validateAckShape = ajv.compile<BatchAck>(ackSchema);
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * Parses one MQTT payload into a batch and checks what the schema cannot: every reading belongs
+ * to the batch's site, and seqs strictly increase (the edge sends them in order).
+ */
+export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch> {
+  const json = parseJson(payload);
+  if (!json.ok) return json;
+  if (!validateBatchShape(json.value)) return { ok: false, error: describe(validateBatchShape.errors) };
+  const batch = json.value;
+  let previous = 0;
+  for (const [index, reading] of batch.readings.entries()) {
+    if (reading.siteId !== batch.siteId) {
+      return { ok: false, error: `readings[${index}].siteId ${reading.siteId} differs from the batch's ${batch.siteId}` };
+    }
+    if (reading.seq <= previous) {
+      return { ok: false, error: `readings[${index}].seq ${reading.seq} does not increase (previous ${previous})` };
+    }
+    previous = reading.seq;
+  }
+  return { ok: true, value: batch };
+}
+
+export function parseBatchAck(payload: Buffer | string): Parsed<BatchAck> {
+  const json = parseJson(payload);
+  if (!json.ok) return json;
+  if (!validateAckShape(json.value)) return { ok: false, error: describe(validateAckShape.errors) };
+  return { ok: true, value: json.value };
+}
+
+function parseJson(payload: Buffer | string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(payload.toString()) as unknown };
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+}
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  const first = errors?.[0];
+  if (first === undefined) return 'does not match the reading contract';
+  const where = first.instancePath === '' ? '(top level)' : first.instancePath;
+  return `${where} ${first.message ?? 'is invalid'}`;
+}
+
+const validateReadingShape = ajv.compile<Reading>(readingSchema);
+
+/** One reading as stored in Kafka. */
+export function parseReading(payload: Buffer | string): Parsed<Reading> {
+  const json = parseJson(payload);
+  if (!json.ok) return json;
+  if (!validateReadingShape(json.value)) return { ok: false, error: describe(validateReadingShape.errors) };
+  return { ok: true, value: json.value };
+}

@@ -1,0 +1,57 @@
+/**
+ * The reading contract (edge → cloud): one JSON object per reading, the same shape in the
+ * edge's outbox, on MQTT and in Kafka. `(siteId, seq)` is a reading's identity everywhere.
+ */
+
+export const READING_SCHEMA_VERSION = 1;
+
+export type ReadingKind = 'poll' | 'inf';
+
+/** A decoded property value: `null` where the device said "no valid value". */
+export type PropertyValue = string | number | boolean | null;
+
+/** What the ECHONET Lite controller observed of one object at one moment, before the buffer numbers it. */
+export interface Observation {
+  /** Stable across IP changes: the node's identification number (0x83) and the object's EOJ. */
+  deviceId: string;
+  /** Six lowercase hex digits, e.g. `013001`. */
+  eoj: string;
+  /** The IP address the values came from. */
+  address: string;
+  /** When the gateway received the values, ISO-8601 UTC with milliseconds. */
+  ts: string;
+  kind: ReadingKind;
+  /** Decoded properties named as in the ECHONET Lite machine-readable appendix; absent when not implemented. */
+  properties: Record<string, PropertyValue>;
+  /** The raw EDT of every EPC the device answered, hex, keyed by the EPC as two lowercase hex digits. */
+  raw: Record<string, string>;
+}
+
+/** A reading as it leaves the gateway: an observation numbered by its site. */
+export interface Reading extends Observation {
+  v: typeof READING_SCHEMA_VERSION;
+  siteId: string;
+  /** Monotonic per site, persisted, never reused. */
+  seq: number;
+}
+
+/** One MQTT message on `echolake/v1/sites/{siteId}/readings`. */
+export interface ReadingBatch {
+  v: typeof READING_SCHEMA_VERSION;
+  siteId: string;
+  /** Identifies a resend of the same batch: `${firstSeq}-${lastSeq}`. */
+  batchId: string;
+  readings: Reading[];
+}
+
+/** The cloud's acknowledgement on `echolake/v1/sites/{siteId}/acks`, sent only after Kafka took the whole batch. */
+export interface BatchAck {
+  v: typeof READING_SCHEMA_VERSION;
+  siteId: string;
+  batchId: string;
+  /** Every reading of this site with `seq <= lastSeq` is safely in Kafka. */
+  lastSeq: number;
+}
+
+export const readingsTopic = (siteId: string): string => `echolake/v1/sites/${siteId}/readings`;
+export const acksTopic = (siteId: string): string => `echolake/v1/sites/${siteId}/acks`;

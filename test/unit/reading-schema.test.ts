@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseBatchAck, parseReading, parseReadingBatch } from '../../shared/reading-schema.js';
+import type { Reading, ReadingBatch } from '../../shared/reading.js';
+import { aircon } from '../support/observations.js';
+
+const reading = (seq: number, siteId = 's1'): Reading => ({ v: 1, siteId, seq, ...aircon(seq) });
+const batch = (readings: Reading[]): ReadingBatch => ({ v: 1, siteId: 's1', batchId: '1-2', readings });
+
+test('a well-formed batch parses', () => {
+  const parsed = parseReadingBatch(JSON.stringify(batch([reading(1), reading(2)])));
+  assert.ok(parsed.ok);
+  assert.equal(parsed.value.readings.length, 2);
+});
+
+test('bad batches are refused with the reason', () => {
+  const cases: Array<[string, string | Buffer, RegExp]> = [
+    ['not JSON', '{"v":1,', /not JSON/],
+    ['empty readings', JSON.stringify(batch([])), /must NOT have fewer than 1 items/],
+    ['wrong version', JSON.stringify({ ...batch([reading(1)]), v: 2 }), /must be equal to constant/],
+    ['foreign site inside', JSON.stringify(batch([reading(1), reading(2, 's2')])), /readings\[1\]\.siteId s2 differs/],
+    ['seqs going back', JSON.stringify(batch([reading(2), reading(1)])), /readings\[1\]\.seq 1 does not increase/],
+    ['local time', JSON.stringify(batch([{ ...reading(1), ts: '2026-11-23T05:00:00+09:00' }])), /must match format "date-time"/],
+    ['bad raw EPC', JSON.stringify(batch([{ ...reading(1), raw: { zz: '00' } }])), /property name must be valid|must match pattern/],
+    ['extra field', JSON.stringify(batch([{ ...reading(1), extra: 1 } as Reading])), /must NOT have additional properties/],
+  ];
+  for (const [name, payload, reason] of cases) {
+    const parsed = parseReadingBatch(payload);
+    assert.ok(!parsed.ok, `${name} should be refused`);
+    assert.match(parsed.error, reason, name);
+  }
+});
+
+test('a single reading and an ack parse, and a malformed ack does not', () => {
+  assert.ok(parseReading(JSON.stringify(reading(5))).ok);
+  assert.ok(parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":2}').ok);
+  assert.ok(!parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":-1}').ok);
+});
