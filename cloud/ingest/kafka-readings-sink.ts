@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { ReadingBatch } from '../../shared/reading.js';
 import type { KafkaTopics } from '../kafka/client.js';
 
@@ -22,7 +22,13 @@ export class KafkaReadingSink implements ReadingSink {
     kafka: Kafka,
     private readonly topics: KafkaTopics,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2 on the key, as Java clients partition: a device lands where other tools expect it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   async connect(): Promise<void> {

@@ -98,15 +98,22 @@ export class MqttIngest {
     }
     this.counters.batchesAccepted += 1;
     this.counters.readingsAccepted += batch.readings.length;
-    await this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
+    this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
     this.log.info(
       { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length },
       'batch in kafka and acknowledged',
     );
   }
 
-  private async acknowledge(ack: BatchAck): Promise<void> {
-    await this.client?.publishAsync(acksTopic(ack.siteId), JSON.stringify(ack), { qos: 1 });
+  /**
+   * Not awaited: the ack's PUBACK is an incoming packet, and incoming packets wait while a message
+   * handler runs. mqtt.js keeps the QoS 1 ack until the broker has it; should it still be lost,
+   * the site resends the batch and the lake drops the copy.
+   */
+  private acknowledge(ack: BatchAck): void {
+    this.client?.publish(acksTopic(ack.siteId), JSON.stringify(ack), { qos: 1 }, (err) => {
+      if (err) this.log.warn({ siteId: ack.siteId, batchId: ack.batchId, err: err.message }, 'ack publish failed; the site will resend');
+    });
   }
 
   /**
@@ -119,7 +126,7 @@ export class MqttIngest {
     this.log.warn({ siteId, topic, bytes: payload.length, reason }, 'batch rejected to the dead-letter topic');
     await this.sink.writeDeadLetter(topic, payload, reason);
     const ack = ackForUnreadableBatch(siteId, payload);
-    if (ack !== undefined) await this.acknowledge(ack);
+    if (ack !== undefined) this.acknowledge(ack);
   }
 }
 

@@ -1,0 +1,91 @@
+import type { SchemaObject } from 'ajv';
+import { loadConfig } from '../shared/config.js';
+import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
+import type { Durability } from './buffer/outbox.js';
+
+export interface EdgeConfig {
+  siteId: string;
+  /** Folder for the SQLite database; systemd's StateDirectory provides it as $STATE_DIRECTORY. */
+  stateDir: string;
+  echonet: {
+    interface: string;
+    port: number;
+    pollIntervalMs: number;
+    searchIntervalMs: number;
+    requestTimeoutMs: number;
+    retries: number;
+    maxEpcsPerGet: number;
+    staticAddresses: string[];
+  };
+  buffer: { durability: Durability; commitIntervalMs: number };
+  uplink: {
+    url: string;
+    protocolVersion: 4 | 5;
+    username?: string;
+    password?: string;
+    batchMaxReadings: number;
+    batchMaxBytes: number;
+    ackTimeoutMs: number;
+  };
+}
+
+const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
+
+/** The schema; the state folder's default is where systemd's StateDirectory put it, if it did. */
+export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'uplink'],
+  properties: {
+    siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
+    stateDir: { type: 'string', minLength: 1, default: stateDirDefault, description: 'folder for the database (systemd sets $STATE_DIRECTORY)' },
+    echonet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses'],
+      properties: {
+        interface: { type: 'string', pattern: IPV4, description: 'IPv4 address of the LAN interface the aircons are on; multicast goes out there only' },
+        port: { type: 'integer', minimum: 1, maximum: 65535, default: 3610 },
+        pollIntervalMs: { type: 'integer', minimum: 1000, default: 30_000 },
+        searchIntervalMs: { type: 'integer', minimum: 1000, default: 300_000 },
+        requestTimeoutMs: { type: 'integer', minimum: 50, default: 2_000 },
+        retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
+        maxEpcsPerGet: { type: 'integer', minimum: 1, maximum: 32, default: 10 },
+        staticAddresses: { type: 'array', items: { type: 'string', pattern: IPV4 }, default: [], description: 'devices multicast does not reach' },
+      },
+    },
+    buffer: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['durability', 'commitIntervalMs'],
+      properties: {
+        durability: { enum: ['NORMAL', 'FULL'], default: 'FULL', description: 'SQLite synchronous mode' },
+        commitIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000, description: 'readings are committed together at most this often' },
+      },
+    },
+    uplink: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'ackTimeoutMs'],
+      properties: {
+        url: { type: 'string', pattern: '^mqtts?://', description: 'the cloud broker, mqtt://host:port or mqtts://host:port' },
+        protocolVersion: { type: 'integer', enum: [4, 5], default: 5 },
+        username: { type: 'string' },
+        password: { type: 'string' },
+        batchMaxReadings: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
+        batchMaxBytes: { type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
+        ackTimeoutMs: { type: 'integer', minimum: 100, default: 15_000 },
+      },
+    },
+  },
+});
+
+export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  return loadConfig<EdgeConfig>({
+    schema: edgeConfigSchema(env.STATE_DIRECTORY ?? './var/edge'),
+    file,
+    env,
+    envPrefix: 'ECHOLAKE_EDGE_',
+  });
+}

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface LogEvent {
+  msg?: string;
+  level?: number;
+  [field: string]: unknown;
+}
+
+/**
+ * One of the project's programs, started from its TypeScript source as its own process, the way
+ * it runs in production (signals, exit codes and JSON logs are real). Stopped by its own PID.
+ */
+export class Deployable {
+  readonly events: LogEvent[] = [];
+  readonly stderr: string[] = [];
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly name: string, entry: string, args: string[], env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let pending = '';
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) this.record(line);
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Resolves with the first log event (seen before or after the call) that matches. */
+  async waitFor(match: (event: LogEvent) => boolean, timeoutMs: number, what: string): Promise<LogEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found !== undefined) return found;
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}) before ${what}\n${this.tail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.name}: timed out after ${timeoutMs} ms waiting for ${what}\n${this.tail()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** SIGTERM (or the given signal) to this process's own PID; resolves with its exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  tail(lines = 30): string {
+    const out = this.events.slice(-lines).map((event) => JSON.stringify(event));
+    return [...out, ...this.stderr.slice(-5)].join('\n');
+  }
+
+  private record(line: string): void {
+    if (line.trim() === '') return;
+    try {
+      this.events.push(JSON.parse(line) as LogEvent);
+    } catch {
+      this.events.push({ msg: line });
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
