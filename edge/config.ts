@@ -15,7 +15,6 @@ export interface EdgeConfig {
     requestTimeoutMs: number;
     retries: number;
     maxEpcsPerGet: number;
-    staticAddresses: string[];
   };
   buffer: { durability: Durability; commitIntervalMs: number };
   uplink: {
@@ -42,7 +41,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     echonet: {
       type: 'object',
       additionalProperties: false,
-      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses'],
+      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet'],
       properties: {
         interface: { type: 'string', pattern: IPV4, description: 'IPv4 address of the LAN interface the aircons are on; multicast goes out there only' },
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 3610 },
@@ -51,7 +50,6 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         requestTimeoutMs: { type: 'integer', minimum: 50, default: 2_000 },
         retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
         maxEpcsPerGet: { type: 'integer', minimum: 1, maximum: 32, default: 10 },
-        staticAddresses: { type: 'array', items: { type: 'string', pattern: IPV4 }, default: [], description: 'devices multicast does not reach' },
       },
     },
     buffer: {

@@ -1,0 +1,48 @@
+import type { Logger } from '../../shared/log.js';
+import type { Observation, Reading } from '../../shared/reading.js';
+import type { Outbox } from './outbox.js';
+
+/**
+ * Gathers observations and commits them to the outbox together, at most once per interval: one
+ * transaction for many readings, because each commit costs an fsync and an SD card has only so
+ * many writes in it. A reading counts as made once its commit returned.
+ */
+export class GroupCommit {
+  private pending: Observation[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly intervalMs: number,
+    private readonly onCommitted: (readings: Reading[]) => void,
+    private readonly log: Logger,
+  ) {}
+
+  add(observation: Observation): void {
+    this.pending.push(observation);
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+  }
+
+  /** Commits what is pending now; on SIGTERM this is the last transaction. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    let readings: Reading[];
+    try {
+      readings = this.outbox.append(batch);
+    } catch (err) {
+      // Keep them for the next attempt rather than lose them; the error is loud.
+      this.pending = batch.concat(this.pending);
+      this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
+      this.log.error({ err: (err as Error).message, pending: this.pending.length }, 'outbox commit failed; will retry');
+      return;
+    }
+    const first = readings[0];
+    const last = readings[readings.length - 1];
+    this.log.debug({ readings: readings.length, firstSeq: first?.seq, lastSeq: last?.seq }, 'readings committed to the outbox');
+    this.onCommitted(readings);
+  }
+}

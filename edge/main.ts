@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../shared/config.js';
+import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
+import { createLogger } from '../shared/log.js';
+import { GroupCommit } from './buffer/group-commit.js';
+import { Outbox } from './buffer/outbox.js';
+import { loadEdgeConfig, type EdgeConfig } from './config.js';
+import { EchonetController } from './echonet/controller.js';
+import { MqttUplink } from './uplink/mqtt-uplink.js';
+
+const log = createLogger('edge');
+
+/**
+ * The edge's parts in start order; data flows one way: controller → group commit → outbox → uplink.
+ * Stopping runs backwards: polling stops first, the last readings are committed, then the link
+ * and the database close.
+ */
+function components(config: EdgeConfig): Component[] {
+  mkdirSync(config.stateDir, { recursive: true });
+  const outbox = Outbox.open(
+    { path: join(config.stateDir, 'edge.db'), siteId: config.siteId, durability: config.buffer.durability },
+    log.child({ part: 'buffer', siteId: config.siteId }),
+  );
+  const uplink = new MqttUplink({ ...config.uplink, siteId: config.siteId }, outbox, log.child({ part: 'uplink' }));
+  const commits = new GroupCommit(outbox, config.buffer.commitIntervalMs, () => uplink.notify(), log.child({ part: 'buffer', siteId: config.siteId }));
+  const controller = new EchonetController({
+    interfaceAddress: config.echonet.interface,
+    port: config.echonet.port,
+    pollIntervalMs: config.echonet.pollIntervalMs,
+    searchIntervalMs: config.echonet.searchIntervalMs,
+    requestTimeoutMs: config.echonet.requestTimeoutMs,
+    maxRetries: config.echonet.retries,
+    maxBatchSize: config.echonet.maxEpcsPerGet,
+    logger: log.child({ part: 'echonet', siteId: config.siteId }),
+  });
+  controller.on('observation', (observation) => commits.add(observation));
+  return [
+    { name: 'buffer', start: () => undefined, stop: () => outbox.close() },
+    { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
+    { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
+    { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
+  ];
+}
+
+async function main(argv: string[]): Promise<void> {
+  const checkOnly = flagValue(argv, 'check-config');
+  if (checkOnly !== undefined) {
+    loadEdgeConfig(checkOnly);
+    console.log(`${checkOnly}: configuration is valid`);
+    return;
+  }
+  const config = loadEdgeConfig(flagValue(argv, 'config'));
+  log.info({ siteId: config.siteId, stateDir: config.stateDir, interface: config.echonet.interface }, 'echolake-edge starting');
+  await runComponents(components(config), log);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, 'echolake-edge failed');
+  process.exit(1);
+});
