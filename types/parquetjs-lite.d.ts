@@ -1,4 +1,5 @@
-// The package ships no types; this declares the part of its API the lake uses.
+// The package ships no types; this declares the part of its API the lake uses. It is CommonJS:
+// the classes are properties of the module object, not named ESM exports.
 declare module 'parquetjs-lite' {
   import type { Writable } from 'node:stream';
 
@@ -11,22 +12,25 @@ declare module 'parquetjs-lite' {
     compression?: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP';
   }
 
-  class ParquetSchema {
-    constructor(fields: Record<string, ParquetFieldDefinition>);
-  }
-
   export interface ParquetWriterOptions {
     rowGroupSize?: number;
     useDataPageV2?: boolean;
   }
 
-  class ParquetWriter {
-    static openStream(schema: ParquetSchema, stream: Writable, options?: ParquetWriterOptions): Promise<ParquetWriter>;
+  export interface ParquetSchema {
+    readonly fieldList: unknown[];
+  }
+
+  export interface ParquetWriter {
     appendRow(row: Record<string, unknown>): Promise<void>;
     close(): Promise<void>;
   }
 
-  // CommonJS: the classes are properties of the module object, not named ESM exports.
-  const parquet: { ParquetSchema: typeof ParquetSchema; ParquetWriter: typeof ParquetWriter };
+  const parquet: {
+    ParquetSchema: new (fields: Record<string, ParquetFieldDefinition>) => ParquetSchema;
+    ParquetWriter: {
+      openStream(schema: ParquetSchema, stream: Writable, options?: ParquetWriterOptions): Promise<ParquetWriter>;
+    };
+  };
   export default parquet;
 }

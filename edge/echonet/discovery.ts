@@ -1,0 +1,118 @@
+/**
+ * Finding nodes and learning what they are: a multicast search (Get of node profile 0xD6), then per
+ * node a unicast Get of its identification number, maker and instance list, then per object its
+ * property maps. Every unicast step goes through the node's channel, so it is paced and retried.
+ */
+import type { Logger } from '../../shared/log.js';
+import { type Eoj, CONTROLLER_EOJ, NODE_PROFILE_EOJ, eojToHex, isNodeProfile } from './eoj.js';
+import { ESV } from './esv.js';
+import { type Frame, type Property, allProperties, requestedEpcs } from './frame.js';
+import { toHex } from './hex.js';
+import type { NodeChannel } from './node-channel.js';
+import { decodeInstanceList } from './properties-common.js';
+import { NodeProfileEpc } from './properties-node-profile.js';
+import { SuperClassEpc } from './properties-super-class.js';
+import { decodePropertyMap } from './property-map.js';
+import type { PropertyMaps } from './registry.js';
+import type { EchonetTransport, ReceivedFrame } from './transport.js';
+
+export interface NodeDescription {
+  readonly address: string;
+  /** Node profile 0x83 as hex, or null where the node has none. */
+  readonly nodeId: string | null;
+  readonly manufacturer: string | null;
+  readonly instances: readonly Eoj[];
+}
+
+export interface ObjectDescription {
+  readonly manufacturer: string | null;
+  readonly maps: PropertyMaps;
+}
+
+const IDENTIFICATION_NUMBER_LENGTH = 17;
+const MANUFACTURER_CODE_LENGTH = 3;
+
+function findEdt(properties: readonly Property[], epc: number): Uint8Array | undefined {
+  const edt = properties.find((p) => p.epc === epc)?.edt;
+  return edt !== undefined && edt.length > 0 ? edt : undefined;
+}
+
+function hexOfLength(edt: Uint8Array | undefined, length: number): string | null {
+  return edt?.length === length ? toHex(edt) : null;
+}
+
+function mapOf(properties: readonly Property[], epc: number): readonly number[] | null {
+  const edt = findEdt(properties, epc);
+  if (edt === undefined) return null;
+  const map = decodePropertyMap(edt);
+  return map.ok ? map.value : null;
+}
+
+/** The instances a node listed in 0xD6 or 0xD5, or undefined if it listed none we can read. */
+export function instancesIn(frame: Frame): Eoj[] | undefined {
+  const edt =
+    findEdt(allProperties(frame), NodeProfileEpc.selfNodeInstanceListS) ?? findEdt(allProperties(frame), NodeProfileEpc.instanceListNotification);
+  if (edt === undefined) return undefined;
+  const list = decodeInstanceList(edt);
+  return list.ok ? list.value : undefined;
+}
+
+export class Discovery {
+  constructor(
+    private readonly transport: EchonetTransport,
+    private readonly channelFor: (address: string) => NodeChannel,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Multicast search. `onResponder` is called as each node answers (not after the window), with the
+   * instance list it sent along. Resolves with the number of nodes that answered.
+   */
+  async search(windowMs: number, onResponder: (address: string, instances: Eoj[] | undefined) => void): Promise<number> {
+    const request = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([NodeProfileEpc.selfNodeInstanceListS]) };
+    const responders = new Set<string>();
+    await this.transport.multicastRequest(request, windowMs, (received: ReceivedFrame) => {
+      if (!isNodeProfile(received.frame.seoj) || responders.has(received.address)) return;
+      responders.add(received.address);
+      onResponder(received.address, instancesIn(received.frame));
+    });
+    this.log.debug({ nodes: responders.size, windowMs }, 'echonet search finished');
+    return responders.size;
+  }
+
+  /** Who is the node at `address`: its 0x83, maker and instance list. Throws if it does not answer. */
+  async describeNode(address: string): Promise<NodeDescription> {
+    const wanted = [NodeProfileEpc.id, NodeProfileEpc.manufacturer, NodeProfileEpc.selfNodeInstanceListS];
+    const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, wanted);
+    const properties = allProperties(received.frame);
+    const description: NodeDescription = {
+      address,
+      nodeId: hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH),
+      manufacturer: hexOfLength(findEdt(properties, NodeProfileEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
+      instances: instancesIn(received.frame) ?? [],
+    };
+    this.log.debug({ address, nodeId: description.nodeId, instances: description.instances.map(eojToHex) }, 'echonet node described');
+    return description;
+  }
+
+  /** Only the node's 0x83, for checking whether a node is still at an address. */
+  async nodeIdAt(address: string): Promise<string | null> {
+    const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, [NodeProfileEpc.id]);
+    return hexOfLength(findEdt(allProperties(received.frame), NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH);
+  }
+
+  /** Maker and property maps of one object; maps the device refused stay null. */
+  async describeObject(address: string, eoj: Eoj): Promise<ObjectDescription> {
+    const wanted = [SuperClassEpc.manufacturer, SuperClassEpc.statusChangeAnnouncementPropertyMap, SuperClassEpc.setPropertyMap, SuperClassEpc.getPropertyMap];
+    const received = await this.channelFor(address).get(eoj, wanted);
+    const properties = allProperties(received.frame);
+    return {
+      manufacturer: hexOfLength(findEdt(properties, SuperClassEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
+      maps: {
+        announce: mapOf(properties, SuperClassEpc.statusChangeAnnouncementPropertyMap),
+        set: mapOf(properties, SuperClassEpc.setPropertyMap),
+        get: mapOf(properties, SuperClassEpc.getPropertyMap),
+      },
+    };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The way to one node: requests to an address go out one at a time (devices drop or truncate
+ * answers when several requests overlap), each with a timeout, and are retried with exponential
+ * backoff and jitter. Channels are independent, so a silent node only ever delays itself.
+ */
+import type { Logger } from '../../shared/log.js';
+import { type Eoj, CONTROLLER_EOJ, eojToHex } from './eoj.js';
+import { ESV } from './esv.js';
+import { type Property, requestedEpcs } from './frame.js';
+import { byteHex } from './hex.js';
+import { type EchonetTransport, type OutgoingFrame, type ReceivedFrame, EchonetRequestError } from './transport.js';
+
+export interface RetryPolicy {
+  readonly timeoutMs: number;
+  /** Further attempts after the first one times out. */
+  readonly maxRetries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeoutMs: 2_000, maxRetries: 2, baseDelayMs: 500, maxDelayMs: 5_000 };
+
+/** Queued requests beyond this are refused: callers that wait for their previous request never get here. */
+const MAX_QUEUED = 32;
+
+/** Equal jitter: half the exponential delay fixed, half random, so retries of many nodes spread out. */
+export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
+  return Math.round(exponential / 2 + (exponential / 2) * random());
+}
+
+export class NodeChannel {
+  private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private closed = false;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+
+  constructor(
+    readonly address: string,
+    private readonly transport: EchonetTransport,
+    private readonly policy: RetryPolicy,
+    private readonly log: Logger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. */
+  get(deoj: Eoj, epcs: readonly number[]): Promise<ReceivedFrame> {
+    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) });
+  }
+
+  /** SetC of encoded properties on `deoj`; resolves with Set_Res or SetC_SNA. */
+  setC(deoj: Eoj, properties: readonly Property[]): Promise<ReceivedFrame> {
+    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.SetC, properties });
+  }
+
+  request(frame: OutgoingFrame): Promise<ReceivedFrame> {
+    if (this.closed) return Promise.reject(new EchonetRequestError('CLOSED', `channel to ${this.address} closed`));
+    if (this.queued >= MAX_QUEUED) {
+      return Promise.reject(new EchonetRequestError('SEND_FAILED', `${this.queued} requests already queued for ${this.address}`));
+    }
+    this.queued += 1;
+    const run = this.tail.then(() => this.withRetries(frame));
+    // The queue continues whether this request succeeded or not.
+    this.tail = run.catch(() => undefined).finally(() => (this.queued -= 1));
+    return run;
+  }
+
+  private async withRetries(frame: OutgoingFrame): Promise<ReceivedFrame> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new EchonetRequestError('CLOSED', `channel to ${this.address} closed`);
+      try {
+        return await this.transport.request(this.address, frame, this.policy.timeoutMs);
+      } catch (error) {
+        const retryable = error instanceof EchonetRequestError && error.code === 'TIMEOUT';
+        if (!retryable || attempt >= this.policy.maxRetries) throw error;
+        const delayMs = backoffDelay(this.policy, attempt + 1, this.random);
+        this.log.debug(
+          { address: this.address, eoj: eojToHex(frame.deoj), epcs: describeEpcs(frame), attempt: attempt + 1, delayMs },
+          'echonet request timed out, retrying',
+        );
+        await this.sleep(delayMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(sleeper);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.sleepers.add(sleeper);
+    });
+  }
+
+  /** Refuses new requests and cuts retry waits short; the request in flight ends with the transport. */
+  close(): void {
+    this.closed = true;
+    for (const sleeper of this.sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.wake();
+    }
+    this.sleepers.clear();
+  }
+}
+
+function describeEpcs(frame: OutgoingFrame): string {
+  const list = 'properties' in frame ? frame.properties : [...frame.setProperties, ...frame.getProperties];
+  return list.map((p) => byteHex(p.epc)).join(',');
+}

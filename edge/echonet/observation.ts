@@ -1,0 +1,40 @@
+/** Turns what a device sent into the Observation the rest of the gateway consumes. */
+import type { Observation, ReadingKind } from '../../shared/reading.js';
+import type { Eoj } from './eoj.js';
+import { eojToHex } from './eoj.js';
+import type { Property } from './frame.js';
+import { type DecodedProperties, decodeProperties } from './properties.js';
+
+export interface ObservationSource {
+  readonly deviceId: string;
+  readonly eoj: Eoj;
+  readonly address: string;
+}
+
+export interface BuiltObservation {
+  readonly observation: Observation;
+  readonly invalid: DecodedProperties['invalid'];
+}
+
+/** `undefined` when the device sent no value at all (e.g. a Get_SNA refusing every EPC). */
+export function buildObservation(
+  source: ObservationSource,
+  kind: ReadingKind,
+  properties: readonly Property[],
+  receivedAt: Date,
+): BuiltObservation | undefined {
+  const decoded = decodeProperties(source.eoj, properties);
+  if (Object.keys(decoded.raw).length === 0) return undefined;
+  return {
+    observation: {
+      deviceId: source.deviceId,
+      eoj: eojToHex(source.eoj),
+      address: source.address,
+      ts: receivedAt.toISOString(),
+      kind,
+      properties: decoded.properties,
+      raw: decoded.raw,
+    },
+    invalid: decoded.invalid,
+  };
+}

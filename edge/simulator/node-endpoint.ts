@@ -1,0 +1,145 @@
+/**
+ * The network side of one simulated node: a transport bound to the node's own 127.0.0.x (never
+ * 0.0.0.0, which would take the controller's unicast) plus the shared group socket, multicast
+ * pinned to the configured interface. Applies the timing quirks (delay, drops, silence).
+ */
+import type { Logger } from '../../shared/log.js';
+import { esvName, isRequestEsv } from '../echonet/esv.js';
+import type { Frame } from '../echonet/frame.js';
+import { type ReceivedFrame, EchonetTransport } from '../echonet/transport.js';
+import { assertBindableNodeAddress } from './addresses.js';
+import type { NodeQuirks } from './quirks.js';
+import type { SimulatedNode } from './simulated-node.js';
+
+export interface EndpointOptions {
+  readonly address: string;
+  readonly interfaceAddress: string;
+  readonly port: number;
+  readonly multicastGroup?: string;
+  readonly logger: Logger;
+  readonly random: () => number;
+}
+
+/** A frame the node sent, as the journal keeps it. */
+export interface SentFrame {
+  readonly at: Date;
+  /** The requester's address, or `multicast`. */
+  readonly to: string;
+  readonly frame: Frame;
+}
+
+/** Enough for a test or an installer to compare what arrived with what was sent, without growing forever. */
+const JOURNAL_LIMIT = 10_000;
+
+export class NodeEndpoint {
+  private transport: EchonetTransport | undefined;
+  /** What this node sent, oldest first, the last JOURNAL_LIMIT frames. */
+  readonly journal: SentFrame[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private address_: string;
+  silent: boolean;
+
+  constructor(
+    private readonly node: SimulatedNode,
+    private readonly options: EndpointOptions,
+    private readonly quirks: NodeQuirks,
+  ) {
+    this.address_ = options.address;
+    this.silent = quirks.silent ?? false;
+  }
+
+  get address(): string {
+    return this.address_;
+  }
+
+  async open(): Promise<void> {
+    assertBindableNodeAddress(this.address_);
+    const transport = new EchonetTransport({
+      interfaceAddress: this.address_,
+      multicastInterface: this.options.interfaceAddress,
+      port: this.options.port,
+      ...(this.options.multicastGroup ? { multicastGroup: this.options.multicastGroup } : {}),
+      logger: this.options.logger,
+    });
+    transport.onFrame((received) => this.onFrame(received));
+    await transport.open();
+    this.transport = transport;
+    const boot = this.node.bootAnnouncement();
+    if (boot) await this.multicast([boot]);
+  }
+
+  /** Rebinds at a new address (DHCP gave the unit another lease) and announces itself again. */
+  async moveTo(address: string): Promise<void> {
+    assertBindableNodeAddress(address);
+    await this.close();
+    this.address_ = address;
+    await this.open();
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.close();
+  }
+
+  /** Multicasts announcements; failures are logged, a simulator never crashes on a send. */
+  async multicast(frames: readonly Frame[]): Promise<void> {
+    const transport = this.transport;
+    if (transport === undefined) return;
+    for (const frame of frames) {
+      await transport
+        .sendMulticast(frame)
+        .then(() => this.record('multicast', frame))
+        .catch((error: unknown) => this.options.logger.warn({ address: this.address_, err: error }, 'simulated INF not sent'));
+    }
+  }
+
+  private onFrame(received: ReceivedFrame): void {
+    if (!isRequestEsv(received.frame.esv)) return; // other nodes' announcements
+    if (this.silent || this.options.random() < (this.quirks.dropRequestRate ?? 0)) {
+      this.options.logger.debug({ address: this.address_, from: received.address, tid: received.frame.tid }, 'simulated node ignores request');
+      return;
+    }
+    const replies = this.node.handle(received.frame);
+    this.later(() => {
+      void this.sendReplies(received.address, replies.unicast);
+      void this.multicast(replies.multicast);
+    });
+    this.options.logger.debug(
+      { address: this.address_, from: received.address, tid: received.frame.tid, esv: esvName(received.frame.esv), replies: replies.unicast.length },
+      'simulated node answered',
+    );
+  }
+
+  private async sendReplies(to: string, frames: readonly Frame[]): Promise<void> {
+    const transport = this.transport;
+    if (transport === undefined) return;
+    for (const frame of frames) {
+      // Replies go to the configured port, not the request's source port, as real devices do.
+      await transport
+        .send(to, frame)
+        .then(() => this.record(to, frame))
+        .catch((error: unknown) => this.options.logger.warn({ address: this.address_, to, err: error }, 'simulated reply not sent'));
+    }
+  }
+
+  private record(to: string, frame: Frame): void {
+    this.journal.push({ at: new Date(), to, frame });
+    if (this.journal.length > JOURNAL_LIMIT) this.journal.splice(0, this.journal.length - JOURNAL_LIMIT);
+  }
+
+  private later(fn: () => void): void {
+    const delay = this.quirks.replyDelayMs ?? 0;
+    if (delay <= 0) {
+      fn();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, delay);
+    this.timers.add(timer);
+  }
+}

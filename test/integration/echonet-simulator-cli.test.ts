@@ -1,0 +1,61 @@
+/** The echolake-sim command: starts nodes a controller can find, logs JSON, stops on SIGTERM. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { EchonetController } from '../../edge/echonet/controller.js';
+import { silentLogger } from '../../shared/log.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function waitForLines(child: ChildProcess, count: number, match: (line: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    const found: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error(`only ${found.length}/${count} matching log lines`)), timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const parsed = JSON.parse(line) as Record<string, unknown>; // every line must be JSON
+        if (match(parsed)) found.push(parsed);
+        if (found.length === count) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      }
+    });
+  });
+}
+
+test('echolake-sim starts two nodes on loopback, answers a search and stops on SIGTERM', async () => {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'edge/simulator/main.ts', '--nodes', '2', '--base-address', '127.0.0.2', '--port', String(port), '--interface', '127.0.0.1', '--tick-ms', '0'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = once(child, 'exit');
+  try {
+    const up = await waitForLines(child, 2, (line) => line.msg === 'simulated air conditioner up', 20_000);
+    assert.deepEqual(up.map((line) => line.address), ['127.0.0.2', '127.0.0.3']);
+
+    const controller = new EchonetController({ interfaceAddress: '127.0.0.1', port, searchWindowMs: 300, logger: silentLogger() });
+    try {
+      await controller.start();
+      assert.equal(await controller.searchNow(), 2);
+    } finally {
+      await controller.stop();
+    }
+
+    assert.ok(child.pid !== undefined);
+    process.kill(child.pid, 'SIGTERM');
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  }
+});

@@ -1,0 +1,113 @@
+/** Transport behaviour against hand-driven peer sockets on loopback. */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { afterEach, test } from 'node:test';
+import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
+import { ESV } from '../../edge/echonet/esv.js';
+import { type Frame, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
+import { EchonetRequestError, EchonetTransport } from '../../edge/echonet/transport.js';
+import { silentLogger } from '../../shared/log.js';
+
+const AIRCON = makeEoj(0x01, 0x30, 0x01);
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function waitFor(what: string, probe: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function openTransport(): Promise<{ transport: EchonetTransport; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const transport = new EchonetTransport({ interfaceAddress: '127.0.0.1', port, logger: silentLogger() });
+    try {
+      await transport.open();
+      cleanups.push(() => transport.close());
+      return { transport, port };
+    } catch (error) {
+      await transport.close();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** A peer socket on its own loopback address that hands every received frame to `onRequest`. */
+async function peer(address: string, port: number, onRequest: (frame: Frame, socket: dgram.Socket) => void): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: 'udp4' });
+  await new Promise<void>((resolve) => socket.bind({ address, port }, resolve));
+  socket.on('message', (message) => {
+    const decoded = decodeFrame(message);
+    if (decoded.ok) onRequest(decoded.value, socket);
+  });
+  cleanups.push(() => new Promise((resolve) => socket.close(() => resolve())));
+  return socket;
+}
+
+const getRes = (request: Frame): Buffer =>
+  encodeFrame({ tid: request.tid, seoj: request.deoj, deoj: request.seoj, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] });
+const get = { seoj: CONTROLLER_EOJ, deoj: AIRCON, esv: ESV.Get, properties: requestedEpcs([0x80]) } as const;
+
+test('matches answers by TID and address', async () => {
+  const { transport, port } = await openTransport();
+  await peer('127.0.0.7', port, (request, socket) => socket.send(getRes(request), port, '127.0.0.1'));
+  const answer = await transport.request('127.0.0.7', get, 500);
+  assert.equal(answer.address, '127.0.0.7');
+  assert.equal(answer.frame.esv, ESV.GetRes);
+  assert.equal(transport.counters.responsesMatched, 1);
+});
+
+test('a late answer is counted and dropped', async () => {
+  const { transport, port } = await openTransport();
+  await peer('127.0.0.7', port, (request, socket) => setTimeout(() => socket.send(getRes(request), port, '127.0.0.1'), 150));
+  await assert.rejects(transport.request('127.0.0.7', get, 50), (error: unknown) => error instanceof EchonetRequestError && error.code === 'TIMEOUT');
+  await waitFor('late response counted', () => transport.counters.lateResponses === 1);
+  assert.equal(transport.counters.requestTimeouts, 1);
+});
+
+test('an answer from an address we did not ask is counted and dropped', async () => {
+  const { transport, port } = await openTransport();
+  const impostor = await peer('127.0.0.8', port, () => undefined);
+  await peer('127.0.0.7', port, (request) => impostor.send(getRes(request), port, '127.0.0.1'));
+  await assert.rejects(transport.request('127.0.0.7', get, 200), /no answer/);
+  assert.equal(transport.counters.responsesFromUnexpectedAddress, 1);
+});
+
+test('responses for no request are dropped; INF reaches listeners', async () => {
+  const { transport, port } = await openTransport();
+  const seen: Frame[] = [];
+  transport.onFrame((received) => seen.push(received.frame));
+  const socket = await peer('127.0.0.7', port, () => undefined);
+  socket.send(encodeFrame({ tid: 999, seoj: AIRCON, deoj: CONTROLLER_EOJ, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] }), port, '127.0.0.1');
+  socket.send(encodeFrame({ tid: 5, seoj: AIRCON, deoj: NODE_PROFILE_EOJ, esv: ESV.Inf, properties: [{ epc: 0x80, edt: Uint8Array.of(0x31) }] }), port, '127.0.0.1');
+  await waitFor('INF delivered', () => seen.length === 1);
+  assert.equal(seen[0]?.esv, ESV.Inf);
+  assert.equal(transport.counters.unmatchedResponses, 1);
+});
+
+test('our own multicast is heard on the group socket and dropped', async () => {
+  const { transport } = await openTransport();
+  const seen: Frame[] = [];
+  transport.onFrame((received) => seen.push(received.frame));
+  await transport.sendMulticast({ tid: 1, seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Inf, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] });
+  await waitFor('own frame dropped', () => transport.counters.ownFramesDropped === 1);
+  assert.equal(seen.length, 0);
+});
+
+test('close() rejects pending requests at once', async () => {
+  const { transport, port } = await openTransport();
+  await peer('127.0.0.7', port, () => undefined);
+  const pending = transport.request('127.0.0.7', get, 10_000);
+  await transport.close();
+  await assert.rejects(pending, (error: unknown) => error instanceof EchonetRequestError && error.code === 'CLOSED');
+  await assert.rejects(transport.request('127.0.0.7', get, 100), (error: unknown) => error instanceof EchonetRequestError && error.code === 'CLOSED');
+});
+
+test('interfaceAddress is required', () => {
+  assert.throws(() => new EchonetTransport({ interfaceAddress: '', logger: silentLogger() }), /interfaceAddress is required/);
+});

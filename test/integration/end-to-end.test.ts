@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startSimulator, type ServedValues, type SimulatorHandle } from '../../edge/simulator/simulator.js';
+import { silentLogger } from '../../shared/log.js';
+import { readDeltaTable, type DeltaRow } from '../support/delta-reader.js';
+import { Deployable, type LogEvent } from '../support/deployable.js';
+import { requiredEnv } from '../support/env.js';
+
+// The walking skeleton: simulated aircons on UDP → the edge (multicast discovery on loopback,
+// polling, SQLite outbox, MQTT) → Mosquitto → the cloud (Kafka, Delta) → read back by delta-rs.
+// Every process is real and stopped by its own PID; multicast stays on 127.0.0.1.
+const run = randomUUID().slice(0, 8);
+const siteId = `e2e-${run}`;
+const echonetPort = 20_000 + Math.floor(Math.random() * 20_000);
+const work = mkdtempSync(join(tmpdir(), 'echolake-e2e-'));
+const parts: Array<{ stop(): Promise<unknown> }> = [];
+
+after(async () => {
+  for (const part of parts.reverse()) await part.stop();
+});
+
+const lastSeqCommitted = (events: LogEvent[]) =>
+  Math.max(0, ...events.filter((e) => e.msg === 'readings committed to the outbox').map((e) => Number(e.lastSeq)));
+const acknowledgedThrough = (events: LogEvent[]) =>
+  Math.max(0, ...events.filter((e) => e.msg === 'batch acknowledged by the cloud').map((e) => Number(String(e.batchId).split('-')[1])));
+const rowsInDelta = (events: LogEvent[]) =>
+  events.filter((e) => e.msg === 'readings committed to delta').reduce((sum, e) => sum + Number(e.rows), 0);
+
+test('readings served by simulated aircons arrive in the Delta table exactly once, as served', { timeout: 180_000 }, async () => {
+  const mqttUrl = requiredEnv('ECHOLAKE_TEST_MQTT_URL');
+  const cloud = new Deployable('cloud', 'cloud/main.ts', [], {
+    ECHOLAKE_CLOUD_MQTT__URL: mqttUrl,
+    ECHOLAKE_CLOUD_MQTT__CLIENT_ID: `ingest-${run}`,
+    ECHOLAKE_CLOUD_MQTT__SHARED_GROUP: `ingest-${run}`,
+    ECHOLAKE_CLOUD_KAFKA__BROKERS: requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS'),
+    ECHOLAKE_CLOUD_KAFKA__TOPICS__READINGS: `readings-${run}`,
+    ECHOLAKE_CLOUD_KAFKA__TOPICS__DEAD_LETTER: `dlq-${run}`,
+    ECHOLAKE_CLOUD_LAKE__ROOT: join(work, 'lake'),
+    ECHOLAKE_CLOUD_LAKE__GROUP_ID: `lake-${run}`,
+    ECHOLAKE_CLOUD_LAKE__MAX_AGE_MS: '500',
+  });
+  parts.push(cloud);
+  await cloud.waitFor((e) => e.msg === 'lake writer started', 60_000, 'the lake writer');
+
+  const simulator: SimulatorHandle = await startSimulator({
+    interfaceAddress: '127.0.0.1',
+    baseAddress: '127.0.3.2',
+    nodes: 3,
+    port: echonetPort,
+    tickMs: 500,
+    timeScale: 120,
+    seed: 7,
+    logger: silentLogger(),
+  });
+  let simulatorStopped = false;
+  parts.push({ stop: () => (simulatorStopped ? Promise.resolve() : simulator.stop()) });
+
+  const edge = new Deployable('edge', 'edge/main.ts', [], {
+    ECHOLAKE_EDGE_SITE_ID: siteId,
+    ECHOLAKE_EDGE_STATE_DIR: join(work, 'edge'),
+    ECHOLAKE_EDGE_ECHONET__INTERFACE: '127.0.0.1',
+    ECHOLAKE_EDGE_ECHONET__PORT: String(echonetPort),
+    ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '1000',
+    ECHOLAKE_EDGE_BUFFER__COMMIT_INTERVAL_MS: '200',
+    ECHOLAKE_EDGE_UPLINK__URL: mqttUrl,
+  });
+  parts.push(edge);
+
+  // A few poll cycles, and a change at one unit that it announces by INF.
+  await edge.waitFor(() => edge.events.filter((e) => e.msg === 'echonet device discovered').length === 3, 30_000, 'three devices discovered');
+  await edge.waitFor(() => lastSeqCommitted(edge.events) >= 9, 30_000, 'nine readings in the outbox');
+  await simulator.nodes[0]?.update({ targetTemperature: 21 });
+  await edge.waitFor((e) => e.msg === 'readings committed to the outbox' && lastSeqCommitted([e]) >= 15, 30_000, 'more readings');
+  await simulator.stop();
+  simulatorStopped = true;
+
+  // Nothing more can be read; wait until everything the edge made is acknowledged and committed.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const made = lastSeqCommitted(edge.events);
+  await edge.waitFor(() => acknowledgedThrough(edge.events) >= made, 30_000, `seq ${made} acknowledged`);
+  await cloud.waitFor(() => rowsInDelta(cloud.events) >= made, 30_000, `${made} rows in the table`);
+
+  const { rows } = await readDeltaTable(join(work, 'lake', 'readings'));
+  assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: made }, (_, i) => i + 1), 'seqs 1..n, each exactly once');
+  assert.ok(rows.every((r) => r.siteId === siteId));
+
+  for (const node of simulator.nodes) {
+    const served = node.served().filter(isReading);
+    const stored = rows.filter((r) => r.deviceId === node.deviceId);
+    assert.ok(stored.length >= 3, `device ${node.deviceId} has readings`);
+    assert.deepEqual(stored.map(asServed), served.map(asServed).slice(0, stored.length), `device ${node.deviceId}: the table holds what it served, in order`);
+    assert.equal(stored.length, served.length, `device ${node.deviceId}: every reply it served is in the table`);
+    for (const row of stored) {
+      assert.equal(row.eoj, '013001');
+      assert.equal(row.address, node.address);
+      assert.equal(row.targetTemperature, Number.parseInt(JSON.parse(String(row.raw)).b3 as string, 16));
+    }
+  }
+  const announced = rows.filter((r) => r.kind === 'inf' && r.deviceId === simulator.nodes[0]?.deviceId);
+  assert.ok(announced.some((r) => r.targetTemperature === 21), 'the INF of the new target temperature is a reading too');
+});
+
+/** The controller's discovery reads the unit's identity and property maps: a description, not a reading. */
+const DESCRIPTION_EPCS = new Set(['82', '83', '8a', '9d', '9e', '9f']);
+const isReading = (served: ServedValues) => Object.keys(served.raw).some((epc) => !DESCRIPTION_EPCS.has(epc));
+
+function asServed(value: DeltaRow | ServedValues): { kind: string; raw: Record<string, string> } {
+  const raw = 'seq' in value ? (JSON.parse(String(value.raw)) as Record<string, string>) : { ...value.raw };
+  return { kind: value.kind, raw };
+}

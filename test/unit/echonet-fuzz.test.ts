@@ -1,0 +1,109 @@
+/**
+ * Throws over a million random and mutated frames at the decoders. Nothing may throw, every error
+ * must carry a known code, and every frame that decodes must re-encode to exactly its input bytes
+ * (so the decoder neither invents nor loses anything).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CONTROLLER_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
+import { ESV, type Esv, isSetGetEsv } from '../../edge/echonet/esv.js';
+import { type Frame, FRAME_ERROR_CODES, allProperties, decodeFrame, encodeFrame } from '../../edge/echonet/frame.js';
+import { decodePropertyMap } from '../../edge/echonet/property-map.js';
+import { codecFor } from '../../edge/echonet/properties.js';
+
+/** xorshift32: deterministic, so a failure can be replayed from its iteration number. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+const ESVS = Object.values(ESV) as Esv[];
+const KNOWN_CODES = new Set<string>(FRAME_ERROR_CODES);
+
+function validFrame(next: () => number): Buffer {
+  const esv = ESVS[next() % ESVS.length] as Esv;
+  const list = (max: number) =>
+    Array.from({ length: next() % max }, () => ({ epc: 0x80 + (next() % 0x80), edt: Uint8Array.from({ length: next() % 6 }, () => next() & 0xff) }));
+  const header = { tid: next() & 0xffff, seoj: makeEoj(1, 0x30, 1 + (next() % 3)), deoj: CONTROLLER_EOJ };
+  const frame: Frame = isSetGetEsv(esv)
+    ? { ...header, esv, setProperties: list(4), getProperties: [{ epc: 0xb3, edt: new Uint8Array(0) }, ...list(4)] }
+    : { ...header, esv, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }, ...list(6)] };
+  return encodeFrame(frame);
+}
+
+function mutate(bytes: Buffer, next: () => number): Buffer {
+  const out = Buffer.from(bytes);
+  switch (next() % 4) {
+    case 0: // flip a few bytes (counts and PDCs included)
+      for (let i = next() % 4; i >= 0; i--) out[next() % out.length] = next() & 0xff;
+      return out;
+    case 1: // truncate
+      return out.subarray(0, next() % out.length);
+    case 2: // append junk
+      return Buffer.concat([out, Buffer.from(Array.from({ length: 1 + (next() % 8) }, () => next() & 0xff))]);
+    default: // blow up an OPC or PDC
+      out[11 + (next() % Math.max(1, out.length - 11))] = 0xff;
+      return out;
+  }
+}
+
+function randomBytes(next: () => number): Buffer {
+  const out = Buffer.allocUnsafe(next() % 40);
+  for (let i = 0; i < out.length; i++) out[i] = next() & 0xff;
+  // Most random frames would die at EHD1; give half of them a valid header so the body gets exercised.
+  if (out.length >= 2 && next() % 2 === 0) {
+    out[0] = 0x10;
+    out[1] = 0x81;
+  }
+  return out;
+}
+
+function checkDecode(bytes: Buffer, iteration: number): 'ok' | 'error' {
+  const result = decodeFrame(bytes);
+  if (!result.ok) {
+    if (!KNOWN_CODES.has(result.error.code)) assert.fail(`iteration ${iteration}: unknown error code ${result.error.code}`);
+    return 'error';
+  }
+  const edtBytes = allProperties(result.value).reduce((sum, p) => sum + 2 + p.edt.length, 0);
+  if (edtBytes > bytes.length) assert.fail(`iteration ${iteration}: properties larger than the frame`);
+  const again = encodeFrame(result.value);
+  if (!again.equals(bytes)) assert.fail(`iteration ${iteration}: ${bytes.toString('hex')} re-encodes as ${again.toString('hex')}`);
+  return 'ok';
+}
+
+test('frame decoder survives 1,200,000 random and mutated frames', () => {
+  const next = prng(0xec40);
+  const seeds = Array.from({ length: 512 }, () => validFrame(next));
+  let ok = 0;
+  let errors = 0;
+  const started = Date.now();
+  for (let i = 0; i < 1_200_000; i++) {
+    const kind = i % 3;
+    const bytes = kind === 0 ? randomBytes(next) : kind === 1 ? mutate(seeds[next() % seeds.length] as Buffer, next) : (seeds[i % seeds.length] as Buffer);
+    if (checkDecode(bytes, i) === 'ok') ok++;
+    else errors++;
+  }
+  const elapsed = Date.now() - started;
+  assert.ok(ok > 400_000, `expected the unmutated third and some mutants to decode, got ${ok}`);
+  assert.ok(errors > 300_000, `expected most random frames to be rejected, got ${errors}`);
+  assert.ok(elapsed < 30_000, `fuzzing took ${elapsed} ms`);
+});
+
+test('property map and property codecs survive random EDTs', () => {
+  const next = prng(0x9f);
+  for (let i = 0; i < 200_000; i++) {
+    const edt = Uint8Array.from({ length: next() % 20 }, () => next() & 0xff);
+    const map = decodePropertyMap(edt);
+    if (map.ok) assert.ok(map.value.every((epc) => epc >= 0x80 && epc <= 0xff));
+    const epc = 0x80 + (next() % 0x80);
+    const decoded = codecFor(makeEoj(1, 0x30, 1), epc)?.decode(edt);
+    if (decoded?.kind === 'value' && typeof decoded.value === 'number') assert.ok(Number.isFinite(decoded.value));
+  }
+});
