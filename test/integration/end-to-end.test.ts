@@ -97,7 +97,7 @@ test('readings served by simulated aircons arrive in the Delta table exactly onc
     for (const row of stored) {
       assert.equal(row.eoj, '013001');
       assert.equal(row.address, node.address);
-      assert.equal(row.targetTemperature, Number.parseInt(JSON.parse(String(row.raw)).b3 as string, 16));
+      assert.equal(row.targetTemperature, Number.parseInt(asServed(row).raw.b3 ?? '', 16), 'typed column decoded from the raw EDT');
     }
   }
   const announced = rows.filter((r) => r.kind === 'inf' && r.deviceId === simulator.nodes[0]?.deviceId);
