@@ -1,7 +1,7 @@
 import type { SchemaObject } from 'ajv';
 import { loadConfig } from '../shared/config.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
-import type { Durability } from './buffer/outbox.js';
+import type { Durability } from './buffer/reading-store.js';
 
 export interface EdgeConfig {
   siteId: string;
@@ -16,15 +16,19 @@ export interface EdgeConfig {
     retries: number;
     maxEpcsPerGet: number;
   };
-  buffer: { durability: Durability; commitIntervalMs: number };
+  buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
   uplink: {
     url: string;
     protocolVersion: 4 | 5;
     username?: string;
     password?: string;
+    tls?: { caFile?: string; certFile?: string; keyFile?: string };
     batchMaxReadings: number;
     batchMaxBytes: number;
+    batchMaxAgeMs: number;
     ackTimeoutMs: number;
+    reconnectMinMs: number;
+    reconnectMaxMs: number;
   };
 }
 
@@ -56,8 +60,10 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['durability', 'commitIntervalMs'],
+      required: ['durability', 'commitIntervalMs', 'maxBytes', 'historyHours'],
       properties: {
+        maxBytes: { type: 'integer', minimum: 1_048_576, default: 268_435_456, description: 'byte cap of the database; near it the oldest readings are dropped and counted' },
+        historyHours: { type: 'number', minimum: 0, maximum: 720, default: 24, description: 'how long acknowledged readings stay for the local API' },
         durability: { enum: ['NORMAL', 'FULL'], default: 'FULL', description: 'SQLite synchronous mode' },
         commitIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000, description: 'readings are committed together at most this often' },
       },
@@ -65,15 +71,27 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     uplink: {
       type: 'object',
       additionalProperties: false,
-      required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'ackTimeoutMs'],
+      required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'batchMaxAgeMs', 'ackTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs'],
       properties: {
         url: { type: 'string', pattern: '^mqtts?://', description: 'the cloud broker, mqtt://host:port or mqtts://host:port' },
         protocolVersion: { type: 'integer', enum: [4, 5], default: 5 },
         username: { type: 'string' },
         password: { type: 'string' },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            caFile: { type: 'string', description: 'PEM file of the CA that signed the broker certificate' },
+            certFile: { type: 'string', description: 'PEM file of this site\'s client certificate' },
+            keyFile: { type: 'string', description: 'PEM file of the client certificate\'s key' },
+          },
+        },
         batchMaxReadings: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
         batchMaxBytes: { type: 'integer', minimum: 1024, maximum: 16_777_216, default: 262_144 },
-        ackTimeoutMs: { type: 'integer', minimum: 100, default: 15_000 },
+        batchMaxAgeMs: { type: 'integer', minimum: 0, default: 2_000, description: 'a batch that is not full waits at most this long' },
+        ackTimeoutMs: { type: 'integer', minimum: 100, default: 15_000, description: 'the same batch goes again after this long without the cloud\'s ack' },
+        reconnectMinMs: { type: 'integer', minimum: 100, default: 1_000 },
+        reconnectMaxMs: { type: 'integer', minimum: 1_000, default: 60_000 },
       },
     },
   },

@@ -5,26 +5,35 @@ import { ConfigError } from '../shared/config.js';
 import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { GroupCommit } from './buffer/group-commit.js';
-import { Outbox } from './buffer/outbox.js';
+import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { EchonetController } from './echonet/controller.js';
+import { SystemdNotifier } from './supervision/systemd-notify.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
+
+const MAINTENANCE_INTERVAL_MS = 60_000;
 
 const log = createLogger('edge');
 
 /**
- * The edge's parts in start order; data flows one way: controller → group commit → outbox → uplink.
+ * The edge's parts in start order; data flows one way: controller → group commit → store → uplink.
  * Stopping runs backwards: polling stops first, the last readings are committed, then the link
  * and the database close.
  */
 function components(config: EdgeConfig): Component[] {
   mkdirSync(config.stateDir, { recursive: true });
-  const outbox = Outbox.open(
-    { path: join(config.stateDir, 'edge.db'), siteId: config.siteId, durability: config.buffer.durability },
+  const store = ReadingStore.open(
+    {
+      path: join(config.stateDir, 'edge.db'),
+      siteId: config.siteId,
+      durability: config.buffer.durability,
+      maxBytes: config.buffer.maxBytes,
+      historyMs: config.buffer.historyHours * 3_600_000,
+    },
     log.child({ part: 'buffer', siteId: config.siteId }),
   );
-  const uplink = new MqttUplink({ ...config.uplink, siteId: config.siteId }, outbox, log.child({ part: 'uplink' }));
-  const commits = new GroupCommit(outbox, config.buffer.commitIntervalMs, () => uplink.notify(), log.child({ part: 'buffer', siteId: config.siteId }));
+  const uplink = new MqttUplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }));
+  const commits = new GroupCommit(store, config.buffer.commitIntervalMs, () => uplink.notify(), log.child({ part: 'buffer', siteId: config.siteId }));
   const controller = new EchonetController({
     interfaceAddress: config.echonet.interface,
     port: config.echonet.port,
@@ -36,12 +45,25 @@ function components(config: EdgeConfig): Component[] {
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
-  return [
-    { name: 'buffer', start: () => undefined, stop: () => outbox.close() },
+  let maintenance: NodeJS.Timeout | undefined;
+  const parts: Component[] = [
+    { name: 'buffer', start: () => undefined, stop: () => store.close() },
+    {
+      name: 'buffer-maintenance',
+      start: () => void (maintenance = setInterval(() => store.maintain(), MAINTENANCE_INTERVAL_MS)),
+      stop: () => clearInterval(maintenance),
+    },
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
     { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
   ];
+  const notifier = SystemdNotifier.fromEnvironment(process.env, log.child({ part: 'systemd' }));
+  if (notifier !== undefined) {
+    notifier.healthCheck = () => store.health();
+    // Last to start, first to stop: READY=1 only once the database is open and the sockets are bound.
+    parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
+  }
+  return parts;
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Logger } from '../../shared/log.js';
 import type { Observation, Reading } from '../../shared/reading.js';
-import type { Outbox } from './outbox.js';
+import type { ReadingStore } from './reading-store.js';
 
 /**
  * Gathers observations and commits them to the outbox together, at most once per interval: one
@@ -12,7 +12,7 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly outbox: Outbox,
+    private readonly store: ReadingStore,
     private readonly intervalMs: number,
     private readonly onCommitted: (readings: Reading[]) => void,
     private readonly log: Logger,
@@ -32,12 +32,12 @@ export class GroupCommit {
     this.pending = [];
     let readings: Reading[];
     try {
-      readings = this.outbox.append(batch);
+      readings = this.store.append(batch);
     } catch (err) {
       // Keep them for the next attempt rather than lose them; the error is loud.
       this.pending = batch.concat(this.pending);
       this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
-      this.log.error({ err: (err as Error).message, pending: this.pending.length }, 'outbox commit failed; will retry');
+      this.log.error({ err: (err as Error).message, pending: this.pending.length }, 'reading store commit failed; will retry');
       return;
     }
     const first = readings[0];

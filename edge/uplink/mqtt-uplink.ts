@@ -1,12 +1,24 @@
+import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { parseBatchAck } from '../../shared/reading-schema.js';
 import { READING_SCHEMA_VERSION, acksTopic, readingsTopic, type BatchAck } from '../../shared/reading.js';
 
-/** What the uplink needs of the store: the oldest unsent readings, and a way to let them go. */
+/** What the uplink needs of the store: the oldest unsent readings, and a way to mark them delivered. */
 export interface OutboxPort {
-  oldest(maxCount: number, maxBytes: number): { firstSeq: number; lastSeq: number; payloads: string[] } | undefined;
+  oldestUnsent(
+    maxCount: number,
+    maxBytes: number,
+  ): { firstSeq: number; lastSeq: number; payloads: string[]; oldestAt: number; more: boolean } | undefined;
   acknowledge(lastSeq: number): number;
+}
+
+export interface UplinkTls {
+  /** PEM file of the CA that signed the broker's certificate. */
+  caFile?: string | undefined;
+  /** PEM files of this site's client certificate and key, where the broker wants one. */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
 }
 
 export interface UplinkOptions {
@@ -15,10 +27,15 @@ export interface UplinkOptions {
   siteId: string;
   username?: string | undefined;
   password?: string | undefined;
+  tls?: UplinkTls | undefined;
   batchMaxReadings: number;
   batchMaxBytes: number;
+  /** A batch that is not full waits at most this long after its oldest reading before it goes. */
+  batchMaxAgeMs: number;
   /** How long to wait for the cloud's acknowledgement before the same batch goes again. */
   ackTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
 }
 
 interface InFlight {
@@ -30,24 +47,33 @@ interface InFlight {
   attempts: number;
 }
 
+export type UplinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
 export interface UplinkStatus {
-  connected: boolean;
+  state: UplinkState;
   batchesAcknowledged: number;
   readingsAcknowledged: number;
   resends: number;
+  lastAckAt: string | undefined;
   inFlight: { batchId: string; attempts: number } | undefined;
 }
 
 /**
- * Sends the outbox to the cloud one batch at a time. The next batch leaves only after the cloud
- * acknowledged the previous one on the site's acks topic, which it does only once Kafka holds the
- * batch; a broker PUBACK proves nothing. Without an acknowledgement the same batch goes again.
+ * Sends the store's unsent readings to the cloud one batch at a time. The next batch leaves only
+ * after the cloud acknowledged the previous one on the site's acks topic, which it does only once
+ * Kafka holds the batch; a broker PUBACK proves nothing. Without an acknowledgement the same
+ * batch, with the same seqs, goes again. So a site's readings arrive in order, and a duplicate is
+ * always a whole resent batch, which the lake drops.
  */
 export class MqttUplink {
   private client: MqttClient | undefined;
+  private state: UplinkState = 'connecting';
   private inFlight: InFlight | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectAttempts = 0;
+  private lastAckAt: string | undefined;
   private readonly counters = { batchesAcknowledged: 0, readingsAcknowledged: 0, resends: 0 };
 
   constructor(
@@ -58,58 +84,105 @@ export class MqttUplink {
 
   start(): void {
     const { siteId } = this.options;
-    const statusTopic = `echolake/v1/sites/${siteId}/status`;
-    const clientOptions: IClientOptions = {
-      clientId: `echolake-edge-${siteId}`,
-      // A persistent session keeps the acks subscription while the link is down.
-      clean: false,
-      protocolVersion: this.options.protocolVersion,
-      ...(this.options.protocolVersion === 5 && { properties: { sessionExpiryInterval: 24 * 3600 } }),
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      username: this.options.username,
-      password: this.options.password,
-      will: { topic: statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-    };
-    const client = connect(this.options.url, clientOptions);
+    const client = connect(this.options.url, this.clientOptions());
     this.client = client;
     // Handlers go on before the session resumes, or queued acks are PUBACKed and lost to us.
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('connect', () => {
-      this.log.info({ siteId, url: this.options.url }, 'uplink connected');
-      client.subscribe(acksTopic(siteId), { qos: 1 });
-      client.publish(statusTopic, 'online', { qos: 1, retain: true });
-      this.resendInFlight();
-      this.pump();
-    });
-    client.on('close', () => this.log.debug({ siteId }, 'uplink connection closed'));
+    client.on('connect', () => this.onConnect(client));
+    client.on('close', () => this.onClose());
     client.on('error', (err) => this.log.warn({ siteId, err: err.message }, 'uplink error'));
   }
 
-  /** New readings are in the outbox: send them if nothing is in flight. */
+  /** New readings are in the store: send them if nothing is in flight. */
   notify(): void {
     this.pump();
   }
 
   status(): UplinkStatus {
     const inFlight = this.inFlight && { batchId: this.inFlight.batchId, attempts: this.inFlight.attempts };
-    return { connected: this.client?.connected ?? false, ...this.counters, inFlight };
+    return { state: this.state, ...this.counters, lastAckAt: this.lastAckAt, inFlight };
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.ackTimer);
+    this.state = 'stopped';
+    for (const timer of [this.ackTimer, this.lingerTimer, this.reconnectTimer]) clearTimeout(timer);
     const client = this.client;
     if (client === undefined) return;
-    await client.publishAsync(`echolake/v1/sites/${this.options.siteId}/status`, 'offline', { qos: 1, retain: true })
-      .catch(() => undefined);
-    await client.endAsync();
+    if (client.connected) {
+      await client.publishAsync(this.statusTopic(), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await client.endAsync(true);
+  }
+
+  private clientOptions(): IClientOptions {
+    const { siteId, protocolVersion, tls } = this.options;
+    return {
+      clientId: `echolake-edge-${siteId}`,
+      // A persistent session keeps the acks subscription while the link is down.
+      clean: false,
+      protocolVersion,
+      ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 7 * 24 * 3600 } }),
+      // Reconnects are ours, with backoff and jitter, so a hundred sites do not return in step.
+      reconnectPeriod: 0,
+      connectTimeout: 15_000,
+      username: this.options.username,
+      password: this.options.password,
+      will: { topic: this.statusTopic(), payload: Buffer.from('offline'), qos: 1, retain: true },
+      ...(tls?.caFile !== undefined && { ca: readFileSync(tls.caFile) }),
+      ...(tls?.certFile !== undefined && { cert: readFileSync(tls.certFile) }),
+      ...(tls?.keyFile !== undefined && { key: readFileSync(tls.keyFile) }),
+      rejectUnauthorized: true,
+    };
+  }
+
+  private statusTopic(): string {
+    return `echolake/v1/sites/${this.options.siteId}/status`;
+  }
+
+  private onConnect(client: MqttClient): void {
+    this.state = 'connected';
+    this.reconnectAttempts = 0;
+    this.log.info({ siteId: this.options.siteId, url: this.options.url }, 'uplink connected');
+    client.subscribe(acksTopic(this.options.siteId), { qos: 1 });
+    client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
+    if (this.inFlight !== undefined) this.send();
+    else this.pump();
+  }
+
+  private onClose(): void {
+    if (this.state === 'stopped') return;
+    if (this.state === 'connected') this.log.warn({ siteId: this.options.siteId }, 'uplink disconnected');
+    this.state = 'disconnected';
+    clearTimeout(this.reconnectTimer);
+    const delay = this.reconnectDelay();
+    this.reconnectTimer = setTimeout(() => {
+      this.state = 'connecting';
+      this.client?.reconnect();
+    }, delay);
+    this.log.debug({ siteId: this.options.siteId, delayMs: delay, attempt: this.reconnectAttempts }, 'uplink reconnect scheduled');
+  }
+
+  /** Exponential backoff with full jitter between half and all of the step. */
+  private reconnectDelay(): number {
+    const { reconnectMinMs, reconnectMaxMs } = this.options;
+    const step = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.reconnectAttempts);
+    this.reconnectAttempts += 1;
+    return Math.round(step / 2 + (Math.random() * step) / 2);
   }
 
   private pump(): void {
-    if (this.stopped || this.inFlight !== undefined || this.client?.connected !== true) return;
-    const pending = this.outbox.oldest(this.options.batchMaxReadings, this.options.batchMaxBytes);
+    if (this.state !== 'connected' || this.inFlight !== undefined) return;
+    const pending = this.outbox.oldestUnsent(this.options.batchMaxReadings, this.options.batchMaxBytes);
     if (pending === undefined) return;
+    const waitMs = pending.oldestAt + this.options.batchMaxAgeMs - Date.now();
+    if (!pending.more && waitMs > 0) {
+      // Not full and young: let more readings join it rather than send a trickle of small messages.
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.pump();
+      }, waitMs);
+      return;
+    }
     const batchId = `${pending.firstSeq}-${pending.lastSeq}`;
     this.inFlight = {
       batchId,
@@ -137,14 +210,10 @@ export class MqttUplink {
 
   private onAckTimeout(): void {
     const batch = this.inFlight;
-    if (batch === undefined || this.stopped) return;
+    if (batch === undefined || this.state !== 'connected') return;
     this.counters.resends += 1;
     this.log.warn({ siteId: this.options.siteId, batchId: batch.batchId, attempts: batch.attempts }, 'no acknowledgement; sending the batch again');
-    if (this.client?.connected === true) this.send();
-  }
-
-  private resendInFlight(): void {
-    if (this.inFlight !== undefined) this.send();
+    this.send();
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -162,11 +231,12 @@ export class MqttUplink {
     // An ack for an earlier copy of a resent batch, or for another batch, changes nothing.
     if (batch === undefined || ack.batchId !== batch.batchId) return;
     clearTimeout(this.ackTimer);
-    const removed = this.outbox.acknowledge(Math.min(ack.lastSeq, batch.lastSeq));
+    const covered = this.outbox.acknowledge(Math.min(ack.lastSeq, batch.lastSeq));
     this.counters.batchesAcknowledged += 1;
-    this.counters.readingsAcknowledged += removed;
+    this.counters.readingsAcknowledged += covered;
+    this.lastAckAt = new Date().toISOString();
     this.log.info(
-      { siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, roundTripMs: Date.now() - batch.sentAt },
+      { siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, attempts: batch.attempts, roundTripMs: Date.now() - batch.sentAt },
       'batch acknowledged by the cloud',
     );
     this.inFlight = undefined;

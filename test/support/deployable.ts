@@ -17,7 +17,8 @@ export class Deployable {
   readonly events: LogEvent[] = [];
   readonly stderr: string[] = [];
   private readonly child: ChildProcess;
-  private readonly exited: Promise<number | null>;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
 
   constructor(readonly name: string, entry: string, args: string[], env: Record<string, string>) {
@@ -34,7 +35,7 @@ export class Deployable {
       for (const line of lines) this.record(line);
     });
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
   get pid(): number | undefined {

@@ -1,0 +1,345 @@
+import { existsSync, renameSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Logger } from '../../shared/log.js';
+import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
+
+export type Durability = 'NORMAL' | 'FULL';
+
+export interface ReadingStoreOptions {
+  /** Path of the SQLite file; its folder must exist. */
+  path: string;
+  siteId: string;
+  /** SQLite `synchronous` in WAL mode: NORMAL may roll back the last commits on power loss, FULL fsyncs each one. */
+  durability: Durability;
+  /** The database never grows past this; near it the oldest readings go, history first. */
+  maxBytes: number;
+  /** How long acknowledged readings stay for the local API. */
+  historyMs: number;
+}
+
+/** The oldest unacknowledged readings, already serialised, in seq order. */
+export interface PendingReadings {
+  firstSeq: number;
+  lastSeq: number;
+  /** One JSON document per reading, exactly as stored. */
+  payloads: string[];
+  bytes: number;
+  /** When the gateway received the oldest of them (its `ts`), epoch ms. */
+  oldestAt: number;
+  /** More unsent readings follow: the count or byte bound cut this batch. */
+  more: boolean;
+}
+
+export interface StoreStats {
+  /** Readings made and not yet acknowledged by the cloud. */
+  backlog: number;
+  oldestUnsentAt: number | undefined;
+  /** Unsent readings dropped at the byte cap since this database was created. */
+  dropped: number;
+  /** Live bytes: pages in use, not the file size. */
+  databaseBytes: number;
+  lastSeq: number;
+  ackedThrough: number;
+}
+
+/** A run of unsent readings removed at the byte cap: the only way a seq can go missing. */
+export interface DroppedRun {
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+}
+
+/** Start shrinking at this share of the cap, down to the lower mark, so a drop happens in bulk, rarely. */
+const HIGH_WATER = 0.9;
+const LOW_WATER = 0.8;
+/** Rows per round when making room: bounded work per transaction. */
+const DROP_CHUNK = 5_000;
+
+/**
+ * The edge's readings in SQLite (WAL): the store-and-forward outbox and a short local history in
+ * one table. A reading exists once its transaction committed. It counts as sent only when the
+ * cloud acknowledged its seq end to end (`ackedThrough`); it leaves the table when it is both
+ * acknowledged and older than the history window, or when the byte cap forces it out — which is
+ * counted and logged with its seqs.
+ *
+ * Seqs come from a persisted counter, never from the rowid. A new database starts its counter at
+ * the current time in microseconds, so a gateway whose database was lost or replaced keeps
+ * numbering above every seq it ever sent and the cloud never mistakes new readings for old copies.
+ */
+export class ReadingStore {
+  private readonly db: Database.Database;
+  private readonly pageSize: number;
+  private readonly statements;
+  private readonly appendAll: (observations: Observation[]) => Reading[];
+  private unhealthy: string | undefined;
+
+  private constructor(
+    private readonly options: ReadingStoreOptions,
+    private readonly log: Logger,
+  ) {
+    this.db = openChecked(options.path, log);
+    this.configure();
+    this.pageSize = Number(this.db.pragma('page_size', { simple: true }));
+    this.statements = prepareStatements(this.db);
+    this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
+  }
+
+  static open(options: ReadingStoreOptions, log: Logger): ReadingStore {
+    return new ReadingStore(options, log);
+  }
+
+  /** Numbers and stores observations in one transaction (one commit, not one per row). */
+  append(observations: Observation[]): Reading[] {
+    if (observations.length === 0) return [];
+    this.makeRoom();
+    try {
+      const readings = this.appendAll(observations);
+      this.unhealthy = undefined;
+      return readings;
+    } catch (err) {
+      this.unhealthy = (err as Error).message;
+      throw err;
+    }
+  }
+
+  /** The oldest readings not yet acknowledged, bounded by count and bytes (always at least one if any). */
+  oldestUnsent(maxCount: number, maxBytes: number): PendingReadings | undefined {
+    const rows = this.statements.unsent.all(this.ackedThrough(), maxCount + 1);
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    const payloads: string[] = [];
+    let bytes = 0;
+    let lastSeq = first.seq;
+    for (const row of rows.slice(0, maxCount)) {
+      const size = Buffer.byteLength(row.payload);
+      if (payloads.length > 0 && bytes + size > maxBytes) break;
+      payloads.push(row.payload);
+      bytes += size;
+      lastSeq = row.seq;
+    }
+    return { firstSeq: first.seq, lastSeq, payloads, bytes, oldestAt: first.ts, more: rows.length > payloads.length };
+  }
+
+  /** Every reading with `seq <= lastSeq` is in the cloud now; returns how many that newly covers. */
+  acknowledge(lastSeq: number): number {
+    const before = this.ackedThrough();
+    if (lastSeq <= before) return 0;
+    return this.db.transaction(() => {
+      const covered = this.statements.countRange.get(before, lastSeq)?.n ?? 0;
+      this.statements.setAckedThrough.run(lastSeq);
+      return covered;
+    })();
+  }
+
+  /** A device's readings from the local history, oldest first: those after `since` (by `ts`), or else the newest `limit`. */
+  history(deviceId: string, query: { since?: Date | undefined; limit: number }): Reading[] {
+    const rows =
+      query.since === undefined
+        ? this.statements.historyLatest.all(deviceId, query.limit).reverse()
+        : this.statements.historySince.all(deviceId, query.since.getTime(), query.limit);
+    return rows.map((row) => JSON.parse(row.payload) as Reading);
+  }
+
+  stats(): StoreStats {
+    const ackedThrough = this.ackedThrough();
+    const oldest = this.statements.oldestUnsent.get(ackedThrough);
+    return {
+      backlog: this.statements.countAbove.get(ackedThrough)?.n ?? 0,
+      oldestUnsentAt: oldest?.ts,
+      dropped: this.statements.droppedTotal.get()?.n ?? 0,
+      databaseBytes: this.liveBytes(),
+      lastSeq: this.statements.lastSeq.get(this.options.siteId)?.last_seq ?? 0,
+      ackedThrough,
+    };
+  }
+
+  /** Why the last commit failed, while it keeps failing; undefined when healthy. */
+  health(): string | undefined {
+    return this.unhealthy;
+  }
+
+  /** Runs of readings dropped at the cap, oldest first. */
+  droppedRuns(): DroppedRun[] {
+    return this.statements.droppedRuns.all().map((row) => ({ firstSeq: row.first_seq, lastSeq: row.last_seq, count: row.count }));
+  }
+
+  /**
+   * Housekeeping, called every minute or so: acknowledged readings past the history window go,
+   * and freed pages are handed back to the filesystem (in small steps, never a full VACUUM).
+   */
+  maintain(now = Date.now()): void {
+    const pruned = this.statements.pruneHistory.run(this.ackedThrough(), now - this.options.historyMs).changes;
+    const free = Number(this.db.pragma('freelist_count', { simple: true }));
+    if (free > 256) {
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    if (pruned > 0) this.log.debug({ pruned, freedPages: free }, 'history pruned');
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private ackedThrough(): number {
+    return this.statements.ackedThrough.get()?.value ?? 0;
+  }
+
+  private insert(observations: Observation[]): Reading[] {
+    const { siteId } = this.options;
+    const advanced = this.statements.advanceSequence.get(observations.length, siteId);
+    if (advanced === undefined) throw new Error(`sequence row for site ${siteId} is missing`);
+    const firstSeq = advanced.last_seq - observations.length + 1;
+    return observations.map((observation, index) => {
+      const reading: Reading = { v: READING_SCHEMA_VERSION, siteId, seq: firstSeq + index, ...observation };
+      this.statements.insert.run(reading.seq, reading.deviceId, Date.parse(reading.ts), JSON.stringify(reading));
+      return reading;
+    });
+  }
+
+  private liveBytes(): number {
+    const pages = Number(this.db.pragma('page_count', { simple: true })) - Number(this.db.pragma('freelist_count', { simple: true }));
+    return pages * this.pageSize;
+  }
+
+  /** Keeps the database under its cap: acknowledged history goes first, then the oldest unsent readings. */
+  private makeRoom(): void {
+    const { maxBytes } = this.options;
+    if (this.liveBytes() < maxBytes * HIGH_WATER) return;
+    while (this.liveBytes() > maxBytes * LOW_WATER) {
+      const removed = this.dropOldestChunk();
+      if (removed === 0) break;
+    }
+  }
+
+  private dropOldestChunk(): number {
+    const ackedThrough = this.ackedThrough();
+    const history = this.statements.pruneOldestAcked.run(ackedThrough, DROP_CHUNK).changes;
+    if (history > 0) return history;
+    return this.db.transaction(() => {
+      const run = this.statements.oldestUnsentRun.get(ackedThrough, DROP_CHUNK);
+      if (run === undefined || run.count === 0) return 0;
+      this.statements.deleteRange.run(run.first_seq, run.last_seq);
+      this.statements.recordDrop.run(run.first_seq, run.last_seq, run.count, Date.now());
+      this.log.error(
+        { siteId: this.options.siteId, firstSeq: run.first_seq, lastSeq: run.last_seq, dropped: run.count, maxBytes: this.options.maxBytes },
+        'database at its byte cap: oldest unsent readings dropped',
+      );
+      return run.count;
+    })();
+  }
+
+  private configure(): void {
+    // auto_vacuum only takes effect before the first table exists.
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${this.options.durability}`);
+    // The WAL is reset after checkpoints; this bounds what it keeps on disk in between.
+    this.db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS site (id TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS sequence (site_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS acked (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS readings (
+        seq INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS readings_by_device ON readings (device_id, ts);
+      CREATE TABLE IF NOT EXISTS drops (first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
+    `);
+    this.claimForSite();
+    this.applyHardCap();
+  }
+
+  /** SQLite itself refuses to grow past the cap (SQLITE_FULL), whatever happens between two checks. */
+  private applyHardCap(): void {
+    const pageSize = Number(this.db.pragma('page_size', { simple: true }));
+    this.db.pragma(`max_page_count = ${Math.max(64, Math.floor(this.options.maxBytes / pageSize))}`);
+  }
+
+  /** A database numbers one site's readings; reusing it for another site would mix two seq spaces. */
+  private claimForSite(): void {
+    const { siteId, path } = this.options;
+    const owner = this.db.prepare<[], { id: string }>('SELECT id FROM site').get();
+    if (owner === undefined) {
+      const firstSeqBase = Date.now() * 1000;
+      this.db.transaction(() => {
+        this.db.prepare('INSERT INTO site (id) VALUES (?)').run(siteId);
+        this.db.prepare('INSERT INTO sequence (site_id, last_seq) VALUES (?, ?)').run(siteId, firstSeqBase);
+        this.db.prepare('INSERT INTO acked (id, value) VALUES (1, ?)').run(firstSeqBase);
+      })();
+      this.log.info({ siteId, path, firstSeq: firstSeqBase + 1 }, 'reading store created');
+      return;
+    }
+    if (owner.id !== siteId) {
+      throw new Error(
+        `database ${path} belongs to site ${owner.id}, but siteId is ${siteId}: ` +
+          'fix siteId in the configuration, or move the file aside to start a new site',
+      );
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insert: db.prepare<[number, string, number, string]>('INSERT INTO readings (seq, device_id, ts, payload) VALUES (?, ?, ?, ?)'),
+    advanceSequence: db.prepare<[number, string], { last_seq: number }>('UPDATE sequence SET last_seq = last_seq + ? WHERE site_id = ? RETURNING last_seq'),
+    lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM sequence WHERE site_id = ?'),
+    ackedThrough: db.prepare<[], { value: number }>('SELECT value FROM acked WHERE id = 1'),
+    setAckedThrough: db.prepare<[number]>('UPDATE acked SET value = max(value, ?) WHERE id = 1'),
+    unsent: db.prepare<[number, number], { seq: number; payload: string; ts: number }>(
+      'SELECT seq, payload, ts FROM readings WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    oldestUnsent: db.prepare<[number], { ts: number }>('SELECT ts FROM readings WHERE seq > ? ORDER BY seq LIMIT 1'),
+    countAbove: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM readings WHERE seq > ?'),
+    countRange: db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM readings WHERE seq > ? AND seq <= ?'),
+    historyLatest: db.prepare<[string, number], { payload: string }>(
+      'SELECT payload FROM readings WHERE device_id = ? ORDER BY ts DESC, seq DESC LIMIT ?',
+    ),
+    historySince: db.prepare<[string, number, number], { payload: string }>(
+      'SELECT payload FROM readings WHERE device_id = ? AND ts > ? ORDER BY ts, seq LIMIT ?',
+    ),
+    pruneHistory: db.prepare<[number, number]>('DELETE FROM readings WHERE seq <= ? AND ts < ?'),
+    pruneOldestAcked: db.prepare<[number, number]>('DELETE FROM readings WHERE seq IN (SELECT seq FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?)'),
+    oldestUnsentRun: db.prepare<[number, number], { first_seq: number; last_seq: number; count: number }>(
+      'SELECT min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS count FROM (SELECT seq FROM readings WHERE seq > ? ORDER BY seq LIMIT ?)',
+    ),
+    deleteRange: db.prepare<[number, number]>('DELETE FROM readings WHERE seq BETWEEN ? AND ?'),
+    recordDrop: db.prepare<[number, number, number, number]>('INSERT INTO drops (first_seq, last_seq, count, at) VALUES (?, ?, ?, ?)'),
+    droppedTotal: db.prepare<[], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops'),
+    droppedRuns: db.prepare<[], { first_seq: number; last_seq: number; count: number }>('SELECT first_seq, last_seq, count FROM drops ORDER BY first_seq'),
+  };
+}
+
+/**
+ * Opens the database after `PRAGMA quick_check`. A file that fails it (or is no database at all)
+ * is moved aside with a loud log line and a fresh one is started: a corrupt file must never turn
+ * into a crash loop at a site nobody visits.
+ */
+function openChecked(path: string, log: Logger): Database.Database {
+  const problem = corruption(path);
+  if (problem !== undefined) {
+    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+    }
+    log.fatal({ path, movedTo: aside, problem }, 'database failed its integrity check: moved aside, starting a fresh one');
+  }
+  return new Database(path);
+}
+
+function corruption(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    const result = db.pragma('quick_check', { simple: true });
+    return result === 'ok' ? undefined : String(result);
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    db?.close();
+  }
+}

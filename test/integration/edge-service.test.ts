@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import unix from 'unix-dgram';
+import { Deployable } from '../support/deployable.js';
+import { requiredEnv } from '../support/env.js';
+
+// The edge as systemd runs it: READY=1 and watchdog pings over a real AF_UNIX datagram socket,
+// a clean stop on SIGTERM, and --check-config for the technician.
+const work = mkdtempSync(join(tmpdir(), 'echolake-service-'));
+const running: Deployable[] = [];
+after(async () => {
+  for (const process of running) await process.stop('SIGKILL');
+});
+
+function edgeEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    ECHOLAKE_EDGE_SITE_ID: `svc-${randomUUID().slice(0, 8)}`,
+    ECHOLAKE_EDGE_STATE_DIR: mkdtempSync(join(work, 'state-')),
+    ECHOLAKE_EDGE_ECHONET__INTERFACE: '127.0.0.1',
+    ECHOLAKE_EDGE_ECHONET__PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    ECHOLAKE_EDGE_UPLINK__URL: requiredEnv('ECHOLAKE_TEST_MQTT_URL'),
+    ...extra,
+  };
+}
+
+test('tells systemd it is ready, pings the watchdog, and says when it stops', async () => {
+  const socketPath = join(work, 'notify.sock');
+  const messages: string[] = [];
+  const socket = unix.createSocket('unix_dgram', (message) => messages.push(message.toString()));
+  socket.bind(socketPath);
+  try {
+    const edge = new Deployable('edge', 'edge/main.ts', [], edgeEnv({ NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' }));
+    running.push(edge);
+    await edge.waitFor((e) => e.msg === 'systemd watchdog pings started', 30_000, 'the watchdog');
+    await waitUntil(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 10_000, 'three watchdog pings');
+    assert.match(messages[0] ?? '', /^READY=1\nSTATUS=site svc-/, 'READY=1 comes first');
+    assert.equal(await edge.stop('SIGTERM'), 0, 'SIGTERM ends the edge cleanly');
+    assert.ok(messages.includes('STOPPING=1'));
+  } finally {
+    socket.close();
+  }
+});
+
+test('--check-config accepts a good file and names the field and the fix in a bad one', async () => {
+  const good = join(work, 'good.yaml');
+  writeFileSync(good, 'siteId: plant-7\nechonet:\n  interface: 192.0.2.10\nuplink:\n  url: mqtts://cloud.example:8883\n');
+  const ok = new Deployable('check', 'edge/main.ts', ['--check-config', good], {});
+  assert.equal(await ok.exited, 0, ok.tail());
+
+  const bad = join(work, 'bad.yaml');
+  writeFileSync(bad, 'siteId: plant 7\nechonet:\n  interface: eth0\n  pollIntervalMs: 10\nuplink:\n  url: http://cloud\n');
+  const refused = new Deployable('check', 'edge/main.ts', ['--check-config', bad], {});
+  assert.equal(await refused.exited, 2);
+  const text = refused.stderr.join('');
+  assert.match(text, /siteId: must match pattern/);
+  assert.match(text, /echonet\.interface: must match pattern .*IPv4 address of the LAN interface/);
+  assert.match(text, /echonet\.pollIntervalMs: must be >= 1000/);
+  assert.match(text, /uplink\.url: must match pattern/);
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const UNIT = 'systemd/echolake-edge.service';
+/** systemd-analyze's scale is ten times the printed exposure: 20 means "2.0 OK" or better. */
+const EXPOSURE_THRESHOLD = 20;
+
+async function systemdAnalyze(args: string[]): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await run('systemd-analyze', args);
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const failure = err as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
+    if (failure.code === 'ENOENT') throw new Error('systemd-analyze is missing: install the systemd package (apt-get install systemd)');
+    return { code: Number(failure.code), output: `${failure.stdout ?? ''}${failure.stderr ?? ''}` };
+  }
+}
+
+test('the edge unit passes systemd-analyze verify', async () => {
+  const { code, output } = await systemdAnalyze(['verify', UNIT]);
+  assert.equal(code, 0, output);
+});
+
+test(`the edge unit's exposure stays under ${EXPOSURE_THRESHOLD / 10}`, async () => {
+  const { code, output } = await systemdAnalyze(['security', '--offline=yes', `--threshold=${EXPOSURE_THRESHOLD}`, UNIT]);
+  assert.equal(code, 0, output);
+  assert.match(output, /Overall exposure level for echolake-edge\.service: [01]\.\d OK/);
+});

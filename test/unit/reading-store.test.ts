@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, readdirSync, writeSync, closeSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { ReadingStore, type ReadingStoreOptions } from '../../edge/buffer/reading-store.js';
+import { silentLogger } from '../../shared/log.js';
+import type { Reading } from '../../shared/reading.js';
+import { aircon } from '../support/observations.js';
+
+const freshPath = () => join(mkdtempSync(join(tmpdir(), 'echolake-store-')), 'edge.db');
+const openStore = (path: string, overrides: Partial<ReadingStoreOptions> = {}) =>
+  ReadingStore.open({ path, siteId: 'site-a', durability: 'FULL', maxBytes: 64 * 1024 * 1024, historyMs: 3_600_000, ...overrides }, silentLogger());
+const seqsOf = (readings: Reading[]) => readings.map((r) => r.seq);
+
+test('numbers readings in one monotonic run that starts above the clock in microseconds', () => {
+  const before = Date.now() * 1000;
+  const store = openStore(freshPath());
+  const first = store.append([aircon(0), aircon(1)]);
+  const second = store.append([aircon(2)]);
+  const seqs = seqsOf([...first, ...second]);
+  assert.ok((seqs[0] ?? 0) > before, 'a new database numbers above every seq an earlier one could have used');
+  assert.deepEqual(seqs, [seqs[0], (seqs[0] ?? 0) + 1, (seqs[0] ?? 0) + 2]);
+  assert.ok(Number.isSafeInteger(seqs[2]));
+  assert.equal(first[0]?.siteId, 'site-a');
+  store.close();
+});
+
+test('hands out the oldest unsent readings bounded by count and bytes, at least one', () => {
+  const store = openStore(freshPath());
+  const made = store.append([aircon(0), aircon(1), aircon(2), aircon(3)]);
+  const base = made[0]?.seq ?? 0;
+  const three = store.oldestUnsent(3, 1_000_000);
+  assert.equal(three?.firstSeq, base);
+  assert.equal(three?.lastSeq, base + 2);
+  assert.equal(three?.oldestAt, Date.parse(aircon(0).ts));
+  assert.equal(store.oldestUnsent(10, 1)?.payloads.length, 1);
+  assert.deepEqual((JSON.parse(three?.payloads[0] ?? '{}') as Reading).properties, aircon(0).properties);
+  store.close();
+});
+
+test('an ack moves the unsent mark; acknowledged readings stay as history', () => {
+  const store = openStore(freshPath());
+  const made = store.append([aircon(0), aircon(0, { ts: '2026-11-23T05:00:10.000Z' }), aircon(1)]);
+  const [a, b, c] = seqsOf(made) as [number, number, number];
+  assert.equal(store.acknowledge(b), 2);
+  assert.equal(store.acknowledge(b), 0, 'an ack repeated changes nothing');
+  assert.equal(store.acknowledge(a), 0, 'an older ack never moves the mark back');
+  assert.equal(store.oldestUnsent(10, 1_000_000)?.firstSeq, c);
+  assert.deepEqual(store.stats().backlog, 1);
+  const device = aircon(0).deviceId;
+  assert.deepEqual(seqsOf(store.history(device, { limit: 10 })), [a, b]);
+  assert.deepEqual(seqsOf(store.history(device, { limit: 1 })), [b], 'without since: the newest, oldest first');
+  assert.deepEqual(seqsOf(store.history(device, { since: new Date('2026-11-23T05:00:05Z'), limit: 10 })), [b]);
+  store.close();
+});
+
+test('history older than its window goes once acknowledged; unsent readings never age out', () => {
+  const store = openStore(freshPath(), { historyMs: 60_000 });
+  const [old, unsent] = seqsOf(store.append([aircon(0), aircon(1)])) as [number, number];
+  store.acknowledge(old);
+  store.maintain(Date.parse(aircon(1).ts) + 120_000);
+  assert.deepEqual(seqsOf(store.history(aircon(0).deviceId, { limit: 10 })), []);
+  assert.equal(store.oldestUnsent(10, 1_000_000)?.firstSeq, unsent);
+  store.close();
+});
+
+test('seqs are never reused, not even after everything was acknowledged and the store reopened', () => {
+  const path = freshPath();
+  const store = openStore(path);
+  const last = seqsOf(store.append([aircon(0), aircon(1)]))[1] ?? 0;
+  store.acknowledge(last);
+  store.maintain(Date.now() + 10 * 3_600_000);
+  store.close();
+  const reopened = openStore(path);
+  assert.deepEqual(seqsOf(reopened.append([aircon(0)])), [last + 1]);
+  reopened.close();
+});
+
+test('at the byte cap the oldest readings go, history first, each dropped run counted with its seqs', () => {
+  const store = openStore(freshPath(), { maxBytes: 2 * 1024 * 1024 });
+  const big = (i: number) => aircon(i % 3, { raw: { f0: 'ab'.repeat(250) }, ts: new Date(Date.UTC(2026, 10, 23, 0, 0, 0, i)).toISOString() });
+  const made: Reading[] = [];
+  for (let cycle = 0; cycle < 40; cycle += 1) {
+    made.push(...store.append(Array.from({ length: 100 }, (_, i) => big(cycle * 100 + i))));
+    if (cycle === 4) store.acknowledge(made[made.length - 1]?.seq ?? 0);
+  }
+  const stats = store.stats();
+  assert.ok(stats.databaseBytes <= 2 * 1024 * 1024, `live bytes ${stats.databaseBytes} stay under the cap`);
+  const runs = store.droppedRuns();
+  assert.ok(runs.length > 0 && stats.dropped > 0, 'unsent readings had to go');
+  assert.equal(stats.dropped, runs.reduce((sum, r) => sum + r.count, 0));
+  const firstUnsent = made[500]?.seq ?? 0;
+  assert.equal(runs[0]?.firstSeq, firstUnsent, 'the oldest unsent reading went first, after all history');
+  // What is left unsent plus what was dropped is exactly what was made and not acknowledged.
+  const left = store.oldestUnsent(100_000, 1e9);
+  assert.equal((left?.payloads.length ?? 0) + stats.dropped, made.length - 500);
+  assert.equal(left?.lastSeq, made[made.length - 1]?.seq, 'the newest readings are kept');
+  store.close();
+});
+
+test('a corrupt file is moved aside and a fresh database starts, numbering above the old one', () => {
+  const path = freshPath();
+  const store = openStore(path);
+  const old = seqsOf(store.append([aircon(0)]))[0] ?? 0;
+  store.close();
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 0);
+  closeSync(fd);
+  const fresh = openStore(path);
+  const next = seqsOf(fresh.append([aircon(1)]))[0] ?? 0;
+  assert.ok(next > old, 'numbering never goes back');
+  assert.ok(readdirSync(dirname(path)).some((name) => name.startsWith('edge.db.corrupt-')), 'the bad file is kept for a post-mortem');
+  assert.ok(statSync(path).size > 0);
+  fresh.close();
+});
+
+test('refuses a database that numbers another site, naming both and the fix', () => {
+  const path = freshPath();
+  openStore(path).close();
+  assert.throws(() => openStore(path, { siteId: 'site-b' }), /belongs to site site-a, but siteId is site-b.*move the file aside/);
+});
