@@ -1,5 +1,5 @@
 import { existsSync, renameSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { Database } from './sqlite.js';
 import type { Logger } from '../../shared/log.js';
 import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
 
@@ -42,6 +42,11 @@ export interface StoreStats {
   ackedThrough: number;
 }
 
+export interface SeqRange {
+  firstSeq: number;
+  lastSeq: number;
+}
+
 /** A run of unsent readings removed at the byte cap: the only way a seq can go missing. */
 export interface DroppedRun {
   firstSeq: number;
@@ -67,7 +72,7 @@ const DROP_CHUNK = 5_000;
  * numbering above every seq it ever sent and the cloud never mistakes new readings for old copies.
  */
 export class ReadingStore {
-  private readonly db: Database.Database;
+  private readonly db: Database;
   private readonly pageSize: number;
   private readonly statements;
   private readonly appendAll: (observations: Observation[]) => Reading[];
@@ -120,6 +125,31 @@ export class ReadingStore {
     return { firstSeq: first.seq, lastSeq, payloads, bytes, oldestAt: first.ts, more: rows.length > payloads.length };
   }
 
+  /**
+   * The batch that was sent and not yet acknowledged, if any. It survives a restart, so the
+   * gateway sends exactly the same batch again: a copy in Kafka is then always a whole batch.
+   */
+  inFlight(): SeqRange | undefined {
+    const row = this.statements.inFlight.get();
+    return row?.first === null || row?.last === null || row === undefined ? undefined : { firstSeq: row.first, lastSeq: row.last };
+  }
+
+  /** Records the batch about to be sent; until its ack, `inFlight` returns it. */
+  markInFlight(range: SeqRange): void {
+    this.statements.setInFlight.run(range.firstSeq, range.lastSeq);
+  }
+
+  /** The stored readings of a range, in seq order. */
+  readRange(range: SeqRange): PendingReadings | undefined {
+    const rows = this.statements.range.all(range.firstSeq, range.lastSeq);
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (first === undefined || last === undefined) return undefined;
+    const payloads = rows.map((row) => row.payload);
+    const bytes = payloads.reduce((sum, payload) => sum + Buffer.byteLength(payload), 0);
+    return { firstSeq: first.seq, lastSeq: last.seq, payloads, bytes, oldestAt: first.ts, more: true };
+  }
+
   /** Every reading with `seq <= lastSeq` is in the cloud now; returns how many that newly covers. */
   acknowledge(lastSeq: number): number {
     const before = this.ackedThrough();
@@ -127,6 +157,7 @@ export class ReadingStore {
     return this.db.transaction(() => {
       const covered = this.statements.countRange.get(before, lastSeq)?.n ?? 0;
       this.statements.setAckedThrough.run(lastSeq);
+      this.statements.clearInFlightThrough.run(lastSeq);
       return covered;
     })();
   }
@@ -212,12 +243,17 @@ export class ReadingStore {
     }
   }
 
+  /**
+   * The batch in flight is spared: it is likely in Kafka already, and dropping part of it would
+   * make its resend differ from the copy the cloud has.
+   */
   private dropOldestChunk(): number {
     const ackedThrough = this.ackedThrough();
     const history = this.statements.pruneOldestAcked.run(ackedThrough, DROP_CHUNK).changes;
     if (history > 0) return history;
+    const spareThrough = Math.max(ackedThrough, this.inFlight()?.lastSeq ?? 0);
     return this.db.transaction(() => {
-      const run = this.statements.oldestUnsentRun.get(ackedThrough, DROP_CHUNK);
+      const run = this.statements.oldestUnsentRun.get(spareThrough, DROP_CHUNK);
       if (run === undefined || run.count === 0) return 0;
       this.statements.deleteRange.run(run.first_seq, run.last_seq);
       this.statements.recordDrop.run(run.first_seq, run.last_seq, run.count, Date.now());
@@ -239,7 +275,12 @@ export class ReadingStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS site (id TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS sequence (site_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS acked (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS acked (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL,
+        in_flight_first INTEGER,
+        in_flight_last INTEGER
+      );
       CREATE TABLE IF NOT EXISTS readings (
         seq INTEGER PRIMARY KEY,
         device_id TEXT NOT NULL,
@@ -282,13 +323,17 @@ export class ReadingStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: Database) {
   return {
     insert: db.prepare<[number, string, number, string]>('INSERT INTO readings (seq, device_id, ts, payload) VALUES (?, ?, ?, ?)'),
     advanceSequence: db.prepare<[number, string], { last_seq: number }>('UPDATE sequence SET last_seq = last_seq + ? WHERE site_id = ? RETURNING last_seq'),
     lastSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM sequence WHERE site_id = ?'),
     ackedThrough: db.prepare<[], { value: number }>('SELECT value FROM acked WHERE id = 1'),
     setAckedThrough: db.prepare<[number]>('UPDATE acked SET value = max(value, ?) WHERE id = 1'),
+    inFlight: db.prepare<[], { first: number | null; last: number | null }>('SELECT in_flight_first AS first, in_flight_last AS last FROM acked WHERE id = 1'),
+    setInFlight: db.prepare<[number, number]>('UPDATE acked SET in_flight_first = ?, in_flight_last = ? WHERE id = 1'),
+    clearInFlightThrough: db.prepare<[number]>('UPDATE acked SET in_flight_first = NULL, in_flight_last = NULL WHERE id = 1 AND in_flight_last <= ?'),
+    range: db.prepare<[number, number], { seq: number; payload: string; ts: number }>('SELECT seq, payload, ts FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq'),
     unsent: db.prepare<[number, number], { seq: number; payload: string; ts: number }>(
       'SELECT seq, payload, ts FROM readings WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -318,7 +363,7 @@ function prepareStatements(db: Database.Database) {
  * is moved aside with a loud log line and a fresh one is started: a corrupt file must never turn
  * into a crash loop at a site nobody visits.
  */
-function openChecked(path: string, log: Logger): Database.Database {
+function openChecked(path: string, log: Logger): Database {
   const problem = corruption(path);
   if (problem !== undefined) {
     const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -332,7 +377,7 @@ function openChecked(path: string, log: Logger): Database.Database {
 
 function corruption(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
-  let db: Database.Database | undefined;
+  let db: Database | undefined;
   try {
     db = new Database(path);
     const result = db.pragma('quick_check', { simple: true });

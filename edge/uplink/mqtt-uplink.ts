@@ -4,12 +4,26 @@ import type { Logger } from '../../shared/log.js';
 import { parseBatchAck } from '../../shared/reading-schema.js';
 import { READING_SCHEMA_VERSION, acksTopic, readingsTopic, type BatchAck } from '../../shared/reading.js';
 
-/** What the uplink needs of the store: the oldest unsent readings, and a way to mark them delivered. */
+interface SeqRange {
+  firstSeq: number;
+  lastSeq: number;
+}
+
+interface StoredBatch extends SeqRange {
+  payloads: string[];
+  oldestAt: number;
+  more: boolean;
+}
+
+/**
+ * What the uplink needs of the store: the oldest unsent readings, the batch in flight (which
+ * outlives a restart), and a way to mark readings delivered.
+ */
 export interface OutboxPort {
-  oldestUnsent(
-    maxCount: number,
-    maxBytes: number,
-  ): { firstSeq: number; lastSeq: number; payloads: string[]; oldestAt: number; more: boolean } | undefined;
+  oldestUnsent(maxCount: number, maxBytes: number): StoredBatch | undefined;
+  inFlight(): SeqRange | undefined;
+  markInFlight(range: SeqRange): void;
+  readRange(range: SeqRange): StoredBatch | undefined;
   acknowledge(lastSeq: number): number;
 }
 
@@ -172,17 +186,8 @@ export class MqttUplink {
 
   private pump(): void {
     if (this.state !== 'connected' || this.inFlight !== undefined) return;
-    const pending = this.outbox.oldestUnsent(this.options.batchMaxReadings, this.options.batchMaxBytes);
+    const pending = this.nextBatch();
     if (pending === undefined) return;
-    const waitMs = pending.oldestAt + this.options.batchMaxAgeMs - Date.now();
-    if (!pending.more && waitMs > 0) {
-      // Not full and young: let more readings join it rather than send a trickle of small messages.
-      this.lingerTimer ??= setTimeout(() => {
-        this.lingerTimer = undefined;
-        this.pump();
-      }, waitMs);
-      return;
-    }
     const batchId = `${pending.firstSeq}-${pending.lastSeq}`;
     this.inFlight = {
       batchId,
@@ -194,6 +199,26 @@ export class MqttUplink {
       attempts: 0,
     };
     this.send();
+  }
+
+  /** The batch a restart interrupted, exactly as it was; otherwise the oldest unsent readings once the batch is full or old enough. */
+  private nextBatch(): StoredBatch | undefined {
+    const interrupted = this.outbox.inFlight();
+    const resumed = interrupted && this.outbox.readRange(interrupted);
+    if (resumed !== undefined) return resumed;
+    const pending = this.outbox.oldestUnsent(this.options.batchMaxReadings, this.options.batchMaxBytes);
+    if (pending === undefined) return undefined;
+    const waitMs = pending.oldestAt + this.options.batchMaxAgeMs - Date.now();
+    if (!pending.more && waitMs > 0) {
+      // Not full and young: let more readings join it rather than send a trickle of small messages.
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.pump();
+      }, waitMs);
+      return undefined;
+    }
+    this.outbox.markInFlight(pending);
+    return pending;
   }
 
   private send(): void {

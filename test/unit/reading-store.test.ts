@@ -120,3 +120,23 @@ test('refuses a database that numbers another site, naming both and the fix', ()
   openStore(path).close();
   assert.throws(() => openStore(path, { siteId: 'site-b' }), /belongs to site site-a, but siteId is site-b.*move the file aside/);
 });
+
+test('the batch in flight outlives a restart, clears with its ack, and is spared at the cap', () => {
+  const path = freshPath();
+  const store = openStore(path, { maxBytes: 2 * 1024 * 1024 });
+  const made = store.append([aircon(0), aircon(1), aircon(2)]);
+  const range = { firstSeq: made[0]?.seq ?? 0, lastSeq: made[1]?.seq ?? 0 };
+  store.markInFlight(range);
+  store.close();
+  const reopened = openStore(path, { maxBytes: 2 * 1024 * 1024 });
+  assert.deepEqual(reopened.inFlight(), range);
+  assert.equal(reopened.readRange(range)?.payloads.length, 2);
+  const big = (i: number) => aircon(i % 3, { raw: { f0: 'ab'.repeat(250) } });
+  for (let cycle = 0; cycle < 40; cycle += 1) reopened.append(Array.from({ length: 100 }, (_, i) => big(i)));
+  assert.ok(reopened.stats().dropped > 0);
+  assert.equal(reopened.readRange(range)?.payloads.length, 2, 'the in-flight batch is whole after drops');
+  assert.ok((reopened.droppedRuns()[0]?.firstSeq ?? 0) > range.lastSeq);
+  reopened.acknowledge(range.lastSeq);
+  assert.equal(reopened.inFlight(), undefined);
+  reopened.close();
+});
