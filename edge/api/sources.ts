@@ -1,0 +1,109 @@
+/**
+ * The ports the local API reads from and the one action it may ask for. Main implements them over
+ * the device registry, the local history, the outbox and uplink, and the ECHONET Lite controller;
+ * the API knows nothing else of the edge, so those parts can change without the API noticing.
+ * Timestamps are ISO-8601 UTC strings, as in the reading contract.
+ */
+import type { PropertyValue, Reading } from '../../shared/reading.js';
+
+/** Whether a device answers, as the registry tracks it. */
+export type Availability = 'online' | 'unreachable' | 'offline';
+
+export interface LatestValues {
+  /** Decoded properties named as in the machine-readable appendix; `null` where the device said "no valid value". */
+  readonly properties: Readonly<Record<string, PropertyValue>>;
+  /** The raw EDT in hex, keyed by the EPC as two lowercase hex digits. */
+  readonly raw: Readonly<Record<string, string>>;
+  /** When the newest of these values arrived. */
+  readonly updatedAt: string;
+}
+
+export interface DeviceView {
+  /** The reading contract's deviceId: only `[0-9A-Za-z._-]`. */
+  readonly id: string;
+  /** Six lowercase hex digits, e.g. `013001`. */
+  readonly eoj: string;
+  /** The IP address the device answers at now. */
+  readonly address: string;
+  /** Maker code (EPC 0x8A), six lowercase hex digits; null until the device told us. */
+  readonly manufacturer: string | null;
+  readonly availability: Availability;
+  /** Last time the device answered or announced anything. */
+  readonly lastSeenAt: string;
+  /** Null until the device's first values arrive. */
+  readonly latest: LatestValues | null;
+}
+
+export interface DeviceSource {
+  list(): readonly DeviceView[];
+  get(deviceId: string): DeviceView | undefined;
+}
+
+export interface ReadingQuery {
+  /** Only readings received at or after this instant; without it, the newest readings. */
+  readonly since?: Date;
+  /** At most this many readings, 1–1000. */
+  readonly limit: number;
+}
+
+export interface ReadingHistory {
+  /**
+   * One device's readings from the local history, oldest first: with `since`, the first `limit`
+   * readings whose `ts` is at or after it; without, the newest `limit` readings. Empty when none.
+   */
+  readings(deviceId: string, query: ReadingQuery): readonly Reading[];
+}
+
+export type UplinkState = 'connected' | 'disconnected';
+
+export interface UplinkView {
+  readonly state: UplinkState;
+  /** When the cloud last acknowledged a batch; null if it has not since the gateway started. */
+  readonly lastAckAt: string | null;
+  /** The batch waiting for the cloud's acknowledgement, if any. */
+  readonly inFlight: { readonly batchId: string; readonly attempts: number } | null;
+  /** Counters since the gateway started. */
+  readonly batchesAcknowledged: number;
+  readonly readingsAcknowledged: number;
+  readonly resends: number;
+}
+
+export interface BacklogView {
+  /** Readings stored but not yet acknowledged by the cloud. */
+  readonly depth: number;
+  /** How long the oldest of them has waited; null when the backlog is empty. */
+  readonly oldestUnsentAgeSeconds: number | null;
+}
+
+export interface GatewayStatus {
+  readonly siteId: string;
+  readonly uptimeSeconds: number;
+  readonly uplink: UplinkView;
+  readonly backlog: BacklogView;
+  /** Readings this site has numbered, ever: the last seq. */
+  readonly readingsRecorded: number;
+  /** Readings dropped unsent because the buffer reached its cap, ever. */
+  readonly droppedReadings: number;
+  /** Size of the SQLite database on disk, WAL included. */
+  readonly databaseBytes: number;
+}
+
+/** Ready to do its job, or the reasons it is not (at least one). */
+export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reasons: readonly [string, ...string[]] };
+
+export interface StatusSource {
+  status(): GatewayStatus;
+  ready(): Readiness;
+}
+
+export interface DiscoveryTrigger {
+  /** Multicasts a search now; resolves with how many nodes answered within the search window. */
+  searchNow(): Promise<number>;
+}
+
+export interface ApiSources {
+  readonly devices: DeviceSource;
+  readonly history: ReadingHistory;
+  readonly status: StatusSource;
+  readonly discovery: DiscoveryTrigger;
+}

@@ -1,0 +1,104 @@
+/**
+ * The gateway's own state: a status page for installers, and the liveness and readiness probes
+ * supervisors and load balancers ask.
+ */
+import type { FastifyPluginCallback } from 'fastify';
+import { AVAILABILITIES, countByAvailability } from './availability.js';
+import type { DeviceSource, StatusSource } from './sources.js';
+
+const count = { type: 'integer', minimum: 0 } as const;
+const timestampOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+
+const statusSchema = {
+  type: 'object',
+  required: ['siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes', 'devices'],
+  additionalProperties: false,
+  properties: {
+    siteId: { type: 'string' },
+    version: { type: 'string', description: 'the gateway software\'s version' },
+    uptimeSeconds: { type: 'number', minimum: 0 },
+    uplink: {
+      type: 'object',
+      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends'],
+      additionalProperties: false,
+      properties: {
+        state: { type: 'string', enum: ['connected', 'disconnected'] },
+        lastAckAt: { ...timestampOrNull, description: 'when the cloud last acknowledged a batch; null if not since start' },
+        inFlight: {
+          type: ['object', 'null'],
+          description: 'the batch waiting for the cloud\'s acknowledgement',
+          required: ['batchId', 'attempts'],
+          additionalProperties: false,
+          properties: { batchId: { type: 'string' }, attempts: { type: 'integer', minimum: 1 } },
+        },
+        batchesAcknowledged: count,
+        readingsAcknowledged: count,
+        resends: count,
+      },
+    },
+    backlog: {
+      type: 'object',
+      required: ['depth', 'oldestUnsentAgeSeconds'],
+      additionalProperties: false,
+      properties: {
+        depth: { ...count, description: 'readings stored but not yet acknowledged by the cloud' },
+        oldestUnsentAgeSeconds: { type: ['number', 'null'], minimum: 0, description: 'null when the backlog is empty' },
+      },
+    },
+    readingsRecorded: { ...count, description: 'readings this site has numbered, ever' },
+    droppedReadings: { ...count, description: 'readings dropped unsent because the buffer was full, ever' },
+    databaseBytes: count,
+    devices: {
+      type: 'object',
+      description: 'how many devices are in each availability state',
+      required: AVAILABILITIES,
+      additionalProperties: false,
+      properties: Object.fromEntries(AVAILABILITIES.map((state) => [state, count])),
+    },
+  },
+} as const;
+
+const readinessSchema = {
+  type: 'object',
+  required: ['ready', 'reasons'],
+  additionalProperties: false,
+  properties: {
+    ready: { type: 'boolean' },
+    reasons: { type: 'array', items: { type: 'string' }, description: 'why not; empty when ready' },
+  },
+} as const;
+
+export const statusRoutes: FastifyPluginCallback<{ status: StatusSource; devices: DeviceSource; version: string }> = (
+  app,
+  { status, devices, version },
+  done,
+) => {
+  app.get('/api/v1/status', {
+    schema: { tags: ['gateway'], summary: 'Uplink, backlog, drops, database size, version, uptime, devices', response: { 200: statusSchema } },
+  }, () => {
+    const current = status.status();
+    return { ...current, version, devices: countByAvailability(devices.list()) };
+  });
+
+  app.get('/healthz', {
+    schema: {
+      tags: ['gateway'],
+      summary: 'Liveness: the process answers',
+      response: { 200: { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'string', enum: ['ok'] } } } },
+    },
+  }, () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    schema: {
+      tags: ['gateway'],
+      summary: 'Readiness: 200 when the gateway does its job, 503 with the reasons when not',
+      response: { 200: readinessSchema, 503: readinessSchema },
+    },
+  }, (_request, reply) => {
+    const readiness = status.ready();
+    if (readiness.ready) return { ready: true, reasons: [] };
+    return reply.code(503).send({ ready: false, reasons: readiness.reasons });
+  });
+
+  done();
+};

@@ -1,0 +1,137 @@
+// In-memory stand-ins for the ports the local API reads from, for the api-*.test.ts unit tests.
+import { pino } from 'pino';
+import { createApiServer, type ApiOptions, type ApiServer } from '../../edge/api/server.js';
+import type {
+  ApiSources,
+  DeviceSource,
+  DeviceView,
+  DiscoveryTrigger,
+  GatewayStatus,
+  ReadingHistory,
+  ReadingQuery,
+  Readiness,
+  StatusSource,
+} from '../../edge/api/sources.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
+import type { Reading } from '../../shared/reading.js';
+import { aircon } from '../support/observations.js';
+
+export const TOKEN = 'installer-token-0123456789';
+
+export const AIRCON_ID = aircon(0).deviceId;
+export const QUIET_ID = 'fe00000b0000000000000000000000000009-013001';
+export const LIGHT_ID = '192.168.1.40-029001';
+
+export const devicesOnSite: DeviceView[] = [
+  {
+    id: AIRCON_ID,
+    eoj: '013001',
+    address: '127.0.0.2',
+    manufacturer: '00000b',
+    availability: 'online',
+    lastSeenAt: '2026-11-23T05:00:10.000Z',
+    latest: {
+      properties: { operationStatus: true, targetTemperature: 26, roomTemperature: 28, humidity: null },
+      raw: { '80': '30', b3: '1a', bb: '1c', ba: 'fd', '82': '00005200' },
+      updatedAt: '2026-11-23T05:00:10.000Z',
+    },
+  },
+  {
+    id: QUIET_ID,
+    eoj: '013001',
+    address: '127.0.0.9',
+    manufacturer: null,
+    availability: 'unreachable',
+    lastSeenAt: '2026-11-23T04:00:00.000Z',
+    latest: null,
+  },
+  {
+    id: LIGHT_ID,
+    eoj: '029001',
+    address: '192.168.1.40',
+    manufacturer: '000005',
+    availability: 'offline',
+    lastSeenAt: '2026-11-22T23:00:00.000Z',
+    latest: null,
+  },
+];
+
+/** Ten readings of the aircon, one a minute from 05:00 UTC, seqs 1–10. */
+export const airconHistory: Reading[] = Array.from({ length: 10 }, (_, i) => ({
+  v: 1,
+  siteId: 'site-a',
+  seq: i + 1,
+  ...aircon(0, { ts: new Date(Date.UTC(2026, 10, 23, 5, i)).toISOString() }),
+}));
+
+export const healthyStatus: GatewayStatus = {
+  siteId: 'site-a',
+  uptimeSeconds: 3600.5,
+  uplink: {
+    state: 'connected',
+    lastAckAt: '2026-11-23T05:00:09.000Z',
+    inFlight: { batchId: '11-20', attempts: 1 },
+    batchesAcknowledged: 7,
+    readingsAcknowledged: 70,
+    resends: 2,
+  },
+  backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
+  readingsRecorded: 80,
+  droppedReadings: 3,
+  databaseBytes: 1_234_567,
+};
+
+/** The sources main would provide, over fixed data, recording what the API asked of them. */
+export class FakeSources implements ApiSources {
+  readiness: Readiness = { ready: true };
+  /** What the history was asked, oldest first. */
+  readonly historyQueries: { deviceId: string; query: ReadingQuery }[] = [];
+  searches = 0;
+
+  constructor(private readonly search: () => Promise<number> = () => Promise.resolve(2)) {}
+
+  readonly devices: DeviceSource = {
+    list: () => devicesOnSite,
+    get: (id) => devicesOnSite.find((device) => device.id === id),
+  };
+
+  readonly history: ReadingHistory = {
+    readings: (deviceId, query) => {
+      this.historyQueries.push({ deviceId, query });
+      const mine = airconHistory.filter((reading) => reading.deviceId === deviceId);
+      const { since } = query;
+      if (since === undefined) return mine.slice(-query.limit);
+      return mine.filter((reading) => Date.parse(reading.ts) >= since.getTime()).slice(0, query.limit);
+    },
+  };
+
+  readonly status: StatusSource = { status: () => healthyStatus, ready: () => this.readiness };
+
+  readonly discovery: DiscoveryTrigger = {
+    searchNow: () => {
+      this.searches += 1;
+      return this.search();
+    },
+  };
+}
+
+export function apiServer(options: Partial<ApiOptions> = {}, sources: ApiSources = new FakeSources(), logger: Logger = silentLogger()): ApiServer {
+  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', ...options }, sources, logger);
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger that keeps its JSON lines, for tests that check what was logged. */
+export function capturingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
+  return { logger, lines };
+}
+
+export interface ErrorShape {
+  error: { code: string; message: string };
+}
