@@ -17,6 +17,7 @@ export interface EdgeConfig {
     maxEpcsPerGet: number;
   };
   buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
+  api: { enabled: boolean; host?: string; port: number; token?: string };
   uplink: {
     url: string;
     protocolVersion: 4 | 5;
@@ -38,7 +39,7 @@ const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3
 export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
   type: 'object',
   additionalProperties: false,
-  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'uplink'],
+  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink'],
   properties: {
     siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
     stateDir: { type: 'string', minLength: 1, default: stateDirDefault, description: 'folder for the database (systemd sets $STATE_DIRECTORY)' },
@@ -66,6 +67,18 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         historyHours: { type: 'number', minimum: 0, maximum: 720, default: 24, description: 'how long acknowledged readings stay for the local API' },
         durability: { enum: ['NORMAL', 'FULL'], default: 'FULL', description: 'SQLite synchronous mode' },
         commitIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000, description: 'readings are committed together at most this often' },
+      },
+    },
+    api: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['enabled', 'port'],
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        host: { type: 'string', minLength: 1, description: 'address the local API listens on; default echonet.interface (the LAN side)' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
+        token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
       },
     },
     uplink: {

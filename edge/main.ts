@@ -2,6 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../shared/config.js';
+import { projectVersion } from '../shared/version.js';
+import { createApiServer } from './api/server.js';
+import { apiSources } from './api-sources.js';
 import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { GroupCommit } from './buffer/group-commit.js';
@@ -33,7 +36,16 @@ function components(config: EdgeConfig): Component[] {
     log.child({ part: 'buffer', siteId: config.siteId }),
   );
   const uplink = new MqttUplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }));
-  const commits = new GroupCommit(store, config.buffer.commitIntervalMs, () => uplink.notify(), log.child({ part: 'buffer', siteId: config.siteId }));
+  let recorded = 0;
+  const commits = new GroupCommit(
+    store,
+    config.buffer.commitIntervalMs,
+    (readings) => {
+      recorded += readings.length;
+      uplink.notify();
+    },
+    log.child({ part: 'buffer', siteId: config.siteId }),
+  );
   const controller = new EchonetController({
     interfaceAddress: config.echonet.interface,
     port: config.echonet.port,
@@ -57,6 +69,11 @@ function components(config: EdgeConfig): Component[] {
     { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
   ];
+  if (config.api.enabled) {
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded });
+    const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
+    parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
+  }
   const notifier = SystemdNotifier.fromEnvironment(process.env, log.child({ part: 'systemd' }));
   if (notifier !== undefined) {
     notifier.healthCheck = () => store.health();

@@ -65,6 +65,7 @@ export class ApiServer implements Component {
       this.log.warn({ host, port }, 'the local API listens on every interface; set api.host to the LAN address to keep it off other networks');
     }
     this.listeningAt = await this.app.listen({ host, port });
+    this.log.info({ url: this.listeningAt }, 'local API listening');
   }
 
   async stop(): Promise<void> {

@@ -80,7 +80,7 @@ export interface GatewayStatus {
   readonly uptimeSeconds: number;
   readonly uplink: UplinkView;
   readonly backlog: BacklogView;
-  /** Readings this site has numbered, ever: the last seq. */
+  /** Readings this gateway recorded since it started. */
   readonly readingsRecorded: number;
   /** Readings dropped unsent because the buffer reached its cap, ever. */
   readonly droppedReadings: number;

@@ -344,7 +344,7 @@ function prepareStatements(db: Database) {
       'SELECT payload FROM readings WHERE device_id = ? ORDER BY ts DESC, seq DESC LIMIT ?',
     ),
     historySince: db.prepare<[string, number, number], { payload: string }>(
-      'SELECT payload FROM readings WHERE device_id = ? AND ts > ? ORDER BY ts, seq LIMIT ?',
+      'SELECT payload FROM readings WHERE device_id = ? AND ts >= ? ORDER BY ts, seq LIMIT ?',
     ),
     pruneHistory: db.prepare<[number, number]>('DELETE FROM readings WHERE seq <= ? AND ts < ?'),
     pruneOldestAcked: db.prepare<[number, number]>('DELETE FROM readings WHERE seq IN (SELECT seq FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?)'),

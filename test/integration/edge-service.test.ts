@@ -21,6 +21,7 @@ function edgeEnv(extra: Record<string, string>): Record<string, string> {
     ECHOLAKE_EDGE_SITE_ID: `svc-${randomUUID().slice(0, 8)}`,
     ECHOLAKE_EDGE_STATE_DIR: mkdtempSync(join(work, 'state-')),
     ECHOLAKE_EDGE_ECHONET__INTERFACE: '127.0.0.1',
+    ECHOLAKE_EDGE_API__PORT: '0',
     ECHOLAKE_EDGE_ECHONET__PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
     ECHOLAKE_EDGE_UPLINK__URL: requiredEnv('ECHOLAKE_TEST_MQTT_URL'),
     ...extra,

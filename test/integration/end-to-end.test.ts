@@ -64,6 +64,7 @@ test('readings served by simulated aircons arrive in the Delta table exactly onc
     ECHOLAKE_EDGE_SITE_ID: siteId,
     ECHOLAKE_EDGE_STATE_DIR: join(work, 'edge'),
     ECHOLAKE_EDGE_ECHONET__INTERFACE: '127.0.0.1',
+    ECHOLAKE_EDGE_API__PORT: '0',
     ECHOLAKE_EDGE_ECHONET__PORT: String(echonetPort),
     ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '1000',
     ECHOLAKE_EDGE_BUFFER__COMMIT_INTERVAL_MS: '200',
@@ -74,6 +75,18 @@ test('readings served by simulated aircons arrive in the Delta table exactly onc
   // A few poll cycles, and a change at one unit that it announces by INF.
   await edge.waitFor(() => edge.events.filter((e) => e.msg === 'echonet device discovered').length === 3, 30_000, 'three devices discovered');
   await edge.waitFor(() => readingsCommitted(edge.events) >= 9, 30_000, 'nine readings in the outbox');
+
+  // What an installer sees on the local API meanwhile.
+  const api = String((await edge.waitFor((e) => e.msg === 'local API listening', 10_000, 'the local API')).url);
+  const listed = (await (await fetch(`${api}/elapi/v1/devices`)).json()) as { devices: Array<{ id: string; availability: string; deviceType: string }> };
+  assert.deepEqual(listed.devices.map((d) => d.id).sort(), simulator.nodes.map((n) => n.deviceId).sort());
+  assert.ok(listed.devices.every((d) => d.availability === 'online' && d.deviceType === 'homeAirConditioner'));
+  const target = simulator.nodes[1];
+  const properties = (await (await fetch(`${api}/elapi/v1/devices/${target?.deviceId}/properties`)).json()) as Record<string, unknown>;
+  assert.equal(properties.operationStatus, target?.reported().operationStatus);
+  const status = (await (await fetch(`${api}/api/v1/status`)).json()) as { siteId: string; uplink: { state: string } };
+  assert.equal(status.siteId, siteId);
+  assert.equal(status.uplink.state, 'connected');
   await simulator.nodes[0]?.update({ targetTemperature: 21 });
   await edge.waitFor(() => readingsCommitted(edge.events) >= 15, 30_000, 'more readings');
   await simulator.stop();

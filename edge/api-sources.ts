@@ -1,0 +1,74 @@
+import type { ApiSources, DeviceView, GatewayStatus, Readiness } from './api/sources.js';
+import type { ReadingStore } from './buffer/reading-store.js';
+import type { EchonetController } from './echonet/controller.js';
+import type { DeviceRecord } from './echonet/registry.js';
+import type { MqttUplink } from './uplink/mqtt-uplink.js';
+
+/** The parts the local API looks at; it reads them through the views below and nothing else. */
+export interface ApiBackends {
+  siteId: string;
+  startedAt: number;
+  controller: EchonetController;
+  store: ReadingStore;
+  uplink: MqttUplink;
+  /** Readings this process has recorded so far. */
+  recorded: () => number;
+}
+
+export function apiSources(backends: ApiBackends): ApiSources {
+  const { controller, store } = backends;
+  return {
+    devices: {
+      list: () => controller.devices().map(deviceView),
+      get: (deviceId) => {
+        const device = controller.registry.get(deviceId);
+        return device && deviceView(device);
+      },
+    },
+    history: { readings: (deviceId, query) => store.history(deviceId, query) },
+    status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
+    discovery: { searchNow: () => controller.searchNow() },
+  };
+}
+
+function deviceView(device: DeviceRecord): DeviceView {
+  return {
+    id: device.deviceId,
+    eoj: device.eoj,
+    address: device.address,
+    manufacturer: device.manufacturer,
+    availability: device.availability,
+    lastSeenAt: device.lastSeenAt,
+    latest: device.latest && { properties: device.latest.properties, raw: device.latest.raw, updatedAt: device.latest.ts },
+  };
+}
+
+function gatewayStatus({ siteId, startedAt, store, uplink, recorded }: ApiBackends): GatewayStatus {
+  const stats = store.stats();
+  const link = uplink.status();
+  return {
+    siteId,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    uplink: {
+      state: link.state === 'connected' ? 'connected' : 'disconnected',
+      lastAckAt: link.lastAckAt ?? null,
+      inFlight: link.inFlight ?? null,
+      batchesAcknowledged: link.batchesAcknowledged,
+      readingsAcknowledged: link.readingsAcknowledged,
+      resends: link.resends,
+    },
+    backlog: {
+      depth: stats.backlog,
+      oldestUnsentAgeSeconds: stats.oldestUnsentAt === undefined ? null : Math.max(0, Math.round((Date.now() - stats.oldestUnsentAt) / 1000)),
+    },
+    readingsRecorded: recorded(),
+    droppedReadings: stats.dropped,
+    databaseBytes: stats.databaseBytes,
+  };
+}
+
+/** Ready while readings can be recorded; a lost uplink is not a reason, the store covers it. */
+function readiness({ store }: ApiBackends): Readiness {
+  const problem = store.health();
+  return problem === undefined ? { ready: true } : { ready: false, reasons: [`reading store: ${problem}`] };
+}
