@@ -1,38 +1,63 @@
 /**
- * The ECHONET Lite controller of the edge gateway: finds air conditioners, learns who they are,
- * polls them, listens to their announcements and emits `Observation`s. It knows nothing of storage
- * or uplink — whoever listens to `observation` numbers and keeps the readings.
+ * The ECHONET Lite controller of the edge gateway: finds the devices on the LAN (air conditioners
+ * first, every other class recorded too), learns who they are, polls them, listens to their
+ * announcements and emits `Observation`s. It knows nothing of storage or uplink — whoever listens to
+ * `observation` numbers and keeps the readings.
  *
- *   transport ── discovery (search, describe nodes/objects) ── registry (who is where)
- *            └── node channels (one request in flight per node, retries) ── poller (periodic Gets)
+ *   transport ── discovery (multicast search + unicast probes of static addresses, describe nodes/objects) ── registry
+ *            ├── node channels (one request in flight per node, retries) ── poller (periodic Gets, backoff)
+ *            ├── availability (online / unreachable / offline, see availability.ts)
+ *            └── own node (answers Gets of the gateway's own node profile and controller object)
  */
 import { EventEmitter } from 'node:events';
+import { isIPv4 } from 'node:net';
 import type { Logger } from '../../shared/log.js';
 import type { Observation, PropertyValue } from '../../shared/reading.js';
+import { type Availability, type AvailabilityChange, AvailabilityTracker } from './availability.js';
 import { type NodeKey, deviceIdOf, nodeKeyOf, sameNode } from './device-id.js';
 import { type NodeDescription, Discovery } from './discovery.js';
 import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, parseEojHex } from './eoj.js';
-import { ESV } from './esv.js';
+import { ESV, isRequestEsv } from './esv.js';
 import { type Frame, type Property, type SingleListFrame, allProperties, isSetGetFrame } from './frame.js';
 import { byteHex } from './hex.js';
 import { type RetryPolicy, DEFAULT_RETRY_POLICY, NodeChannel } from './node-channel.js';
 import { buildObservation } from './observation.js';
-import { AIRCON_POLL_EPCS, type PollResult, Poller, pollPlan } from './poller.js';
+import { type OwnNode, EXPERIMENTAL_MAKER_CODE, createOwnNode, derivedIdentificationNumber } from './own-node.js';
+import { type PollResult, Poller, pollPlanFor } from './poller.js';
+import { NodeProfileEpc } from './properties-node-profile.js';
 import { codecFor, encodeByName } from './properties.js';
 import { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, UNKNOWN_MAPS } from './registry.js';
-import { type ReceivedFrame, type TransportCounters, ECHONET_LITE_MULTICAST_GROUP, ECHONET_LITE_PORT, EchonetTransport } from './transport.js';
+import {
+  type CollectWindow,
+  type ReceivedFrame,
+  type TransportCounters,
+  ECHONET_LITE_MULTICAST_GROUP,
+  ECHONET_LITE_PORT,
+  EchonetTransport,
+} from './transport.js';
+
+export type { Availability } from './availability.js';
 
 export interface EchonetControllerOptions {
   /** Address of the gateway on the devices' network; multicast goes out on this interface only. Required. */
   readonly interfaceAddress: string;
   readonly port?: number;
   readonly multicastGroup?: string;
-  /** Multicast search every … (also runs at start). Default 60 s. */
+  /**
+   * Nodes to probe by unicast (Get of node profile 0x83, 0x8A, 0xD6) at start and every search
+   * interval, for networks multicast does not cross (VLANs, Docker bridges). Default none.
+   */
+  readonly staticAddresses?: readonly string[];
+  /** Multicast search (and static probes) every … (also runs at start). Default 60 s. */
   readonly searchIntervalMs?: number;
-  /** How long a search collects answers. Default 3 s. */
+  /** How long a search collects answers at most. Default 3 s. */
   readonly searchWindowMs?: number;
-  /** Default 30 s. */
+  /** A search ends earlier once no new answer came for this long. Default 1 s. */
+  readonly searchQuietMs?: number;
+  /** Air conditioners. Default 30 s. */
   readonly pollIntervalMs?: number;
+  /** Objects of every other class, polled modestly for their raw values. Default 10 × pollIntervalMs. */
+  readonly otherClassPollIntervalMs?: number;
   /** Per attempt. Default 2 s. */
   readonly requestTimeoutMs?: number;
   /** Retries after a timeout. Default 2. */
@@ -41,8 +66,16 @@ export interface EchonetControllerOptions {
   readonly retryMaxDelayMs?: number;
   /** EPCs per Get at most; devices that take fewer are detected. Default 10. */
   readonly maxBatchSize?: number;
-  /** Consecutive failed poll cycles before a device counts as unavailable. Default 2. */
+  /** Consecutive failed poll cycles before a device is no longer online (unreachable or offline). Default 2. */
   readonly unavailableAfterFailures?: number;
+  /** A device not online that announced nothing for this many of its poll intervals is offline. Default 10. */
+  readonly offlineAfterPollIntervals?: number;
+  /** Our node profile's 0x83 (17 bytes hex). Default: 0xFE + maker code + 13 bytes derived from interface and port. */
+  readonly identificationNumber?: string;
+  /** Our maker code (0x8A, 6 hex digits). Default ffffff (experimental use). */
+  readonly manufacturerCode?: string;
+  /** Multicast INF 0xD5 (our instance list) at start, as every node should. Default true. */
+  readonly announceAtStart?: boolean;
   readonly registry?: DeviceRegistry;
   readonly logger: Logger;
   /** For jitter; tests may pin it. */
@@ -52,7 +85,8 @@ export interface EchonetControllerOptions {
 export type DeviceEvent =
   | { readonly type: 'discovered'; readonly device: DeviceRecord }
   | { readonly type: 'moved'; readonly device: DeviceRecord; readonly from: string }
-  | { readonly type: 'available' | 'unavailable'; readonly device: DeviceRecord };
+  /** `device.availability` is the new state. */
+  | { readonly type: 'availability'; readonly device: DeviceRecord; readonly from: Availability };
 
 export interface EchonetControllerEvents {
   observation: [Observation];
@@ -65,6 +99,8 @@ export interface ControllerCounters {
   readonly searches: number;
   /** INFs from objects we could not attribute (yet), dropped after the queue filled or the node was described. */
   readonly unattributedInfs: number;
+  /** Requests to our own node profile or controller object that we answered. */
+  readonly requestsAnswered: number;
 }
 
 export type SetOutcome =
@@ -76,7 +112,8 @@ interface NodeState {
   /** Who answers at this address, once described. */
   key: NodeKey | undefined;
   describedAt: number;
-  describing: Promise<void> | undefined;
+  /** Resolves true if the node answered. */
+  describing: Promise<boolean> | undefined;
   /** INFs that arrived before we knew which device sent them. */
   readonly waitingInfs: ReceivedFrame[];
 }
@@ -84,23 +121,33 @@ interface NodeState {
 const MAX_WAITING_INFS = 16;
 /** Addresses we keep state for. Far above any site; stops spoofed sources from growing our tables. */
 const MAX_TRACKED_NODES = 1024;
+const OTHER_CLASS_POLL_FACTOR = 10;
 
 interface ResolvedSettings {
+  readonly staticAddresses: readonly string[];
   readonly searchIntervalMs: number;
-  readonly searchWindowMs: number;
+  readonly searchWindow: Required<CollectWindow>;
   readonly pollIntervalMs: number;
+  readonly otherClassPollIntervalMs: number;
   readonly maxBatchSize: number;
   readonly unavailableAfterFailures: number;
+  readonly offlineAfterPollIntervals: number;
+  readonly announceAtStart: boolean;
   readonly retry: RetryPolicy;
 }
 
 function resolveSettings(options: EchonetControllerOptions): ResolvedSettings {
+  const pollIntervalMs = options.pollIntervalMs ?? 30_000;
   const settings: ResolvedSettings = {
+    staticAddresses: [...new Set(options.staticAddresses ?? [])],
     searchIntervalMs: options.searchIntervalMs ?? 60_000,
-    searchWindowMs: options.searchWindowMs ?? 3_000,
-    pollIntervalMs: options.pollIntervalMs ?? 30_000,
+    searchWindow: { windowMs: options.searchWindowMs ?? 3_000, quietMs: options.searchQuietMs ?? 1_000 },
+    pollIntervalMs,
+    otherClassPollIntervalMs: options.otherClassPollIntervalMs ?? OTHER_CLASS_POLL_FACTOR * pollIntervalMs,
     maxBatchSize: options.maxBatchSize ?? 10,
     unavailableAfterFailures: options.unavailableAfterFailures ?? 2,
+    offlineAfterPollIntervals: options.offlineAfterPollIntervals ?? 10,
+    announceAtStart: options.announceAtStart ?? true,
     retry: {
       timeoutMs: options.requestTimeoutMs ?? DEFAULT_RETRY_POLICY.timeoutMs,
       maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
@@ -108,12 +155,30 @@ function resolveSettings(options: EchonetControllerOptions): ResolvedSettings {
       maxDelayMs: options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
     },
   };
-  const positive = ['searchIntervalMs', 'searchWindowMs', 'pollIntervalMs', 'maxBatchSize', 'unavailableAfterFailures'] as const;
-  for (const name of positive) {
-    if (!(settings[name] > 0)) throw new RangeError(`${name} must be positive, got ${settings[name]}`);
+  const positive = {
+    searchIntervalMs: settings.searchIntervalMs,
+    searchWindowMs: settings.searchWindow.windowMs,
+    searchQuietMs: settings.searchWindow.quietMs,
+    pollIntervalMs: settings.pollIntervalMs,
+    otherClassPollIntervalMs: settings.otherClassPollIntervalMs,
+    maxBatchSize: settings.maxBatchSize,
+    unavailableAfterFailures: settings.unavailableAfterFailures,
+    offlineAfterPollIntervals: settings.offlineAfterPollIntervals,
+  };
+  for (const [name, value] of Object.entries(positive)) {
+    if (!(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
   }
   if (settings.maxBatchSize > 255) throw new RangeError('maxBatchSize is at most 255 (OPC is one byte)');
+  const badAddress = settings.staticAddresses.find((address) => !isIPv4(address) || address === '0.0.0.0');
+  if (badAddress !== undefined) throw new RangeError(`staticAddresses must be IPv4 unicast addresses, got ${badAddress}`);
   return settings;
+}
+
+function ownNodeFor(options: EchonetControllerOptions): OwnNode {
+  const makerCode = (options.manufacturerCode ?? EXPERIMENTAL_MAKER_CODE).toLowerCase();
+  const port = options.port ?? ECHONET_LITE_PORT;
+  const nodeId = options.identificationNumber?.toLowerCase() ?? derivedIdentificationNumber(makerCode, `${options.interfaceAddress}:${port}`);
+  return createOwnNode({ nodeId, makerCode });
 }
 
 export class EchonetController extends EventEmitter<EchonetControllerEvents> {
@@ -124,14 +189,18 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private readonly transport: EchonetTransport;
   private readonly discovery: Discovery;
   private readonly poller: Poller;
+  private readonly ownNode: OwnNode;
+  private readonly availability: AvailabilityTracker;
   private readonly channels = new Map<string, NodeChannel>();
   private readonly nodes = new Map<string, NodeState>();
-  private readonly failures = new Map<string, number>();
+  /** Where each identification number answers, so checking for twins costs one lookup, not a scan. */
+  private readonly addressByNodeId = new Map<string, string>();
   private readonly warnedInvalid = new Set<string>();
   private searchTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private searching: Promise<unknown> | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
-  private stats = { observations: 0, searches: 0, unattributedInfs: 0 };
+  private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0 };
 
   constructor(options: EchonetControllerOptions) {
     super();
@@ -139,6 +208,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.log = options.logger;
     this.random = options.random ?? Math.random;
     this.registry = options.registry ?? new InMemoryDeviceRegistry();
+    this.ownNode = ownNodeFor(options);
+    this.availability = new AvailabilityTracker(this.settings.unavailableAfterFailures);
     this.transport = new EchonetTransport({
       interfaceAddress: options.interfaceAddress,
       port: options.port ?? ECHONET_LITE_PORT,
@@ -151,20 +222,24 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
         addressOf: (deviceId) => this.pollAddressOf(deviceId),
         channelFor: (address) => this.channelFor(address),
         onValues: (result) => this.handlePollValues(result),
-        onSuccess: (deviceId, at) => this.markAnswered(deviceId, at),
+        onSuccess: (deviceId, at) => this.applyAvailability(this.availability.answered(deviceId, at)),
         onFailure: (deviceId, error) => this.markFailed(deviceId, error),
       },
-      { intervalMs: this.settings.pollIntervalMs, maxBatchSize: this.settings.maxBatchSize },
+      { maxBatchSize: this.settings.maxBatchSize },
       this.log,
     );
   }
 
-  /** Binds the sockets and starts searching; rejects if the port cannot be bound. */
+  /** Binds the sockets, announces the gateway and starts searching; rejects if the port cannot be bound. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`controller is ${this.state}`);
     this.state = 'running';
     this.transport.onFrame((received) => this.handleUnsolicited(received));
     await this.transport.open();
+    if (this.settings.announceAtStart) await this.announceOwnInstances();
+    if (this.state !== 'running') return; // stopped while starting
+    // One sweep for all devices: time alone only ever turns unreachable into offline.
+    this.sweepTimer = setInterval(() => this.sweepAvailability(), this.settings.pollIntervalMs);
     this.runSearchLoop();
   }
 
@@ -173,6 +248,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     clearTimeout(this.searchTimer);
+    clearInterval(this.sweepTimer);
     for (const channel of this.channels.values()) channel.close();
     await this.transport.close();
     const describing = [...this.nodes.values()].map((n) => n.describing).filter((p) => p !== undefined);
@@ -181,6 +257,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.log.info('echonet controller stopped');
   }
 
+  /** Every device object found, of any class; never forgets one. */
   devices(): DeviceRecord[] {
     return this.registry.list();
   }
@@ -189,15 +266,27 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     return { transport: this.transport.counters, ...this.stats };
   }
 
-  /** Runs a search now (in addition to the periodic ones); resolves with the number of nodes that answered. */
+  /**
+   * Runs a search now (in addition to the periodic ones): a multicast search and a unicast probe of
+   * every static address, side by side. Resolves once the search window closed and the probes were
+   * answered or gave up, with the number of nodes that answered either.
+   */
   async searchNow(): Promise<number> {
     if (this.state !== 'running') return 0;
     this.stats.searches += 1;
-    const nodes = await this.discovery.search(this.settings.searchWindowMs, (address, instances) => {
-      this.log.debug({ address, instances: instances?.map(eojToHex) }, 'echonet node answered search');
-      this.ensureNodeDescribed(address, false);
+    const answered = new Set<string>();
+    const probes = this.settings.staticAddresses.map(async (address) => {
+      if (await this.describeIfStale(address, false)) answered.add(address);
     });
-    return nodes;
+    const search = this.discovery.search(this.settings.searchWindow, (address, instances) => {
+      answered.add(address);
+      this.log.debug({ address, instances: instances?.map(eojToHex) }, 'echonet node answered search');
+      void this.describeIfStale(address, false);
+    });
+    const [searched] = await Promise.allSettled([search, ...probes]);
+    // A failed multicast must not cost the static probes: they exist for networks where multicast fails.
+    if (searched?.status === 'rejected') this.log.warn({ err: searched.reason as unknown }, 'echonet multicast search failed');
+    return answered.size;
   }
 
   /** SetC of named properties (e.g. `{ targetTemperature: 26 }`) on a device, then polls it soon. */
@@ -257,21 +346,32 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     return node;
   }
 
+  private assignNodeKey(node: NodeState, key: NodeKey | undefined): void {
+    if (node.key?.kind === 'id' && this.addressByNodeId.get(node.key.id) === node.address) this.addressByNodeId.delete(node.key.id);
+    node.key = key;
+    if (key?.kind === 'id') this.addressByNodeId.set(key.id, node.address);
+  }
+
   /**
-   * Describes the node at `address` unless that is under way or was done lately. Searches re-describe
-   * each node once per search round, which is how we notice a different node taking over an address.
+   * Describes the node at `address` unless that is under way or was done lately; resolves true if
+   * the node answered (or did lately). Searches re-describe each node once per search round, which
+   * is how we notice a different node taking over an address. Never rejects.
    */
-  private ensureNodeDescribed(address: string, force: boolean): void {
-    if (this.state !== 'running') return;
-    const node = this.nodeAt(address);
-    if (node === undefined || node.describing) return;
+  private describeIfStale(address: string, force: boolean): Promise<boolean> {
+    const node = this.state === 'running' ? this.nodeAt(address) : undefined;
+    if (node === undefined) return Promise.resolve(false);
+    if (node.describing) return node.describing;
     const fresh = node.key !== undefined && Date.now() - node.describedAt < this.settings.searchIntervalMs / 2;
-    if (fresh && !force) return;
-    node.describing = this.describeNode(node)
+    if (fresh && !force) return Promise.resolve(true);
+    const describing = this.describeNode(node)
+      .then(() => true)
       .catch((error: unknown) => {
         if (this.state === 'running') this.log.warn({ address, err: error }, 'echonet node could not be described');
+        return false;
       })
       .finally(() => (node.describing = undefined));
+    node.describing = describing;
+    return describing;
   }
 
   private async describeNode(node: NodeState): Promise<void> {
@@ -284,9 +384,9 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (node.key !== undefined && !sameNode(node.key, key)) {
       this.log.warn({ address: node.address, before: describeKey(node.key), now: describeKey(key) }, 'a different echonet node answers at this address');
     }
-    node.key = key;
+    this.assignNodeKey(node, key);
     node.describedAt = Date.now();
-    for (const eoj of description.instances.filter(isHomeAirConditioner)) {
+    for (const eoj of description.instances.filter((e) => !isNodeProfile(e))) {
       await this.registerObject(node, key, description, eoj);
     }
     this.replayWaitingInfs(node);
@@ -300,14 +400,15 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private async checkedNodeKey(description: NodeDescription): Promise<NodeKey> {
     const key = nodeKeyOf(description.nodeId, description.address);
     if (key.kind !== 'id') return key;
-    const other = [...this.nodes.values()].find((n) => n.address !== description.address && n.key !== undefined && sameNode(n.key, key));
+    const otherAddress = this.addressByNodeId.get(key.id);
+    const other = otherAddress === undefined || otherAddress === description.address ? undefined : this.nodes.get(otherAddress);
     if (other === undefined) return key;
     const idThere = await this.discovery.nodeIdAt(other.address).catch(() => undefined);
     if (idThere === key.id) {
       this.log.warn({ address: description.address, otherAddress: other.address, nodeId: key.id }, 'two echonet nodes share one identification number; using address-based ids');
       return nodeKeyOf(null, description.address);
     }
-    other.key = undefined; // the node left that address
+    this.assignNodeKey(other, undefined); // the node left that address
     return key;
   }
 
@@ -335,18 +436,24 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     );
     const fields = { deviceId, address: node.address, eoj: eojToHex(eoj) };
     if (outcome.kind === 'added') {
-      this.log.info({ ...fields, manufacturer: outcome.device.manufacturer }, 'echonet device discovered');
+      this.log.info({ ...fields, manufacturer: outcome.device.manufacturer, airConditioner: isHomeAirConditioner(eoj) }, 'echonet device discovered');
       this.emit('device', { type: 'discovered', device: outcome.device });
     } else if (outcome.kind === 'moved') {
       this.log.info({ ...fields, from: outcome.from }, 'echonet device moved to a new address');
       this.emit('device', { type: 'moved', device: outcome.device, from: outcome.from });
     }
-    this.poller.add({ deviceId, eoj, epcs: pollPlan(AIRCON_POLL_EPCS, outcome.device.maps.get) });
-    if (outcome.kind === 'moved') this.poller.pollSoon(deviceId);
+    const intervalMs = isHomeAirConditioner(eoj) ? this.settings.pollIntervalMs : this.settings.otherClassPollIntervalMs;
+    const tracked = this.availability.track(deviceId, this.settings.offlineAfterPollIntervals * intervalMs);
+    // A registry that outlived us (a persistent one) may remember another state than we start from.
+    if (outcome.device.availability !== tracked) this.applyAvailability({ deviceId, from: outcome.device.availability, to: tracked, at: new Date() });
+    this.poller.add({ deviceId, eoj, epcs: pollPlanFor(eoj, outcome.device.maps.get), intervalMs });
+    // Its node just answered us: a device that moved or was not answering is worth asking now,
+    // rather than at the end of its backoff.
+    if (outcome.kind === 'moved' || tracked !== 'online') this.poller.pollSoon(deviceId);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Polling
+  // Polling and availability
 
   /** Polls go to the device's address only while the node there is still the device's node. */
   private pollAddressOf(deviceId: string): string | undefined {
@@ -361,47 +468,72 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.emitObservation({ deviceId: result.target.deviceId, eoj: result.target.eoj, address: result.address }, 'poll', result.properties, result.receivedAt);
   }
 
-  private markAnswered(deviceId: string, at: Date): void {
-    this.failures.delete(deviceId);
-    if (this.registry.setAvailability(deviceId, true, at)) this.announceAvailability(deviceId, 'available');
-  }
-
   private markFailed(deviceId: string, error: unknown): void {
-    const failures = (this.failures.get(deviceId) ?? 0) + 1;
-    this.failures.set(deviceId, failures);
     const device = this.registry.get(deviceId);
-    this.log.debug({ deviceId, address: device?.address, eoj: device?.eoj, failures, err: error }, 'echonet poll failed');
-    if (failures >= this.settings.unavailableAfterFailures && this.registry.setAvailability(deviceId, false, new Date())) {
-      this.announceAvailability(deviceId, 'unavailable');
-    }
+    this.log.debug({ deviceId, address: device?.address, eoj: device?.eoj, err: error }, 'echonet poll failed');
+    this.applyAvailability(this.availability.failed(deviceId, new Date()));
   }
 
-  private announceAvailability(deviceId: string, type: 'available' | 'unavailable'): void {
-    const device = this.registry.get(deviceId);
+  private sweepAvailability(): void {
+    for (const change of this.availability.sweep(new Date())) this.applyAvailability(change);
+  }
+
+  private applyAvailability(change: AvailabilityChange | undefined): void {
+    if (change === undefined || !this.registry.setAvailability(change.deviceId, change.to, change.at)) return;
+    const device = this.registry.get(change.deviceId);
     if (device === undefined) return;
-    const fields = { deviceId, address: device.address, eoj: device.eoj };
-    if (type === 'available') this.log.info(fields, 'echonet device answers again');
-    else this.log.warn(fields, 'echonet device stopped answering');
-    this.emit('device', { type, device });
+    const fields = { deviceId: device.deviceId, address: device.address, eoj: device.eoj, from: change.from, to: change.to };
+    if (change.to === 'online') this.log.info(fields, 'echonet device answers again');
+    else this.log.warn(fields, change.to === 'unreachable' ? 'echonet device announces but does not answer' : 'echonet device is offline');
+    this.emit('device', { type: 'availability', device, from: change.from });
   }
 
   // -------------------------------------------------------------------------------------------
-  // Announcements (INF, INFC) and anything else sent to us
+  // Frames nobody was waiting for: requests to our own node, INF, INFC
 
   private handleUnsolicited(received: ReceivedFrame): void {
     const { frame } = received;
-    if (frame.esv === ESV.Infc && !isSetGetFrame(frame)) void this.acknowledgeInfc(received.address, frame);
-    if (frame.esv !== ESV.Inf && frame.esv !== ESV.Infc) {
-      // Requests from other controllers: we are a client only (see report); nothing to answer.
-      this.log.debug({ address: received.address, tid: frame.tid, esv: frame.esv, seoj: eojToHex(frame.seoj) }, 'echonet request to us ignored');
+    if (isRequestEsv(frame.esv)) {
+      void this.answerRequest(received);
       return;
     }
+    // The transport hands us nothing else than requests, INF and INFC.
+    if (frame.esv === ESV.Infc && !isSetGetFrame(frame)) void this.acknowledgeInfc(received.address, frame);
     if (isNodeProfile(frame.seoj)) {
-      // 0xD5 at boot or on change of the instance list: (re)describe now, it may have moved or grown.
-      this.ensureNodeDescribed(received.address, true);
+      // 0xD5 at boot or when the instance list changed: (re)describe now, the node may have moved or grown.
+      const announcesInstances = allProperties(frame).some((p) => p.epc === NodeProfileEpc.instanceListNotification);
+      void this.describeIfStale(received.address, announcesInstances);
       return;
     }
     this.attributeNotification(received);
+  }
+
+  /** Answers what other nodes ask our node profile or controller object; other objects are not ours to answer for. */
+  private async answerRequest(received: ReceivedFrame): Promise<void> {
+    const { frame, address } = received;
+    const replies = this.ownNode.node.handle(frame);
+    if (replies.unicast.length === 0 && replies.multicast.length === 0) {
+      this.log.debug({ address, tid: frame.tid, esv: frame.esv, eoj: eojToHex(frame.deoj) }, 'echonet request for an object we do not host ignored');
+      return;
+    }
+    this.stats.requestsAnswered += 1;
+    try {
+      for (const reply of replies.unicast) await this.transport.send(address, reply);
+      for (const announcement of replies.multicast) await this.transport.sendMulticast(announcement);
+    } catch (error) {
+      this.log.warn({ address, tid: frame.tid, eoj: eojToHex(frame.deoj), err: error }, 'echonet answer to a request could not be sent');
+    }
+  }
+
+  private async announceOwnInstances(): Promise<void> {
+    const announcement = this.ownNode.node.inf(this.ownNode.nodeProfile, [NodeProfileEpc.instanceListNotification]);
+    if (announcement === undefined) return;
+    try {
+      await this.transport.sendMulticast(announcement);
+      this.log.info({ nodeId: this.ownNode.identity.nodeId, eoj: eojToHex(CONTROLLER_EOJ) }, 'echonet controller announced itself');
+    } catch (error) {
+      this.log.warn({ err: error }, 'echonet instance list announcement could not be sent');
+    }
   }
 
   private async acknowledgeInfc(address: string, infc: SingleListFrame): Promise<void> {
@@ -424,7 +556,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (node === undefined) return;
     const device = this.registry.findByEndpoint(received.address, eojToHex(received.frame.seoj));
     if (device !== undefined && node.key !== undefined && sameNode(node.key, device.node)) {
-      this.emitObservation({ deviceId: device.deviceId, eoj: received.frame.seoj, address: received.address }, 'inf', allProperties(received.frame), received.receivedAt);
+      this.acceptNotification(device, received);
       return;
     }
     // Not attributable yet: keep it until the node is described (bounded), then try again.
@@ -433,19 +565,22 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.stats.unattributedInfs += 1;
     }
     node.waitingInfs.push(received);
-    this.ensureNodeDescribed(received.address, false);
+    void this.describeIfStale(received.address, false);
   }
 
   private replayWaitingInfs(node: NodeState): void {
     const waiting = node.waitingInfs.splice(0);
     for (const received of waiting) {
       const device = this.registry.findByEndpoint(received.address, eojToHex(received.frame.seoj));
-      if (device === undefined) {
-        this.stats.unattributedInfs += 1;
-        continue;
-      }
-      this.emitObservation({ deviceId: device.deviceId, eoj: received.frame.seoj, address: received.address }, 'inf', allProperties(received.frame), received.receivedAt);
+      if (device === undefined) this.stats.unattributedInfs += 1;
+      else this.acceptNotification(device, received);
     }
+  }
+
+  /** An announcement from a known device: it is alive (whatever its polls say), and its values are readings. */
+  private acceptNotification(device: DeviceRecord, received: ReceivedFrame): void {
+    this.applyAvailability(this.availability.announced(device.deviceId, received.receivedAt));
+    this.emitObservation({ deviceId: device.deviceId, eoj: received.frame.seoj, address: received.address }, 'inf', allProperties(received.frame), received.receivedAt);
   }
 
   private emitObservation(source: { deviceId: string; eoj: Eoj; address: string }, kind: 'poll' | 'inf', properties: readonly Property[], receivedAt: Date): void {

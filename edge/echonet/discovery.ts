@@ -14,7 +14,7 @@ import { NodeProfileEpc } from './properties-node-profile.js';
 import { SuperClassEpc } from './properties-super-class.js';
 import { decodePropertyMap } from './property-map.js';
 import type { PropertyMaps } from './registry.js';
-import type { EchonetTransport, ReceivedFrame } from './transport.js';
+import type { CollectWindow, EchonetTransport, ReceivedFrame } from './transport.js';
 
 export interface NodeDescription {
   readonly address: string;
@@ -68,15 +68,15 @@ export class Discovery {
    * Multicast search. `onResponder` is called as each node answers (not after the window), with the
    * instance list it sent along. Resolves with the number of nodes that answered.
    */
-  async search(windowMs: number, onResponder: (address: string, instances: Eoj[] | undefined) => void): Promise<number> {
+  async search(window: CollectWindow, onResponder: (address: string, instances: Eoj[] | undefined) => void): Promise<number> {
     const request = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([NodeProfileEpc.selfNodeInstanceListS]) };
     const responders = new Set<string>();
-    await this.transport.multicastRequest(request, windowMs, (received: ReceivedFrame) => {
+    await this.transport.multicastRequest(request, window, (received: ReceivedFrame) => {
       if (!isNodeProfile(received.frame.seoj) || responders.has(received.address)) return;
       responders.add(received.address);
       onResponder(received.address, instancesIn(received.frame));
     });
-    this.log.debug({ nodes: responders.size, windowMs }, 'echonet search finished');
+    this.log.debug({ nodes: responders.size, ...window }, 'echonet search finished');
     return responders.size;
   }
 

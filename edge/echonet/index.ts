@@ -1,5 +1,6 @@
 /** Public surface of the ECHONET Lite side of the edge gateway; `edge/main.ts` wires it to the buffer. */
 export {
+  type Availability,
   type ControllerCounters,
   type DeviceEvent,
   type EchonetControllerEvents,

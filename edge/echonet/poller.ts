@@ -1,11 +1,13 @@
 /**
  * Periodic Get of each device's properties. Per device: one cycle at a time, EPCs batched (at most
  * `maxBatchSize` per Get, fewer once a device showed it cannot take that many), values of a cycle
- * merged into one result. Devices are independent timers, and requests go through their node's
- * channel, so a silent device only delays its own node.
+ * merged into one result. Each device has one timer, set from the start of its last cycle (so the
+ * cadence does not drift by the time a cycle takes); requests go through the node's channel, so a
+ * silent device only delays its own node. A device that fails is polled less often, never given up.
  */
 import type { Logger } from '../../shared/log.js';
-import { type Eoj, eojToHex } from './eoj.js';
+import { BatchSizeLearner } from './batch-size.js';
+import { type Eoj, eojToHex, isHomeAirConditioner } from './eoj.js';
 import { ESV } from './esv.js';
 import { type Property, allProperties } from './frame.js';
 import { byteHex } from './hex.js';
@@ -35,10 +37,48 @@ export function pollPlan(wanted: readonly number[], getMap: PropertyMap | null):
   return wanted.filter((epc) => supported.has(epc));
 }
 
+/** Identity and property maps: fixed for a device's life, read at discovery, not worth polling. */
+const DESCRIPTIVE_EPCS: ReadonlySet<number> = new Set([
+  SuperClassEpc.protocol,
+  SuperClassEpc.id,
+  SuperClassEpc.manufacturer,
+  SuperClassEpc.businessFacilityCode,
+  SuperClassEpc.productCode,
+  SuperClassEpc.productionNumber,
+  SuperClassEpc.productionDate,
+  SuperClassEpc.statusChangeAnnouncementPropertyMap,
+  SuperClassEpc.setPropertyMap,
+  SuperClassEpc.getPropertyMap,
+]);
+
+/** Get-required of every device object (APPENDIX chapter 2), for objects whose Get map we could not read. */
+const REQUIRED_STATUS_EPCS: readonly number[] = [SuperClassEpc.operationStatus, SuperClassEpc.faultStatus];
+
+/**
+ * What to poll on an object. Air conditioners: the properties we name, as far as the Get map has
+ * them. Any other class: everything its Get map lists except identity and maps, so its raw values are
+ * recorded and codecs for it can be written from real data; these objects are polled rarely.
+ */
+export function pollPlanFor(eoj: Eoj, getMap: PropertyMap | null): number[] {
+  if (isHomeAirConditioner(eoj)) return pollPlan(AIRCON_POLL_EPCS, getMap);
+  if (getMap === null) return [...REQUIRED_STATUS_EPCS];
+  return getMap.filter((epc) => !DESCRIPTIVE_EPCS.has(epc));
+}
+
+/** A failing device is polled at most this many intervals apart: rarely enough to cost little, often enough to notice its return. */
+export const MAX_POLL_BACKOFF_FACTOR = 8;
+
+/** Delay from the start of one cycle to the next, after `failures` failed cycles in a row: 1, 1, 2, 4, 8, 8 … intervals. */
+export function pollDelay(intervalMs: number, failures: number): number {
+  const factor = failures <= 1 ? 1 : Math.min(MAX_POLL_BACKOFF_FACTOR, 2 ** (failures - 1));
+  return intervalMs * factor;
+}
+
 export interface PollTarget {
   readonly deviceId: string;
   readonly eoj: Eoj;
   readonly epcs: readonly number[];
+  readonly intervalMs: number;
 }
 
 export interface PollResult {
@@ -49,26 +89,29 @@ export interface PollResult {
   readonly receivedAt: Date;
 }
 
+/** All the poller needs of a node channel. */
+export type GetChannel = Pick<NodeChannel, 'get'>;
+
 export interface PollerHooks {
   /** Where to reach the device now; undefined fails this cycle (address unknown or taken by another node). */
   addressOf(deviceId: string): string | undefined;
-  channelFor(address: string): NodeChannel;
+  channelFor(address: string): GetChannel;
   onValues(result: PollResult): void;
   onSuccess(deviceId: string, at: Date): void;
   onFailure(deviceId: string, error: unknown): void;
 }
 
 export interface PollerOptions {
-  readonly intervalMs: number;
   readonly maxBatchSize: number;
 }
 
 interface DeviceState {
   target: PollTarget;
-  batchSize: number;
+  readonly batchSize: BatchSizeLearner;
+  /** Failed cycles in a row; spaces the next cycles out. */
+  failures: number;
   timer: NodeJS.Timeout | undefined;
   cycle: Promise<void> | undefined;
-  removed: boolean;
 }
 
 interface BatchOutcome {
@@ -97,24 +140,16 @@ export class Poller {
       existing.target = target;
       return;
     }
-    const state: DeviceState = { target, batchSize: this.options.maxBatchSize, timer: undefined, cycle: undefined, removed: false };
+    const state: DeviceState = { target, batchSize: new BatchSizeLearner(this.options.maxBatchSize), failures: 0, timer: undefined, cycle: undefined };
     this.devices.set(target.deviceId, state);
     this.schedule(state, 0);
   }
 
-  /** Polls a device now instead of at its next tick (e.g. after it moved). */
+  /** Polls a device now instead of at its next tick (e.g. after it moved or its node answered again). */
   pollSoon(deviceId: string): void {
     const state = this.devices.get(deviceId);
     if (state === undefined || state.cycle !== undefined) return;
     this.schedule(state, 0);
-  }
-
-  remove(deviceId: string): void {
-    const state = this.devices.get(deviceId);
-    if (state === undefined) return;
-    state.removed = true;
-    clearTimeout(state.timer);
-    this.devices.delete(deviceId);
   }
 
   /** Stops every timer; resolves when cycles in flight have ended (their requests fail once channels close). */
@@ -122,7 +157,6 @@ export class Poller {
     this.stopped = true;
     const cycles: Array<Promise<void>> = [];
     for (const state of this.devices.values()) {
-      state.removed = true;
       clearTimeout(state.timer);
       if (state.cycle) cycles.push(state.cycle);
     }
@@ -140,39 +174,51 @@ export class Poller {
 
   private async runCycle(state: DeviceState): Promise<void> {
     const startedAt = Date.now();
-    const { deviceId } = state.target;
-    const address = this.hooks.addressOf(deviceId);
-    if (address === undefined) this.hooks.onFailure(deviceId, new Error('no current address for the device'));
-    else if (state.target.epcs.length > 0) await this.pollDevice(state, address);
-    if (state.removed || this.stopped) return;
-    this.schedule(state, Math.max(0, startedAt + this.options.intervalMs - Date.now()));
+    const answered = await this.pollOnce(state);
+    if (this.stopped) return;
+    state.failures = answered ? 0 : state.failures + 1;
+    state.batchSize.cycleEnded();
+    this.schedule(state, Math.max(0, startedAt + pollDelay(state.target.intervalMs, state.failures) - Date.now()));
   }
 
-  private async pollDevice(state: DeviceState, address: string): Promise<void> {
+  /** One cycle; true when the device answered it. */
+  private async pollOnce(state: DeviceState): Promise<boolean> {
+    const { deviceId, epcs } = state.target;
+    const address = this.hooks.addressOf(deviceId);
+    if (address === undefined) {
+      this.hooks.onFailure(deviceId, new Error('no current address for the device'));
+      return false;
+    }
+    return epcs.length === 0 || (await this.pollDevice(state, address));
+  }
+
+  private async pollDevice(state: DeviceState, address: string): Promise<boolean> {
     const { target } = state;
     const collected: Property[] = [];
     let receivedAt: Date | undefined;
     try {
       const queue = [...target.epcs];
-      while (queue.length > 0 && !state.removed) {
-        const batch = queue.splice(0, state.batchSize);
+      while (queue.length > 0 && !this.stopped) {
+        const batch = queue.splice(0, state.batchSize.size);
         const outcome = await this.getBatch(this.hooks.channelFor(address), target.eoj, batch);
         receivedAt = outcome.receivedAt;
         collected.push(...outcome.withData);
         queue.unshift(...this.adaptBatchSize(state, batch, outcome, address));
       }
-      if (state.removed) return;
+      if (this.stopped) return false;
       if (collected.length > 0 && receivedAt) this.hooks.onValues({ target, address, properties: collected, receivedAt });
       this.hooks.onSuccess(target.deviceId, receivedAt ?? new Date());
+      return true;
     } catch (error) {
-      if (state.removed) return;
+      if (this.stopped) return false;
       // Values from batches that did arrive are still real readings.
       if (collected.length > 0 && receivedAt) this.hooks.onValues({ target, address, properties: collected, receivedAt });
       this.hooks.onFailure(target.deviceId, error);
+      return false;
     }
   }
 
-  private async getBatch(channel: NodeChannel, eoj: Eoj, batch: readonly number[]): Promise<BatchOutcome> {
+  private async getBatch(channel: GetChannel, eoj: Eoj, batch: readonly number[]): Promise<BatchOutcome> {
     const received = await channel.get(eoj, batch);
     const asked = new Set(batch);
     const answered = allProperties(received.frame).filter((p) => asked.has(p.epc));
@@ -187,24 +233,26 @@ export class Poller {
   }
 
   /**
-   * Learns from an answer how many EPCs the device takes per Get, and returns EPCs to ask again.
-   * Truncated answer → the device's limit is what it answered. Everything refused in a batch of several
-   * → some devices refuse big batches wholesale, so halve and ask again. Either way the smaller size
-   * sticks for this device: probing upwards again would cost a failed request every cycle.
+   * Teaches the device's batch size what an answer showed (see batch-size.ts) and returns the EPCs to
+   * ask again: the ones a truncated answer left out, or a whole batch refused for its size. Values a
+   * Get_SNA did carry are kept either way; each retry is smaller than the batch it repeats, so a
+   * cycle always ends.
    */
   private adaptBatchSize(state: DeviceState, batch: readonly number[], outcome: BatchOutcome, address: string): number[] {
     const answeredCount = batch.length - outcome.missing.length;
     let retry: number[] = [];
     if (outcome.missing.length > 0 && answeredCount > 0) {
-      state.batchSize = Math.max(1, Math.min(state.batchSize, answeredCount));
+      state.batchSize.truncated(answeredCount);
       retry = outcome.missing;
     } else if (outcome.refusedAll && batch.length > 1) {
-      state.batchSize = Math.max(1, Math.floor(batch.length / 2));
+      state.batchSize.refused(batch.length);
       retry = [...batch];
+    } else if (outcome.missing.length === 0 && !outcome.refusedAll) {
+      state.batchSize.answered(batch.length);
     }
     if (retry.length > 0) {
       this.log.info(
-        { deviceId: state.target.deviceId, address, eoj: eojToHex(state.target.eoj), batchSize: state.batchSize, retry: retry.map(byteHex).join(',') },
+        { deviceId: state.target.deviceId, address, eoj: eojToHex(state.target.eoj), batchSize: state.batchSize.size, retry: retry.map(byteHex).join(',') },
         'echonet device takes fewer EPCs per Get, batch size reduced',
       );
     }

@@ -4,6 +4,7 @@
  * replace the in-memory one without the controller noticing.
  */
 import type { Observation, PropertyValue } from '../../shared/reading.js';
+import type { Availability } from './availability.js';
 import type { NodeKey } from './device-id.js';
 import type { PropertyMap } from './property-map.js';
 
@@ -37,7 +38,10 @@ export interface LatestValues {
 }
 
 export interface DeviceRecord extends DeviceIdentity {
-  readonly available: boolean;
+  /** online, unreachable or offline; the rules are in availability.ts. */
+  readonly availability: Availability;
+  /** When the device entered its current availability. */
+  readonly availabilitySince: string;
   readonly firstSeenAt: string;
   /** Last time the device answered or announced anything. */
   readonly lastSeenAt: string;
@@ -59,7 +63,7 @@ export interface DeviceRegistry {
   /** Merges values into `latest` (property by property) and marks the device seen. */
   recordObservation(observation: Observation): void;
   /** Returns true when availability changed. */
-  setAvailability(deviceId: string, available: boolean, at: Date): boolean;
+  setAvailability(deviceId: string, availability: Availability, at: Date): boolean;
 }
 
 const endpointKey = (address: string, eoj: string): string => `${address}/${eoj}`;
@@ -73,7 +77,7 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
     const now = at.toISOString();
     const device: DeviceRecord = existing
       ? { ...existing, ...identity, maps: mergeMaps(existing.maps, identity.maps), lastSeenAt: now }
-      : { ...identity, available: true, firstSeenAt: now, lastSeenAt: now, latest: null };
+      : { ...identity, availability: 'online' as const, availabilitySince: now, firstSeenAt: now, lastSeenAt: now, latest: null };
     this.devices.set(device.deviceId, device);
     this.claimEndpoint(device, existing?.address);
     if (!existing) return { kind: 'added', device };
@@ -114,11 +118,12 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
     this.devices.set(device.deviceId, { ...device, latest, lastSeenAt: observation.ts });
   }
 
-  setAvailability(deviceId: string, available: boolean, at: Date): boolean {
+  setAvailability(deviceId: string, availability: Availability, at: Date): boolean {
     const device = this.devices.get(deviceId);
-    if (device === undefined || device.available === available) return false;
-    const seen = available ? { lastSeenAt: at.toISOString() } : {};
-    this.devices.set(deviceId, { ...device, available, ...seen });
+    if (device === undefined || device.availability === availability) return false;
+    const since = at.toISOString();
+    const seen = availability === 'online' ? { lastSeenAt: since } : {};
+    this.devices.set(deviceId, { ...device, availability, availabilitySince: since, ...seen });
     return true;
   }
 }

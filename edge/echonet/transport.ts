@@ -33,11 +33,26 @@ export interface TransportOptions {
   readonly warningsPerMinute?: number;
 }
 
+/** Which socket heard a frame: sent to our own address, or to the multicast group. */
+export type Delivery = 'unicast' | 'multicast';
+
 export interface ReceivedFrame {
   readonly frame: Frame;
   readonly address: string;
   readonly port: number;
   readonly receivedAt: Date;
+  readonly via: Delivery;
+}
+
+/** How long a multicast request collects answers. */
+export interface CollectWindow {
+  /** At most this long after the request went out. */
+  readonly windowMs: number;
+  /**
+   * Earlier, once this long passed without a new answer (counted from the send, then from each
+   * answer): on a LAN nodes answer within milliseconds, so a quiet spell means everyone has.
+   */
+  readonly quietMs?: number;
 }
 
 /** A frame before the transport gives it a TID. */
@@ -90,8 +105,10 @@ interface PendingMulticast {
   readonly expected: ReadonlySet<Esv>;
   readonly responses: ReceivedFrame[];
   readonly onResponse: FrameListener | undefined;
+  /** Ends the collection: clears its timers and resolves with what arrived. */
   readonly finish: () => void;
-  readonly timer: NodeJS.Timeout;
+  /** Restarts the quiet-spell timer, if the window has one. */
+  readonly heardAnswer: () => void;
 }
 
 type Pending = PendingUnicast | PendingMulticast;
@@ -220,7 +237,7 @@ export class EchonetTransport {
   private async openGroupSocket(): Promise<dgram.Socket> {
     // Shared with every other ECHONET endpoint on this host (simulated nodes, tests): reuseAddr.
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    this.attach(socket, 'group');
+    this.attach(socket, 'multicast');
     await bindSocket(socket, this.multicastGroup, this.port);
     // Always name the interface: without it Linux picks one by the routing table, and on a bare lo
     // the call fails with ENODEV.
@@ -231,11 +248,11 @@ export class EchonetTransport {
     return socket;
   }
 
-  private attach(socket: dgram.Socket, role: string): void {
-    socket.on('message', (message, remote) => this.handleDatagram(message, remote.address, remote.port));
+  private attach(socket: dgram.Socket, via: Delivery): void {
+    socket.on('message', (message, remote) => this.handleDatagram(message, remote.address, remote.port, via));
     socket.on('error', (error) => {
       this.counters_.socketErrors += 1;
-      this.log.error({ err: error, socket: role }, 'echonet socket error');
+      this.log.error({ err: error, socket: via }, 'echonet socket error');
     });
   }
 
@@ -258,9 +275,12 @@ export class EchonetTransport {
   }
 
   private settleOnClose(tid: number, pending: Pending): void {
+    if (pending.kind === 'multicast') {
+      pending.finish();
+      return;
+    }
     clearTimeout(pending.timer);
-    if (pending.kind === 'unicast') pending.reject(new EchonetRequestError('CLOSED', `transport closed while TID ${tid} was pending`));
-    else pending.finish();
+    pending.reject(new EchonetRequestError('CLOSED', `transport closed while TID ${tid} was pending`));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -328,25 +348,33 @@ export class EchonetTransport {
   }
 
   /**
-   * Multicasts a request and collects every answer for `windowMs` (searches). `onResponse` sees each
+   * Multicasts a request and collects every answer within `window` (searches). `onResponse` sees each
    * answer as it arrives, so callers can start talking to a node before the window closes.
    */
-  multicastRequest(outgoing: OutgoingFrame, windowMs: number, onResponse?: FrameListener): Promise<ReceivedFrame[]> {
+  multicastRequest(outgoing: OutgoingFrame, window: CollectWindow, onResponse?: FrameListener): Promise<ReceivedFrame[]> {
     if (this.state !== 'open') return Promise.reject(new EchonetRequestError('CLOSED', 'transport is not open'));
     const tid = this.allocateTid();
     if (tid === undefined) return Promise.reject(new EchonetRequestError('SEND_FAILED', 'all 65536 TIDs are pending'));
     const frame = { ...outgoing, tid } as Frame;
     return new Promise<ReceivedFrame[]>((resolve, reject) => {
       const responses: ReceivedFrame[] = [];
-      const finish = (): void => {
+      const stopTimers = (): void => {
+        clearTimeout(windowTimer);
+        clearTimeout(quietTimer);
         this.pending.delete(tid);
+      };
+      const finish = (): void => {
+        stopTimers();
         resolve(responses);
       };
-      const timer = setTimeout(finish, windowMs);
-      this.pending.set(tid, { kind: 'multicast', expected: new Set(responseEsvsFor(frame.esv)), responses, onResponse, finish, timer });
+      const windowTimer = setTimeout(finish, window.windowMs);
+      const quietTimer = window.quietMs === undefined ? undefined : setTimeout(finish, window.quietMs);
+      const heardAnswer = (): void => {
+        quietTimer?.refresh();
+      };
+      this.pending.set(tid, { kind: 'multicast', expected: new Set(responseEsvsFor(frame.esv)), responses, onResponse, finish, heardAnswer });
       this.sendMulticast(frame).catch((error: unknown) => {
-        clearTimeout(timer);
-        this.pending.delete(tid);
+        stopTimers();
         reject(error instanceof EchonetRequestError ? error : new EchonetRequestError('SEND_FAILED', String(error)));
       });
     });
@@ -368,7 +396,7 @@ export class EchonetTransport {
     return address === this.interfaceAddress && port === this.port;
   }
 
-  private handleDatagram(message: Buffer, address: string, port: number): void {
+  private handleDatagram(message: Buffer, address: string, port: number, via: Delivery): void {
     if (this.state !== 'open') return;
     if (this.isOwnFrame(address, port)) {
       this.counters_.ownFramesDropped += 1;
@@ -380,7 +408,7 @@ export class EchonetTransport {
       this.countMalformed(decoded.error.code, decoded.error.message, address, message);
       return;
     }
-    const received: ReceivedFrame = { frame: decoded.value, address, port, receivedAt: new Date() };
+    const received: ReceivedFrame = { frame: decoded.value, address, port, receivedAt: new Date(), via };
     if (this.deliverToPending(received)) return;
     if (isResponseOnlyEsv(received.frame.esv)) {
       this.countStrayResponse(received);
@@ -405,6 +433,7 @@ export class EchonetTransport {
       if (pending.responses.length >= MAX_MULTICAST_RESPONSES) return true;
       this.counters_.responsesMatched += 1;
       pending.responses.push(received);
+      pending.heardAnswer();
       this.safely(() => pending.onResponse?.(received));
       return true;
     }

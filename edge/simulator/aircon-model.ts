@@ -101,3 +101,16 @@ export function reportedAircon(state: AirconState): Record<string, PropertyValue
     consumedCumulativeElectricEnergy: Math.floor(state.consumedCumulativeElectricEnergy * 1000) / 1000,
   };
 }
+
+/**
+ * What someone with the remote control might do: mostly nudge the target temperature, sometimes
+ * switch the unit on or off or change the mode. Every change touches an announced property.
+ */
+export function remoteControlChange(state: AirconState, random: () => number): Partial<AirconState> {
+  const roll = random();
+  if (roll < 0.2) return { operationStatus: !state.operationStatus };
+  if (roll < 0.3) return { operationMode: state.operationMode === 'cooling' ? 'auto' : 'cooling' };
+  const towardsMiddle = state.targetTemperature >= 28 ? -1 : state.targetTemperature <= 20 ? 1 : 0;
+  const step = towardsMiddle !== 0 ? towardsMiddle : random() < 0.5 ? -1 : 1;
+  return { targetTemperature: state.targetTemperature + step };
+}

@@ -1,14 +1,17 @@
 /**
  * The network side of one simulated node: a transport bound to the node's own 127.0.0.x (never
  * 0.0.0.0, which would take the controller's unicast) plus the shared group socket, multicast
- * pinned to the configured interface. Applies the timing quirks (delay, drops, silence).
+ * pinned to the configured interface. Applies the timing quirks (delay, drops, silence, deafness).
  */
 import type { Logger } from '../../shared/log.js';
-import { esvName, isRequestEsv } from '../echonet/esv.js';
-import type { Frame } from '../echonet/frame.js';
+import { deviceIdOf, nodeKeyOf } from '../echonet/device-id.js';
+import { eojToHex } from '../echonet/eoj.js';
+import { ESV, esvName, isRequestEsv } from '../echonet/esv.js';
+import { type Frame, allProperties } from '../echonet/frame.js';
+import { byteHex, toHex } from '../echonet/hex.js';
 import { type ReceivedFrame, EchonetTransport } from '../echonet/transport.js';
 import { assertBindableNodeAddress } from './addresses.js';
-import type { NodeQuirks } from './quirks.js';
+import { type NodeQuirks, isWithin } from './quirks.js';
 import type { SimulatedNode } from './simulated-node.js';
 
 export interface EndpointOptions {
@@ -18,6 +21,8 @@ export interface EndpointOptions {
   readonly multicastGroup?: string;
   readonly logger: Logger;
   readonly random: () => number;
+  /** Milliseconds since the simulator started: the clock the timed quirks run on. */
+  readonly elapsedMs: () => number;
 }
 
 /** A frame the node sent, as the journal keeps it. */
@@ -84,22 +89,40 @@ export class NodeEndpoint {
     await transport?.close();
   }
 
-  /** Multicasts announcements; failures are logged, a simulator never crashes on a send. */
+  /** Multicasts announcements, unless the node is in a silent spell; failures are logged, a simulator never crashes on a send. */
   async multicast(frames: readonly Frame[]): Promise<void> {
     const transport = this.transport;
-    if (transport === undefined) return;
+    if (transport === undefined || frames.length === 0) return;
+    if (this.inSilentSpell()) {
+      this.options.logger.debug({ address: this.address_, frames: frames.length }, 'simulated node is silent, INF not sent');
+      return;
+    }
     for (const frame of frames) {
       await transport
         .sendMulticast(frame)
-        .then(() => this.record('multicast', frame))
+        .then(() => this.recordAnnouncement(frame))
         .catch((error: unknown) => this.options.logger.warn({ address: this.address_, err: error }, 'simulated INF not sent'));
     }
   }
 
+  private inSilentSpell(): boolean {
+    return isWithin(this.quirks.silentBetween, this.options.elapsedMs());
+  }
+
+  /** Why the node does not answer this request, or undefined if it does. */
+  private reasonToIgnore(received: ReceivedFrame): string | undefined {
+    if (this.silent) return 'silent';
+    if (this.inSilentSpell()) return 'silent spell';
+    if (received.via === 'unicast' && isWithin(this.quirks.deafBetween, this.options.elapsedMs())) return 'deaf to unicast';
+    if (this.options.random() < (this.quirks.dropRequestRate ?? 0)) return 'dropped';
+    return undefined;
+  }
+
   private onFrame(received: ReceivedFrame): void {
     if (!isRequestEsv(received.frame.esv)) return; // other nodes' announcements
-    if (this.silent || this.options.random() < (this.quirks.dropRequestRate ?? 0)) {
-      this.options.logger.debug({ address: this.address_, from: received.address, tid: received.frame.tid }, 'simulated node ignores request');
+    const reason = this.reasonToIgnore(received);
+    if (reason !== undefined) {
+      this.options.logger.debug({ address: this.address_, from: received.address, tid: received.frame.tid, reason }, 'simulated node ignores request');
       return;
     }
     const replies = this.node.handle(received.frame);
@@ -123,6 +146,15 @@ export class NodeEndpoint {
         .then(() => this.record(to, frame))
         .catch((error: unknown) => this.options.logger.warn({ address: this.address_, to, err: error }, 'simulated reply not sent'));
     }
+  }
+
+  /** INFs are logged, so a soak run on the CLI can count what was announced. */
+  private recordAnnouncement(frame: Frame): void {
+    this.record('multicast', frame);
+    if (frame.esv !== ESV.Inf) return;
+    const raw = Object.fromEntries(allProperties(frame).map((p) => [byteHex(p.epc), toHex(p.edt)]));
+    const deviceId = deviceIdOf(nodeKeyOf(this.node.nodeId, this.address_), frame.seoj);
+    this.options.logger.debug({ deviceId, address: this.address_, eoj: eojToHex(frame.seoj), tid: frame.tid, raw }, 'simulated INF sent');
   }
 
   private record(to: string, frame: Frame): void {

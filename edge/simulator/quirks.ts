@@ -1,4 +1,15 @@
 /** Misbehaviours real devices show in the field, switchable per node to test the controller against them. */
+
+/** A stretch of a simulator run, in ms after the simulator started; open-ended without `toMs`. */
+export interface TimeWindow {
+  readonly fromMs: number;
+  readonly toMs?: number;
+}
+
+export function isWithin(window: TimeWindow | undefined, elapsedMs: number): boolean {
+  return window !== undefined && elapsedMs >= window.fromMs && (window.toMs === undefined || elapsedMs < window.toMs);
+}
+
 export interface NodeQuirks {
   /** Wait this long before every reply (slow devices, busy Wi-Fi adapters). */
   readonly replyDelayMs?: number;
@@ -10,6 +21,53 @@ export interface NodeQuirks {
   readonly vendorEpcs?: boolean;
   /** The node profile has no identification number (0x83); controllers must fall back to address ids. */
   readonly noIdentificationNumber?: boolean;
-  /** Answers nothing (still announces by INF), like units whose unicast side hangs. Can be toggled at run time. */
+  /** Answers no request at all, still announces by INF, like units whose request handling hangs. Toggled by `setSilent`. */
   readonly silent?: boolean;
+  /** Eleven more optional settings, so the INF, Set and Get maps all have 16+ entries and travel as bitmaps. */
+  readonly extendedPropertyMaps?: boolean;
+  /** Completely quiet in this window, no answers and no INF, like a unit whose Wi-Fi adapter dropped off. */
+  readonly silentBetween?: TimeWindow;
+  /** Deaf to unicast requests in this window, while it still answers searches and sends INF: the field's mute unit. */
+  readonly deafBetween?: TimeWindow;
+  /** Moves to its spare address (its own + the number of nodes) this long after start, and announces itself there. */
+  readonly moveAfterMs?: number;
+  /** Someone uses the remote control every … ms: a random change of an announced property, announced by INF. */
+  readonly remoteControlEveryMs?: number;
+  /** The node also hosts a temperature sensor (class 0x0011), a class the controller has no codecs for. */
+  readonly temperatureSensor?: boolean;
+}
+
+/** The CLI's name for `allQuirksMix`. */
+export const ALL_QUIRKS_PRESET = 'all-quirks';
+
+/**
+ * One profile per line; together they switch every quirk on. Timed quirks sit at fixed fractions of
+ * the run, so a soak of any length sees each of them start and (except the move) end.
+ */
+const PROFILES: ReadonlyArray<(runMs: number) => NodeQuirks> = [
+  () => ({}), // a well-behaved unit, the baseline
+  (runMs) => ({ replyDelayMs: 300, extendedPropertyMaps: true, remoteControlEveryMs: remoteEvery(runMs) }),
+  (runMs) => ({ dropRequestRate: 0.2, remoteControlEveryMs: remoteEvery(runMs) }),
+  () => ({ maxGetBatch: { size: 4, behaviour: 'truncate' }, vendorEpcs: true }),
+  () => ({ maxGetBatch: { size: 3, behaviour: 'sna' }, temperatureSensor: true }),
+  (runMs) => ({ silentBetween: { fromMs: 0.2 * runMs, toMs: 0.35 * runMs }, remoteControlEveryMs: remoteEvery(runMs) }),
+  // Announces twice as often as the others, so a controller sees it alive while it does not answer.
+  (runMs) => ({ deafBetween: { fromMs: 0.4 * runMs, toMs: 0.7 * runMs }, remoteControlEveryMs: remoteEvery(runMs) / 2 }),
+  (runMs) => ({ moveAfterMs: 0.5 * runMs, remoteControlEveryMs: remoteEvery(runMs) }),
+  () => ({ noIdentificationNumber: true }),
+];
+
+/** Twenty remote-control changes per run, at least a second apart. */
+function remoteEvery(runMs: number): number {
+  return Math.max(1_000, Math.round(runMs / 20));
+}
+
+/**
+ * Per-node quirks for a soak: node i gets profile i mod 9, so nine or more nodes switch every quirk
+ * on, and nodes 0, 9, 18, … stay well-behaved as a baseline. `runMs` is the length of the run the
+ * timed quirks (silence, deafness, the move) are spread over.
+ */
+export function allQuirksMix(nodes: number, runMs: number): Record<number, NodeQuirks> {
+  if (!(runMs > 0)) throw new RangeError(`runMs must be positive, got ${runMs}`);
+  return Object.fromEntries(Array.from({ length: nodes }, (_, index) => [index, PROFILES[index % PROFILES.length]?.(runMs) ?? {}]));
 }

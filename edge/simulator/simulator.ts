@@ -1,23 +1,25 @@
 /**
  * ECHONET Lite air conditioner simulator: N nodes, each on its own loopback address with a node
- * profile and one home air conditioner. Used by tests, the demo and installers checking a gateway.
+ * profile, one home air conditioner and optionally a temperature sensor. Used by tests, the demo, the
+ * soak run and installers checking a gateway.
  */
 import type { Logger } from '../../shared/log.js';
 import type { PropertyValue } from '../../shared/reading.js';
-import { eojToHex, sameEoj } from '../echonet/eoj.js';
+import { deviceIdOf, nodeKeyOf } from '../echonet/device-id.js';
+import { type Eoj, eojToHex } from '../echonet/eoj.js';
 import { ESV } from '../echonet/esv.js';
 import { isSetGetFrame } from '../echonet/frame.js';
 import { byteHex, toHex } from '../echonet/hex.js';
 import { ECHONET_LITE_PORT } from '../echonet/transport.js';
 import { consecutiveAddresses } from './addresses.js';
-import { type AirconState, initialAirconState, reportedAircon } from './aircon-model.js';
+import { type AirconState, initialAirconState, remoteControlChange, reportedAircon } from './aircon-model.js';
 import { AIRCON_EOJ } from './device-objects.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import type { NodeQuirks } from './quirks.js';
 import { seededRandom } from './random.js';
 import { SimulatedNode } from './simulated-node.js';
 
-export type { NodeQuirks } from './quirks.js';
+export { ALL_QUIRKS_PRESET, allQuirksMix, type NodeQuirks, type TimeWindow } from './quirks.js';
 export type { AirconState } from './aircon-model.js';
 
 export interface SimulatorOptions {
@@ -25,43 +27,64 @@ export interface SimulatorOptions {
   readonly interfaceAddress: string;
   /** Default 1. */
   readonly nodes?: number;
-  /** First node's address; the others follow (127.0.0.2, .3, …). Default 127.0.0.2. */
+  /**
+   * First node's address; the others follow (127.0.0.2, .3, …). Default 127.0.0.2. Nodes with the
+   * `moveAfterMs` quirk move to the address `nodes` further on (with 3 nodes from .2: .2 → .5).
+   */
   readonly baseAddress?: string;
   readonly port?: number;
   readonly multicastGroup?: string;
-  /** Physics step; 0 freezes the units (values change only by Set or `update`). Default 1000. */
+  /** Physics step; 0 freezes the units (values change only by Set, `update` or the remote-control quirk). Default 1000. */
   readonly tickMs?: number;
   /** How much simulated time passes per tick, to make rooms cool faster than real time. Default 1. */
   readonly timeScale?: number;
   /** Three bytes hex; default ffffff, the code the MRA reserves for experimental use. */
   readonly makerCode?: string;
-  /** Same seed → same identification numbers and start states. Default 1. */
+  /** Same seed → same identification numbers, start states and remote-control changes. Default 1. */
   readonly seed?: number;
   readonly quirks?: NodeQuirks;
-  /** Per node index, merged over `quirks`. */
+  /** Per node index, merged over `quirks`; `allQuirksMix(nodes, runMs)` gives the soak's mix. */
   readonly nodeQuirks?: Readonly<Record<number, NodeQuirks>>;
   readonly logger: Logger;
 }
 
+/** One device object a simulated node hosts, as a controller should record it. */
+export interface SimulatedDevice {
+  /** Index of the node hosting it. */
+  readonly node: number;
+  /** Current address (changes when the node moves). */
+  readonly address: string;
+  readonly eoj: string;
+  /** The id a controller should give it; address-based (and so changing with a move) without 0x83. */
+  readonly deviceId: string;
+}
+
 export interface SimulatedNodeHandle {
   readonly index: number;
-  /** Current address (changes with `moveTo`). */
+  /** Current address (changes with `moveTo` and the `moveAfterMs` quirk). */
   readonly address: string;
   /** Node profile 0x83 hex, or null with the `noIdentificationNumber` quirk. */
   readonly nodeId: string | null;
+  /** The air conditioner's EOJ. */
   readonly eoj: string;
   /** The id a controller should give this unit's air conditioner. */
   readonly deviceId: string;
+  /** The quirks this node runs with (the simulator's `quirks` merged with its own). */
+  readonly quirks: Readonly<NodeQuirks>;
+  /** Every device object of the node: the air conditioner first, then a temperature sensor if it has one. */
+  devices(): SimulatedDevice[];
   state(): AirconState;
   /** The values a Get would return right now, by property name. */
   reported(): Record<string, PropertyValue>;
   /**
-   * What the air conditioner object told the controller, oldest first: each Get answer (kind
-   * `poll`) and each announcement (kind `inf`), with the raw EDT per EPC as a reading carries it.
+   * What one object (default: the air conditioner, else an EOJ like `001101`) told the controller,
+   * oldest first: each Get answer (kind `poll`) and each announcement (kind `inf`, only those that
+   * really went out), with the raw EDT per EPC as a reading carries it.
    */
-  served(): ServedValues[];
+  served(eoj?: string): ServedValues[];
   /** A change at the unit (remote control, fault); announced by INF where the INF map says so. */
   update(changes: Partial<AirconState>): Promise<void>;
+  /** Deaf to every request (INF still goes out) until switched off again. */
   setSilent(silent: boolean): void;
   moveTo(address: string): Promise<void>;
 }
@@ -75,6 +98,10 @@ export interface ServedValues {
 
 export interface SimulatorHandle {
   readonly nodes: readonly SimulatedNodeHandle[];
+  /** When the simulator started: the zero of the timed quirks' windows. */
+  readonly startedAt: Date;
+  /** Every device object of every node. */
+  devices(): SimulatedDevice[];
   stop(): Promise<void>;
 }
 
@@ -88,10 +115,13 @@ function identificationNumber(makerCode: string, random: () => number, index: nu
 
 /** Callers see only `SimulatedNodeHandle`; node and endpoint stay reachable for the simulator itself. */
 class NodeHandle implements SimulatedNodeHandle {
+  readonly eoj = eojToHex(AIRCON_EOJ);
+
   constructor(
     readonly index: number,
     readonly node: SimulatedNode,
     readonly endpoint: NodeEndpoint,
+    readonly quirks: Readonly<NodeQuirks>,
   ) {}
   get address(): string {
     return this.endpoint.address;
@@ -99,9 +129,11 @@ class NodeHandle implements SimulatedNodeHandle {
   get nodeId(): string | null {
     return this.node.nodeId;
   }
-  readonly eoj = eojToHex(AIRCON_EOJ);
   get deviceId(): string {
-    return `${this.node.nodeId ?? this.endpoint.address}-${this.eoj}`;
+    return this.deviceIdOf(AIRCON_EOJ);
+  }
+  devices(): SimulatedDevice[] {
+    return this.node.devices.map(({ eoj }) => ({ node: this.index, address: this.address, eoj: eojToHex(eoj), deviceId: this.deviceIdOf(eoj) }));
   }
   state(): AirconState {
     return this.node.state;
@@ -109,9 +141,9 @@ class NodeHandle implements SimulatedNodeHandle {
   reported(): Record<string, PropertyValue> {
     return reportedAircon(this.node.state);
   }
-  served(): ServedValues[] {
+  served(eoj: string = this.eoj): ServedValues[] {
     return this.endpoint.journal.flatMap(({ at, frame }) => {
-      if (!sameEoj(frame.seoj, AIRCON_EOJ) || isSetGetFrame(frame)) return [];
+      if (eojToHex(frame.seoj) !== eoj || isSetGetFrame(frame)) return [];
       const kind = frame.esv === ESV.Inf ? 'inf' : frame.esv === ESV.GetRes || frame.esv === ESV.GetSna ? 'poll' : undefined;
       if (kind === undefined) return [];
       const raw = Object.fromEntries(frame.properties.filter((p) => p.edt.length > 0).map((p) => [byteHex(p.epc), toHex(p.edt)]));
@@ -127,6 +159,51 @@ class NodeHandle implements SimulatedNodeHandle {
   moveTo(address: string): Promise<void> {
     return this.endpoint.moveTo(address);
   }
+  private deviceIdOf(eoj: Eoj): string {
+    return deviceIdOf(nodeKeyOf(this.node.nodeId, this.endpoint.address), eoj);
+  }
+}
+
+/** The timers behind the timed quirks (move, remote control), cleared together when the simulator stops. */
+class QuirkTimers {
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly log: Logger) {}
+
+  once(delayMs: number, what: string, action: () => Promise<void>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.run(what, action);
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
+  every(periodMs: number, what: string, action: () => Promise<void>): void {
+    this.timers.add(setInterval(() => this.run(what, action), periodMs));
+  }
+
+  clear(): void {
+    for (const timer of this.timers) clearTimeout(timer); // clears intervals too
+    this.timers.clear();
+  }
+
+  private run(what: string, action: () => Promise<void>): void {
+    action().catch((error: unknown) => this.log.warn({ err: error, quirk: what }, 'simulated quirk failed'));
+  }
+}
+
+function scheduleTimedQuirks(handle: NodeHandle, spareAddress: () => string, timers: QuirkTimers, random: () => number, log: Logger): void {
+  const { quirks } = handle;
+  if (quirks.moveAfterMs !== undefined) {
+    timers.once(quirks.moveAfterMs, 'moveAfterMs', async () => {
+      const from = handle.address;
+      await handle.moveTo(spareAddress());
+      log.info({ node: handle.index, from, address: handle.address, deviceId: handle.deviceId }, 'simulated air conditioner moved');
+    });
+  }
+  if (quirks.remoteControlEveryMs !== undefined) {
+    timers.every(quirks.remoteControlEveryMs, 'remoteControlEveryMs', () => handle.update(remoteControlChange(handle.state(), random)));
+  }
 }
 
 export async function startSimulator(options: SimulatorOptions): Promise<SimulatorHandle> {
@@ -136,16 +213,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const makerCode = (options.makerCode ?? DEFAULT_MAKER_CODE).toLowerCase();
   if (!/^[0-9a-f]{6}$/.test(makerCode)) throw new RangeError(`makerCode must be 6 hex digits, got ${makerCode}`);
   const random = seededRandom(options.seed ?? 1);
-  const addresses = consecutiveAddresses(options.baseAddress ?? '127.0.0.2', count);
+  const baseAddress = options.baseAddress ?? '127.0.0.2';
+  const addresses = consecutiveAddresses(baseAddress, count);
+  const spareAddress = (index: number) => (): string => consecutiveAddresses(baseAddress, 2 * count)[count + index] as string;
   const log = options.logger;
+  const startedAt = new Date();
+  const elapsedMs = (): number => Date.now() - startedAt.getTime();
+  const timers = new QuirkTimers(log);
 
   const handles: NodeHandle[] = [];
   const stopAll = async (): Promise<void> => {
+    timers.clear();
     await Promise.allSettled(handles.map((h) => h.endpoint.close()));
   };
   try {
     for (const [index, address] of addresses.entries()) {
-      const quirks = { ...options.quirks, ...options.nodeQuirks?.[index] };
+      const quirks: NodeQuirks = { ...options.quirks, ...options.nodeQuirks?.[index] };
       const nodeId = quirks.noIdentificationNumber ? null : identificationNumber(makerCode, random, index);
       const node = new SimulatedNode(nodeId, makerCode, initialAirconState(random), quirks);
       const endpoint = new NodeEndpoint(
@@ -157,12 +240,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           ...(options.multicastGroup ? { multicastGroup: options.multicastGroup } : {}),
           logger: log.child({ node: index }),
           random,
+          elapsedMs,
         },
         quirks,
       );
-      handles.push(new NodeHandle(index, node, endpoint));
+      const handle = new NodeHandle(index, node, endpoint, quirks);
+      handles.push(handle);
       await endpoint.open();
-      log.info({ node: index, address, nodeId, deviceId: handles[index]?.deviceId }, 'simulated air conditioner up');
+      scheduleTimedQuirks(handle, spareAddress(index), timers, random, log);
+      log.info({ node: index, address, nodeId, deviceId: handle.deviceId, devices: handle.devices().map((d) => d.deviceId), quirks }, 'simulated air conditioner up');
     }
   } catch (error) {
     await stopAll();
@@ -180,6 +266,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   return {
     nodes: handles,
+    startedAt,
+    devices: () => handles.flatMap((h) => h.devices()),
     async stop() {
       clearInterval(ticker);
       await stopAll();

@@ -1,15 +1,17 @@
 /**
- * Controller and simulator over real UDP on loopback: three simulated air conditioners on
- * 127.0.0.2–4, the controller on 127.0.0.1, multicast pinned to 127.0.0.1. Each test uses its own
- * random port, so test files can run in parallel processes.
+ * Controller and simulator over real UDP on loopback: simulated air conditioners on 127.0.0.2 and
+ * up, the controller on 127.0.0.1, multicast pinned to 127.0.0.1. Each test uses its own random
+ * port, so test files can run in parallel processes.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { afterEach, describe, test } from 'node:test';
-import { type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
-import { makeEoj } from '../../edge/echonet/eoj.js';
+import { type DeviceEvent, type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
+import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV } from '../../edge/echonet/esv.js';
-import { decodeFrame, encodeFrame } from '../../edge/echonet/frame.js';
+import { type Frame, allProperties, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
+import { decodeProperties } from '../../edge/echonet/properties.js';
+import { EchonetTransport } from '../../edge/echonet/transport.js';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Observation } from '../../shared/reading.js';
@@ -17,11 +19,15 @@ import type { Observation } from '../../shared/reading.js';
 const INTERFACE = '127.0.0.1';
 const logger = silentLogger();
 
-interface Rig {
+interface ControllerRig {
   readonly port: number;
-  readonly sim: SimulatorHandle;
   readonly controller: EchonetController;
   readonly observations: Observation[];
+  readonly events: DeviceEvent[];
+}
+
+interface Rig extends ControllerRig {
+  readonly sim: SimulatorHandle;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -39,42 +45,52 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
   }
 }
 
-function randomPort(): number {
-  return 20_000 + Math.floor(Math.random() * 20_000);
-}
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> {
+/** Runs `start` on random ports until one is free (test files run in parallel). */
+async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const port = randomPort();
-    let sim: SimulatorHandle | undefined;
     try {
-      sim = await startSimulator({ interfaceAddress: INTERFACE, nodes: 3, baseAddress: '127.0.0.2', port, tickMs: 0, logger, ...simOptions });
-      const controller = new EchonetController({
-        interfaceAddress: INTERFACE,
-        port,
-        searchIntervalMs: 2_000,
-        searchWindowMs: 200,
-        pollIntervalMs: 200,
-        requestTimeoutMs: 250,
-        maxRetries: 1,
-        retryBaseDelayMs: 50,
-        logger,
-        ...controllerOptions,
-      });
-      const observations: Observation[] = [];
-      controller.on('observation', (o) => observations.push(o));
-      const started = sim;
-      cleanups.push(async () => {
-        await controller.stop();
-        await started.stop();
-      });
-      await controller.start();
-      return { port, sim, controller, observations };
+      return await start(20_000 + Math.floor(Math.random() * 20_000));
     } catch (error) {
-      await sim?.stop();
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
     }
   }
+}
+
+async function openSimulator(port: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
+  const sim = await startSimulator({ interfaceAddress: INTERFACE, nodes: 3, baseAddress: '127.0.0.2', port, tickMs: 0, logger, ...options });
+  cleanups.push(() => sim.stop());
+  return sim;
+}
+
+async function openController(port: number, options: Partial<EchonetControllerOptions> = {}): Promise<ControllerRig> {
+  const controller = new EchonetController({
+    interfaceAddress: INTERFACE,
+    port,
+    searchIntervalMs: 2_000,
+    searchWindowMs: 200,
+    pollIntervalMs: 200,
+    requestTimeoutMs: 250,
+    maxRetries: 1,
+    retryBaseDelayMs: 50,
+    logger,
+    ...options,
+  });
+  const observations: Observation[] = [];
+  const events: DeviceEvent[] = [];
+  controller.on('observation', (o) => observations.push(o));
+  controller.on('device', (e) => events.push(e));
+  cleanups.push(() => controller.stop());
+  await controller.start();
+  return { port, controller, observations, events };
+}
+
+function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> {
+  return onFreePort(async (port) => {
+    const sim = await openSimulator(port, simOptions);
+    return { sim, ...(await openController(port, controllerOptions)) };
+  });
 }
 
 function latestPoll(rig: Rig, deviceId: string): Observation | undefined {
@@ -103,7 +119,7 @@ describe('ECHONET Lite controller against the simulator on loopback', () => {
       assert.equal(device?.address, node.address);
       assert.equal(device?.manufacturer, 'ffffff');
       assert.ok(device?.maps.get?.includes(0xbb), 'Get map read (bitmap form)');
-      assert.equal(device?.available, true);
+      assert.equal(device?.availability, 'online');
     }
   });
 
@@ -153,5 +169,123 @@ describe('ECHONET Lite controller against the simulator on loopback', () => {
     for (const junk of ['', '1081', 'deadbeefdeadbeefdeadbeefdeadbeef', '1081000105ff010ef00162ff']) peer.send(Buffer.from(junk, 'hex'), rig.port, INTERFACE);
     await waitFor('junk counted', () => rig.controller.counters().transport.malformedFrames >= before + 4);
     await waitFor('the controller still works', () => rig.controller.devices().length === 1);
+  });
+});
+
+/** The air conditioners' device ids, sorted. */
+const aircons = (rig: ControllerRig): string[] =>
+  rig.controller
+    .devices()
+    .filter((d) => d.eoj === '013001')
+    .map((d) => d.deviceId)
+    .sort();
+
+describe('finding devices', () => {
+  test('static addresses are probed by unicast where multicast does not reach, at start and every search interval', async () => {
+    const rig = await onFreePort(async (port) => {
+      const sim = await openSimulator(port, { nodes: 2 });
+      // A group nobody else is on: our searches go unanswered and the nodes' INFs never reach us.
+      const controller = await openController(port, { multicastGroup: '224.0.23.77', staticAddresses: ['127.0.0.2', '127.0.0.3', '127.0.0.4'], searchIntervalMs: 600 });
+      return { sim, ...controller };
+    });
+    await waitFor('the two static nodes', () => aircons(rig).length === 2);
+    assert.deepEqual(aircons(rig), rig.sim.nodes.map((n) => n.deviceId).sort());
+
+    // A unit plugged in later at a listed address is found by the next round of probes.
+    const late = await openSimulator(rig.port, { nodes: 1, baseAddress: '127.0.0.4', seed: 2 });
+    const lateId = late.nodes[0]?.deviceId;
+    await waitFor('the late node', () => aircons(rig).includes(lateId ?? ''), 3_000);
+    assert.equal(await rig.controller.searchNow(), 3, 'searchNow counts the nodes that answered a probe');
+  });
+
+  test('an INF 0xD5 announcement alone finds a node; searches repeat on demand', async () => {
+    const rig = await onFreePort(async (port) => openController(port, { searchIntervalMs: 60_000 }));
+    await sleep(300); // the search at start ends without anyone answering
+    const sim = await openSimulator(rig.port, { nodes: 1 });
+    const [node] = sim.nodes;
+    assert.ok(node);
+    await waitFor('the announced node', () => aircons(rig).includes(node.deviceId));
+    assert.equal(rig.controller.counters().searches, 1, 'found without a second search');
+    assert.equal(await rig.controller.searchNow(), 1);
+    assert.equal(rig.controller.counters().searches, 2);
+  });
+
+  test('searches repeat every search interval', async () => {
+    const rig = await startRig({ nodes: 1 }, { searchIntervalMs: 250, searchWindowMs: 100 });
+    await waitFor('four searches', () => rig.controller.counters().searches >= 4, 3_000);
+  });
+
+  test('a search ends soon after the last answer instead of waiting out its window', async () => {
+    const rig = await startRig({}, { searchWindowMs: 10_000, searchQuietMs: 150 });
+    const started = Date.now();
+    assert.equal(await rig.controller.searchNow(), 3);
+    assert.ok(Date.now() - started < 2_000, `search took ${Date.now() - started} ms`);
+  });
+
+  test('40 air conditioners on distinct addresses are found within 5 s and polled with one Get each per cycle', async () => {
+    const intervalMs = 400;
+    const rig = await onFreePort(async (port) => {
+      const sim = await openSimulator(port, { nodes: 40, baseAddress: '127.0.1.2' });
+      const started = Date.now();
+      const controller = await openController(port, { pollIntervalMs: intervalMs, searchIntervalMs: 60_000 });
+      return { sim, started, ...controller };
+    });
+    await waitFor('40 devices', () => aircons(rig).length === 40, 5_000);
+    assert.ok(Date.now() - rig.started < 5_000);
+    await waitFor('every device polled', () => new Set(rig.observations.map((o) => o.deviceId)).size === 40);
+    const pollsOf = (): number[] => rig.sim.nodes.map((n) => n.served().filter((s) => s.kind === 'poll').length);
+    const before = pollsOf();
+    await sleep(5 * intervalMs);
+    const gets = pollsOf().map((count, i) => count - (before[i] ?? 0));
+    assert.ok(gets.every((n) => n >= 4 && n <= 6), `Gets per node in 5 cycles: ${gets.join(' ')}`);
+  });
+});
+
+describe('other classes', () => {
+  test('a temperature sensor is recorded with its maps and polled modestly for its raw values', async () => {
+    const rig = await startRig({ nodes: 1, quirks: { temperatureSensor: true } }, { otherClassPollIntervalMs: 2_000 });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    const sensorId = `${node.nodeId ?? ''}-001101`;
+    assert.deepEqual(node.devices().map((d) => d.deviceId), [node.deviceId, sensorId]);
+    const sensor = await waitFor('the sensor', () => rig.controller.registry.get(sensorId));
+    assert.equal(sensor.eoj, '001101');
+    assert.ok(sensor.maps.get?.includes(0xe0));
+    const reading = await waitFor('a sensor reading', () => rig.observations.find((o) => o.deviceId === sensorId && o.kind === 'poll'));
+    assert.equal(reading.raw.e0, node.served('001101').find((s) => s.kind === 'poll' && s.raw.e0 !== undefined)?.raw.e0);
+    assert.equal(reading.properties.operationStatus, true, 'super-class properties are named');
+    assert.equal(Object.keys(reading.raw).includes('9f'), false, 'maps are not polled');
+    await sleep(1_200);
+    const polls = (deviceId: string) => rig.observations.filter((o) => o.deviceId === deviceId && o.kind === 'poll').length;
+    assert.equal(polls(sensorId), 1, 'the sensor once per 2 s');
+    assert.ok(polls(node.deviceId) >= 5, 'the air conditioner every 200 ms');
+  });
+});
+
+describe("the controller's own node", () => {
+  test('announces itself at start and answers Gets of its node profile', async () => {
+    const nodeId = 'feffffff000000000000000000000000aa';
+    const { rig, peer, heard } = await onFreePort(async (port) => {
+      // Another node on the LAN, there before the controller starts.
+      const peer = new EchonetTransport({ interfaceAddress: '127.0.0.9', multicastInterface: INTERFACE, port, logger });
+      const heard: Frame[] = [];
+      peer.onFrame((received) => {
+        if (received.address === INTERFACE) heard.push(received.frame);
+      });
+      await peer.open();
+      cleanups.push(() => peer.close());
+      return { rig: await openController(port, { identificationNumber: nodeId }), peer, heard };
+    });
+    const announcement = await waitFor('the INF 0xD5', () => heard.find((f) => f.esv === ESV.Inf));
+    assert.deepEqual(decodeProperties(NODE_PROFILE_EOJ, allProperties(announcement)).properties, { instanceListNotification: '05ff01' });
+
+    const wanted = [0x80, 0x82, 0x83, 0x8a, 0x9d, 0x9e, 0x9f, 0xd3, 0xd4, 0xd6, 0xd7];
+    const answer = await peer.request(INTERFACE, { seoj: makeEoj(0x01, 0x30, 0x01), deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs(wanted) }, 1_000);
+    assert.equal(answer.frame.esv, ESV.GetRes);
+    const { properties } = decodeProperties(NODE_PROFILE_EOJ, allProperties(answer.frame));
+    assert.equal(properties.id, nodeId);
+    assert.equal(properties.selfNodeInstanceListS, '05ff01');
+    assert.deepEqual(allProperties(answer.frame).map((p) => p.epc), wanted);
+    assert.equal(rig.controller.counters().requestsAnswered, 1);
   });
 });

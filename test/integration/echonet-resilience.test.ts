@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { type DeviceEvent, type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../edge/simulator/simulator.js';
+import { type Availability, type DeviceEvent, type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
+import { InMemoryDeviceRegistry } from '../../edge/echonet/registry.js';
+import { type SimulatedNodeHandle, type SimulatorHandle, type SimulatorOptions, allQuirksMix, startSimulator } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Observation } from '../../shared/reading.js';
 
@@ -74,27 +75,31 @@ async function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOp
   }
 }
 
+const availabilityEvent = (rig: Rig, deviceId: string, to: Availability): DeviceEvent | undefined =>
+  rig.events.find((e) => e.type === 'availability' && e.device.deviceId === deviceId && e.device.availability === to);
+
 const polls = (rig: Rig, deviceId: string, since = 0): number =>
   rig.observations.filter((o) => o.deviceId === deviceId && o.kind === 'poll' && Date.parse(o.ts) >= since).length;
 
 describe('controller resilience on loopback', () => {
-  test('a unit that stops answering becomes unavailable without holding up the others, and comes back', async () => {
+  test('a unit that stops answering goes offline without holding up the others, and comes back online', async () => {
     const rig = await startRig();
     await waitFor('three devices', () => rig.controller.devices().length === 3);
     const [mute, ...others] = rig.sim.nodes;
     assert.ok(mute);
     mute.setSilent(true);
     const since = Date.now();
-    await waitFor('unavailable event', () => rig.events.find((e) => e.type === 'unavailable' && e.device.deviceId === mute.deviceId));
+    await waitFor('offline event', () => availabilityEvent(rig, mute.deviceId, 'offline'));
     await sleep(1_000);
     for (const node of others) {
       // 200 ms poll interval: a mute neighbour must not cost the others their cadence.
       assert.ok(polls(rig, node.deviceId, since) >= 4, `${node.address} polled ${polls(rig, node.deviceId, since)} times`);
     }
-    assert.equal(rig.controller.registry.get(mute.deviceId)?.available, false);
+    assert.equal(rig.controller.registry.get(mute.deviceId)?.availability, 'offline');
     assert.ok(rig.controller.counters().transport.requestTimeouts > 0);
     mute.setSilent(false);
-    await waitFor('available event', () => rig.events.find((e) => e.type === 'available' && e.device.deviceId === mute.deviceId));
+    const back = await waitFor('online event', () => availabilityEvent(rig, mute.deviceId, 'online'));
+    assert.equal(back.type === 'availability' ? back.from : undefined, 'offline');
   });
 
   test('a unit that moves to a new address keeps its device id', async () => {
@@ -157,5 +162,136 @@ describe('controller resilience on loopback', () => {
     await rig.controller.stop();
     await rig.controller.stop();
     assert.ok(Date.now() - started < 1_000, 'stop does not wait for request timeouts');
+  });
+});
+
+const transitions = (rig: Rig, deviceId: string): string[] =>
+  rig.events.flatMap((e) => (e.type === 'availability' && e.device.deviceId === deviceId ? [`${e.from}>${e.device.availability}`] : []));
+
+describe('availability: online, unreachable, offline', () => {
+  test('a unit that stops answering but keeps announcing is unreachable, offline once quiet, online when it answers', async () => {
+    const rig = await startRig({ nodes: 2 }, { offlineAfterPollIntervals: 4 });
+    await waitFor('two devices', () => rig.controller.devices().length === 2);
+    const [mute] = rig.sim.nodes;
+    assert.ok(mute);
+    mute.setSilent(true);
+    // It keeps announcing changes (the field's unit whose unicast side hangs).
+    let target = 20;
+    const announcing = setInterval(() => void mute.update({ targetTemperature: (target = target === 20 ? 21 : 20) }), 150);
+    try {
+      await waitFor('unreachable', () => availabilityEvent(rig, mute.deviceId, 'unreachable'));
+      assert.equal(rig.controller.registry.get(mute.deviceId)?.availability, 'unreachable');
+      assert.ok(rig.observations.some((o) => o.deviceId === mute.deviceId && o.kind === 'inf'), 'its announcements are still readings');
+    } finally {
+      clearInterval(announcing);
+    }
+    // Quiet now: once its last INF is older than 4 poll intervals, it is offline; polls go on meanwhile.
+    await waitFor('offline', () => availabilityEvent(rig, mute.deviceId, 'offline'), 5_000);
+    const timeouts = rig.controller.counters().transport.requestTimeouts;
+    await waitFor('polls keep going while offline', () => rig.controller.counters().transport.requestTimeouts > timeouts + 2);
+    mute.setSilent(false);
+    await waitFor('online', () => rig.controller.registry.get(mute.deviceId)?.availability === 'online');
+    const path = transitions(rig, mute.deviceId);
+    assert.equal(path.at(-1), 'offline>online');
+    assert.ok(path.includes('unreachable>offline'), path.join(' '));
+    assert.deepEqual(transitions(rig, rig.sim.nodes[1]?.deviceId ?? ''), [], 'the neighbour stayed online throughout');
+  });
+
+  test('a registry that remembers a device as offline learns it is online once the device answers', async () => {
+    const registry = new InMemoryDeviceRegistry();
+    const rig = await startRig({ nodes: 1 }, { registry, searchWindowMs: 50 });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    await waitFor('the device', () => registry.get(node.deviceId));
+    await rig.controller.stop();
+    registry.setAvailability(node.deviceId, 'offline', new Date());
+
+    const again = await startRig({ nodes: 1 }, { registry });
+    await waitFor('online', () => availabilityEvent(again, node.deviceId, 'online'));
+    assert.equal(registry.get(node.deviceId)?.availability, 'online');
+    assert.equal(registry.list().length, 1);
+  });
+
+  test('deafBetween: deaf to unicast for a while, still answering searches and announcing', async () => {
+    const rig = await startRig(
+      { nodes: 1, quirks: { deafBetween: { fromMs: 800, toMs: 3_000 }, remoteControlEveryMs: 150 } },
+      { offlineAfterPollIntervals: 10 },
+    );
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    await waitFor('unreachable', () => availabilityEvent(rig, node.deviceId, 'unreachable'), 5_000);
+    assert.ok(Date.now() - rig.sim.startedAt.getTime() < 3_000, 'still inside the deaf spell');
+    assert.equal(await rig.controller.searchNow(), 1, 'multicast searches are still answered');
+    await waitFor('online again', () => rig.controller.registry.get(node.deviceId)?.availability === 'online', 5_000);
+    assert.deepEqual(transitions(rig, node.deviceId), ['online>unreachable', 'unreachable>online']);
+  });
+
+  test('silentBetween: nothing at all for a while (no answers, no INF), then back', async () => {
+    const rig = await startRig({ nodes: 1, quirks: { silentBetween: { fromMs: 800, toMs: 2_500 }, remoteControlEveryMs: 100 } }, { offlineAfterPollIntervals: 2 });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    await waitFor('offline', () => availabilityEvent(rig, node.deviceId, 'offline'), 5_000);
+    await waitFor('online again', () => availabilityEvent(rig, node.deviceId, 'online'), 5_000);
+    const start = rig.sim.startedAt.getTime();
+    const infs = node.served().filter((s) => s.kind === 'inf').map((s) => s.at.getTime() - start);
+    assert.ok(infs.some((t) => t < 800) && infs.some((t) => t >= 2_500), 'announces before and after');
+    assert.deepEqual(infs.filter((t) => t >= 850 && t < 2_450), [], 'and not in between');
+  });
+});
+
+describe('simulator quirks against the controller', () => {
+  test('moveAfterMs: the unit moves to its spare address and keeps its device id', async () => {
+    const rig = await startRig({ nodes: 2, nodeQuirks: { 0: { moveAfterMs: 500 } } });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    const moved = await waitFor('moved event', () => rig.events.find((e) => e.type === 'moved'));
+    assert.equal(moved.device.deviceId, node.deviceId);
+    assert.equal(moved.device.address, '127.0.0.4', 'base + number of nodes');
+    assert.equal(node.address, '127.0.0.4');
+    assert.equal(rig.controller.devices().length, 2);
+  });
+
+  test('every INF a unit sends arrives as a reading with the same raw bytes', async () => {
+    const rig = await startRig({ nodes: 2, quirks: { remoteControlEveryMs: 120 } });
+    await waitFor('two devices', () => rig.controller.devices().length === 2);
+    await sleep(1_500);
+    const sent = rig.sim.nodes.flatMap((n) => n.served().filter((s) => s.kind === 'inf').map((s) => `${n.deviceId} ${JSON.stringify(s.raw)}`));
+    await waitFor('all INFs as readings', () => {
+      const received = rig.observations.filter((o) => o.kind === 'inf').map((o) => `${o.deviceId} ${JSON.stringify(o.raw)}`);
+      return sent.every((inf) => received.includes(inf));
+    });
+    assert.ok(sent.length >= 10, `${sent.length} INFs`);
+  });
+
+  test('extended property maps: all three read from 16+ entry bitmaps, and a poll is still one Get', async () => {
+    const rig = await startRig({ nodes: 1, quirks: { extendedPropertyMaps: true } });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    const maps = await waitFor('maps', () => rig.controller.registry.get(node.deviceId)?.maps);
+    assert.ok((maps.announce?.length ?? 0) >= 16 && (maps.set?.length ?? 0) >= 16 && (maps.get?.length ?? 0) >= 27, JSON.stringify(maps));
+    assert.ok(maps.set?.includes(0xb5) && maps.announce?.includes(0xc0));
+    await waitFor('three polls', () => polls(rig, node.deviceId) >= 3);
+    const pollAnswers = node.served().filter((s) => s.kind === 'poll' && s.raw['80'] !== undefined);
+    assert.ok(pollAnswers.every((s) => Object.keys(s.raw).length === 10), 'ten EPCs per Get');
+  });
+
+  test('the all-quirks mix: a short soak finds every device and follows each misbehaviour', async () => {
+    const runMs = 8_000;
+    const rig = await startRig(
+      { nodes: 9, nodeQuirks: allQuirksMix(9, runMs) },
+      { requestTimeoutMs: 500, maxRetries: 0, pollIntervalMs: 200, offlineAfterPollIntervals: 4, searchIntervalMs: 1_000 },
+    );
+    const node = (index: number): SimulatedNodeHandle => rig.sim.nodes[index] as SimulatedNodeHandle;
+    await waitFor('every device of every node', () => rig.sim.devices().every((d) => rig.controller.registry.get(d.deviceId) !== undefined), 5_000);
+    assert.equal(rig.sim.devices().length, 10, 'nine air conditioners and one temperature sensor');
+    assert.equal(node(8).deviceId, '127.0.0.10-013001', 'the node without 0x83');
+    await waitFor('the silent node offline', () => availabilityEvent(rig, node(5).deviceId, 'offline'), runMs);
+    await waitFor('the deaf node unreachable', () => availabilityEvent(rig, node(6).deviceId, 'unreachable'), runMs);
+    const moved = await waitFor('the move', () => rig.events.find((e) => e.type === 'moved'), runMs);
+    assert.equal(moved.device.deviceId, node(7).deviceId);
+    await waitFor('all back online', () => [5, 6].every((i) => rig.controller.registry.get(node(i).deviceId)?.availability === 'online'), runMs);
+    for (const index of [0, 3, 4]) {
+      assert.equal(rig.controller.registry.get(node(index).deviceId)?.latest?.properties.roomTemperature, node(index).reported().roomTemperature, `node ${index} read in full`);
+    }
   });
 });

@@ -59,3 +59,39 @@ test('echolake-sim starts two nodes on loopback, answers a search and stops on S
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   }
 });
+
+function runCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'edge/simulator/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+test('echolake-sim --preset all-quirks gives each node its profile; quirk flags go on top for --quirk-nodes', async () => {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = runCli(['--nodes', '9', '--base-address', '127.0.2.2', '--port', String(port), '--tick-ms', '0', '--preset', 'all-quirks', '--run-ms', '60000', '--quirk-nodes', '0,2-3', '--vendor-epcs', '--deaf-between', '1000-']);
+  const exited = once(child, 'exit');
+  try {
+    const up = await waitForLines(child, 9, (line) => line.msg === 'simulated air conditioner up', 20_000);
+    const quirks = up.map((line) => line.quirks as Record<string, unknown>);
+    assert.deepEqual(quirks[0], { vendorEpcs: true, deafBetween: { fromMs: 1000 } }, 'the baseline node gets only the flags');
+    assert.equal(quirks[1]?.vendorEpcs, undefined, 'node 1 is not listed');
+    assert.deepEqual(quirks[3]?.maxGetBatch, { size: 4, behaviour: 'truncate' }, 'the preset stays under the flags');
+    assert.equal(quirks[3]?.vendorEpcs, true);
+    assert.deepEqual(quirks[5]?.silentBetween, { fromMs: 12_000, toMs: 21_000 });
+    assert.deepEqual(up[4]?.devices, [up[4]?.deviceId, `${String(up[4]?.nodeId)}-001101`], 'node 4 hosts a temperature sensor');
+    assert.equal(up[8]?.deviceId, '127.0.2.10-013001', 'node 8 has no identification number');
+  } finally {
+    if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+  }
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 0);
+});
+
+test('echolake-sim refuses bad flags with exit code 2 and the usage', async () => {
+  for (const args of [['--deaf-between', 'soon'], ['--preset', 'chaos'], ['--quirk-nodes', 'x']]) {
+    const child = runCli(args);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 2, args.join(' '));
+    assert.match(stderr, /usage: echolake-sim/);
+  }
+});

@@ -49,8 +49,8 @@ async function peer(address: string, port: number, onRequest: (frame: Frame, soc
   return socket;
 }
 
-const getRes = (request: Frame): Buffer =>
-  encodeFrame({ tid: request.tid, seoj: request.deoj, deoj: request.seoj, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] });
+const getResFrame = (request: Frame): Frame => ({ tid: request.tid, seoj: request.deoj, deoj: request.seoj, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] });
+const getRes = (request: Frame): Buffer => encodeFrame(getResFrame(request));
 const get = { seoj: CONTROLLER_EOJ, deoj: AIRCON, esv: ESV.Get, properties: requestedEpcs([0x80]) } as const;
 
 test('matches answers by TID and address', async () => {
@@ -97,6 +97,42 @@ test('our own multicast is heard on the group socket and dropped', async () => {
   await transport.sendMulticast({ tid: 1, seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Inf, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] });
   await waitFor('own frame dropped', () => transport.counters.ownFramesDropped === 1);
   assert.equal(seen.length, 0);
+});
+
+/** Another ECHONET endpoint on its own address, in the group like a node: answers every Get to its node profile. */
+async function answeringNode(address: string, port: number, heardVia: string[]): Promise<void> {
+  const node = new EchonetTransport({ interfaceAddress: address, multicastInterface: '127.0.0.1', port, logger: silentLogger() });
+  node.onFrame((received) => {
+    heardVia.push(received.via);
+    void node.send(received.address, getResFrame(received.frame));
+  });
+  await node.open();
+  cleanups.push(() => node.close());
+}
+
+const search = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([0xd6]) } as const;
+
+test('a multicast request collects every answer and ends once answers stop coming', async () => {
+  const { transport, port } = await openTransport();
+  const heardVia: string[] = [];
+  await answeringNode('127.0.0.7', port, heardVia);
+  await answeringNode('127.0.0.8', port, heardVia);
+  const started = Date.now();
+  const answers = await transport.multicastRequest(search, { windowMs: 10_000, quietMs: 200 });
+  assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  assert.deepEqual(answers.map((a) => a.address).sort(), ['127.0.0.7', '127.0.0.8']);
+  assert.deepEqual(answers.map((a) => a.via), ['unicast', 'unicast'], 'answers come to our own address');
+  assert.deepEqual(heardVia, ['multicast', 'multicast'], 'the nodes heard the request on the group');
+});
+
+test('a multicast request nobody answers ends after the quiet spell, or the window if shorter', async () => {
+  const { transport } = await openTransport();
+  let started = Date.now();
+  assert.deepEqual(await transport.multicastRequest(search, { windowMs: 10_000, quietMs: 100 }), []);
+  assert.ok(Date.now() - started < 1_000);
+  started = Date.now();
+  assert.deepEqual(await transport.multicastRequest(search, { windowMs: 100 }), []);
+  assert.ok(Date.now() - started < 1_000);
 });
 
 test('close() rejects pending requests at once', async () => {

@@ -61,9 +61,13 @@ describe('in-memory device registry', () => {
     const latest = registry.get(deviceId)?.latest;
     assert.deepEqual(latest?.properties, { operationStatus: false, roomTemperature: 27 });
     assert.equal(latest?.ts, at(2).toISOString());
-    assert.equal(registry.setAvailability(deviceId, false, at(3)), true);
-    assert.equal(registry.setAvailability(deviceId, false, at(4)), false);
-    assert.equal(registry.setAvailability(deviceId, true, at(5)), true);
+    assert.equal(registry.get(deviceId)?.availability, 'online');
+    assert.equal(registry.setAvailability(deviceId, 'offline', at(3)), true);
+    assert.equal(registry.setAvailability(deviceId, 'offline', at(4)), false);
+    assert.equal(registry.get(deviceId)?.availabilitySince, at(3).toISOString());
+    assert.equal(registry.setAvailability(deviceId, 'unreachable', at(5)), true);
+    assert.equal(registry.setAvailability(deviceId, 'online', at(6)), true);
+    assert.equal(registry.get(deviceId)?.lastSeenAt, at(6).toISOString());
   });
 });
 

@@ -6,14 +6,15 @@ import { type Frame, type Property, allProperties, encodeFrame, requestedEpcs } 
 import { decodeInstanceList } from '../../edge/echonet/properties-common.js';
 import { decodePropertyMap } from '../../edge/echonet/property-map.js';
 import { decodeProperties } from '../../edge/echonet/properties.js';
-import { type AirconState, initialAirconState, stepAircon } from '../../edge/simulator/aircon-model.js';
+import { type AirconState, initialAirconState, remoteControlChange, stepAircon } from '../../edge/simulator/aircon-model.js';
+import { type NodeQuirks, allQuirksMix, isWithin } from '../../edge/simulator/quirks.js';
 import { seededRandom } from '../../edge/simulator/random.js';
 import { SimulatedNode } from '../../edge/simulator/simulated-node.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const NODE_ID = 'feffffff00000000000000000000000001';
 
-function node(overrides: Partial<AirconState> = {}, quirks = {}): SimulatedNode {
+function node(overrides: Partial<AirconState> = {}, quirks: NodeQuirks = {}): SimulatedNode {
   const state = { ...initialAirconState(seededRandom(7)), operationStatus: true, operationMode: 'cooling' as const, targetTemperature: 24, roomTemperature: 28, ...overrides };
   return new SimulatedNode(NODE_ID, 'ffffff', state, quirks);
 }
@@ -146,6 +147,80 @@ describe('simulated node answers', () => {
     const [inf] = sim.update({ operationStatus: false, operationMode: 'heating' });
     assert.ok(inf);
     assert.deepEqual(decodeProperties(AIRCON, allProperties(inf)).properties, { operationStatus: false, operationMode: 'heating' });
+  });
+});
+
+function mapOf(sim: SimulatedNode, eoj: typeof AIRCON, epc: number): { bytes: number; epcs: readonly number[] } {
+  const edt = allProperties(only(sim.handle(get(eoj, epc)).unicast))[0]?.edt ?? new Uint8Array();
+  const map = decodePropertyMap(edt);
+  assert.ok(map.ok, `map 0x${epc.toString(16)}`);
+  return { bytes: edt.length, epcs: map.value };
+}
+
+describe('simulated node quirks', () => {
+  test('without extended maps the INF and Set maps are short lists', () => {
+    for (const epc of [0x9d, 0x9e]) assert.ok(mapOf(node(), AIRCON, epc).bytes < 17, `0x${epc.toString(16)}`);
+  });
+
+  test('extendedPropertyMaps: INF, Set and Get maps all have 16+ entries, travel as bitmaps, and the extras work', () => {
+    const sim = node({}, { extendedPropertyMaps: true });
+    for (const epc of [0x9d, 0x9e, 0x9f]) {
+      const map = mapOf(sim, AIRCON, epc);
+      assert.equal(map.bytes, 17, `0x${epc.toString(16)} is a bitmap`);
+      assert.ok(map.epcs.length >= 16, `0x${epc.toString(16)} has ${map.epcs.length} entries`);
+    }
+    const replies = sim.handle(set(ESV.SetC, [0xb5, [25]]));
+    assert.equal(only(replies.unicast).esv, ESV.SetRes);
+    assert.deepEqual(allProperties(only(replies.multicast)).map((p) => [p.epc, [...p.edt]]), [[0xb5, [25]]], 'announced, being in the INF map');
+    assert.deepEqual([...(allProperties(only(sim.handle(get(AIRCON, 0xb5)).unicast))[0]?.edt ?? [])], [25]);
+  });
+
+  test('temperatureSensor: a second object of class 0x0011, listed by the node profile, reporting the room in 0.1 °C', () => {
+    const sim = node({ roomTemperature: 23.44 }, { temperatureSensor: true });
+    const sensor = makeEoj(0x00, 0x11, 0x01);
+    const profile = decodeProperties(NODE_PROFILE_EOJ, allProperties(only(sim.handle(get(NODE_PROFILE_EOJ, 0xd3, 0xd4, 0xd6, 0xd7)).unicast))).properties;
+    assert.deepEqual(profile, { selfNodeInstances: 2, selfNodeClasses: 3, selfNodeInstanceListS: '013001,001101', selfNodeClassListS: '0130,0011' });
+    const reply = only(sim.handle(get(sensor, 0x80, 0xe0)).unicast);
+    assert.equal(reply.esv, ESV.GetRes);
+    assert.deepEqual(allProperties(reply).map((p) => Buffer.from(p.edt).toString('hex')), ['30', '00ea']);
+    assert.ok(mapOf(sim, sensor, 0x9f).epcs.includes(0xe0));
+  });
+
+  test('every remote-control change is announced by INF', () => {
+    const sim = node();
+    const random = seededRandom(11);
+    for (let i = 0; i < 50; i++) {
+      const [inf] = sim.update(remoteControlChange(sim.state, random));
+      assert.equal(inf?.esv, ESV.Inf, `change ${i}`);
+    }
+    assert.ok(sim.state.targetTemperature >= 19 && sim.state.targetTemperature <= 29);
+  });
+
+  test('the all-quirks mix switches every quirk on across nine nodes, with timed quirks inside the run', () => {
+    const runMs = 600_000;
+    const mix = Object.values(allQuirksMix(9, runMs));
+    const used = new Set(mix.flatMap((quirks) => Object.keys(quirks)));
+    const every: ReadonlyArray<keyof NodeQuirks> = [
+      'replyDelayMs', 'dropRequestRate', 'maxGetBatch', 'vendorEpcs', 'noIdentificationNumber', 'extendedPropertyMaps',
+      'silentBetween', 'deafBetween', 'moveAfterMs', 'remoteControlEveryMs', 'temperatureSensor',
+    ];
+    assert.deepEqual(every.filter((quirk) => !used.has(quirk)), []);
+    assert.deepEqual(mix[0], {}, 'node 0 is the well-behaved baseline');
+    const behaviours = new Set(mix.flatMap((quirks) => (quirks.maxGetBatch ? [quirks.maxGetBatch.behaviour] : [])));
+    assert.deepEqual([...behaviours].sort(), ['sna', 'truncate']);
+    for (const quirks of mix) {
+      for (const window of [quirks.silentBetween, quirks.deafBetween]) {
+        if (window) assert.ok(window.fromMs > 0 && (window.toMs ?? 0) < runMs);
+      }
+      if (quirks.moveAfterMs !== undefined) assert.ok(quirks.moveAfterMs < runMs);
+    }
+    assert.deepEqual(allQuirksMix(18, runMs)[9], {}, 'the profiles repeat');
+  });
+
+  test('time windows: from inclusive, to exclusive, open-ended without an end', () => {
+    assert.deepEqual([99, 100, 199, 200].map((t) => isWithin({ fromMs: 100, toMs: 200 }, t)), [false, true, true, false]);
+    assert.equal(isWithin({ fromMs: 100 }, 1e12), true);
+    assert.equal(isWithin(undefined, 0), false);
   });
 });
 
