@@ -15,6 +15,7 @@ export interface EdgeConfig {
     requestTimeoutMs: number;
     retries: number;
     maxEpcsPerGet: number;
+    staticAddresses: string[];
   };
   buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
   api: { enabled: boolean; host?: string; port: number; token?: string };
@@ -46,15 +47,16 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     echonet: {
       type: 'object',
       additionalProperties: false,
-      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet'],
+      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses'],
       properties: {
         interface: { type: 'string', pattern: IPV4, description: 'IPv4 address of the LAN interface the aircons are on; multicast goes out there only' },
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 3610 },
-        pollIntervalMs: { type: 'integer', minimum: 1000, default: 30_000 },
+        pollIntervalMs: { type: 'integer', minimum: 100, default: 30_000 },
         searchIntervalMs: { type: 'integer', minimum: 1000, default: 300_000 },
         requestTimeoutMs: { type: 'integer', minimum: 50, default: 2_000 },
         retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
         maxEpcsPerGet: { type: 'integer', minimum: 1, maximum: 32, default: 10 },
+        staticAddresses: { type: 'array', items: { type: 'string', pattern: IPV4 }, default: [], description: 'devices multicast does not reach, probed by unicast' },
       },
     },
     buffer: {

@@ -54,6 +54,7 @@ function components(config: EdgeConfig): Component[] {
     requestTimeoutMs: config.echonet.requestTimeoutMs,
     maxRetries: config.echonet.retries,
     maxBatchSize: config.echonet.maxEpcsPerGet,
+    staticAddresses: config.echonet.staticAddresses,
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
