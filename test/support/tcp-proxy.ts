@@ -9,6 +9,7 @@ export class TcpProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private cutUntil = 0;
+  private holding = false;
 
   private constructor(private targetPort: number) {
     this.server = createServer((client) => this.relay(client));
@@ -30,6 +31,18 @@ export class TcpProxy {
   cut(ms: number): void {
     this.cutUntil = Date.now() + ms;
     this.dropAll();
+  }
+
+  /**
+   * While on, nothing from the backend reaches the client (requests still go through): the
+   * cloud gets a batch and answers, and the answer never arrives.
+   */
+  holdReplies(on: boolean): void {
+    this.holding = on;
+    for (const [client, backend] of this.pairs) {
+      if (on) backend.unpipe(client);
+      else backend.pipe(client);
+    }
   }
 
   /** New connections go to another backend; the current ones are dropped. */
@@ -59,7 +72,7 @@ export class TcpProxy {
     client.on('error', drop).on('close', drop);
     backend.on('error', drop).on('close', drop);
     client.pipe(backend);
-    backend.pipe(client);
+    if (!this.holding) backend.pipe(client);
   }
 
   private dropAll(): void {
