@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '5000',
     ECHOLAKE_EDGE_UPLINK__URL: `mqtt://127.0.0.1:${mqttPort}`,
     ECHOLAKE_EDGE_UPLINK__PROTOCOL_VERSION: '4',
+    ECHOLAKE_EDGE_API__PORT: '0',
   });
   const stopAll = async () => {
     for (const part of [edge, sim, cloud]) await part.stop();
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
   say(`${aircons} simulated air conditioners on 127.0.0.2…, ECHONET Lite port ${echonetPort}, multicast on 127.0.0.1 only`);
   say('Ctrl-C stops everything. Query the table meanwhile, e.g. with DuckDB: ' +
     `SELECT deviceId, ts, roomTemperature FROM delta_scan('${join(lakeRoot, 'readings')}') ORDER BY ts DESC LIMIT 5`);
+  void edge.waitFor((e) => e.msg === 'local API listening', 60_000, 'the local API').then(
+    (e) => say(`the edge's local API: ${String(e.url)}/elapi/v1/devices, ${String(e.url)}/api/v1/status`),
+    () => undefined,
+  );
   const started = Date.now();
   const report = setInterval(() => {
     void tableSummary().then((table) => {
