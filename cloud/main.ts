@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../shared/config.js';
-import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
+import { runDeployable, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
@@ -44,22 +43,13 @@ function named(name: string, part: { start(): Promise<void>; stop(): Promise<voi
   return { name, start: () => part.start(), stop: () => part.stop() };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const checkOnly = flagValue(argv, 'check-config');
-  if (checkOnly !== undefined) {
-    loadCloudConfig(checkOnly);
-    console.log(`${checkOnly}: configuration is valid`);
-    return;
-  }
-  const config = loadCloudConfig(flagValue(argv, 'config'));
-  await runComponents(components(config), log);
-}
-
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, 'echolake-cloud failed');
-  process.exit(1);
-});
+runDeployable(
+  {
+    name: 'echolake-cloud',
+    log,
+    loadConfig: (file) => loadCloudConfig(file),
+    components,
+    describe: (config) => ({ roles: config.roles, brokers: config.kafka.brokers, lakeRoot: config.lake.root }),
+  },
+  process.argv.slice(2),
+);

@@ -2,6 +2,7 @@ import type { SchemaObject } from 'ajv';
 import { loadConfig } from '../shared/config.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
 import type { Durability } from './buffer/reading-store.js';
+import type { UplinkOptions } from './uplink/mqtt-uplink.js';
 
 export interface EdgeConfig {
   siteId: string;
@@ -19,19 +20,8 @@ export interface EdgeConfig {
   };
   buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
   api: { enabled: boolean; host?: string; port: number; token?: string };
-  uplink: {
-    url: string;
-    protocolVersion: 4 | 5;
-    username?: string;
-    password?: string;
-    tls?: { caFile?: string; certFile?: string; keyFile?: string };
-    batchMaxReadings: number;
-    batchMaxBytes: number;
-    batchMaxAgeMs: number;
-    ackTimeoutMs: number;
-    reconnectMinMs: number;
-    reconnectMaxMs: number;
-  };
+  /** The uplink's options, less the site id (that is top level). */
+  uplink: Omit<UplinkOptions, 'siteId'>;
 }
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../shared/config.js';
 import { projectVersion } from '../shared/version.js';
 import { createApiServer } from './api/server.js';
 import { apiSources } from './api-sources.js';
-import { flagValue, runComponents, type Component } from '../shared/lifecycle.js';
+import { runDeployable, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { GroupCommit } from './buffer/group-commit.js';
 import { ReadingStore } from './buffer/reading-store.js';
@@ -84,23 +83,13 @@ function components(config: EdgeConfig): Component[] {
   return parts;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const checkOnly = flagValue(argv, 'check-config');
-  if (checkOnly !== undefined) {
-    loadEdgeConfig(checkOnly);
-    console.log(`${checkOnly}: configuration is valid`);
-    return;
-  }
-  const config = loadEdgeConfig(flagValue(argv, 'config'));
-  log.info({ siteId: config.siteId, stateDir: config.stateDir, interface: config.echonet.interface }, 'echolake-edge starting');
-  await runComponents(components(config), log);
-}
-
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, 'echolake-edge failed');
-  process.exit(1);
-});
+runDeployable(
+  {
+    name: 'echolake-edge',
+    log,
+    loadConfig: (file) => loadEdgeConfig(file),
+    components,
+    describe: (config) => ({ siteId: config.siteId, stateDir: config.stateDir, interface: config.echonet.interface }),
+  },
+  process.argv.slice(2),
+);

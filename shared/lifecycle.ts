@@ -1,3 +1,4 @@
+import { ConfigError } from './config.js';
 import type { Logger } from './log.js';
 
 /** A part of a deployable that is started in order and stopped in reverse order. */
@@ -54,4 +55,41 @@ export async function runComponents(components: Component[], log: Logger): Promi
 export function flagValue(argv: string[], name: string): string | undefined {
   const index = argv.indexOf(`--${name}`);
   return index === -1 ? undefined : argv[index + 1];
+}
+
+export interface Deployable<Config> {
+  /** Program name for the last log line, e.g. `echolake-edge`. */
+  name: string;
+  log: Logger;
+  loadConfig(file: string | undefined): Config;
+  components(config: Config): Component[];
+  /** Fields for the first log line, so a restart loop is easy to spot in the journal. */
+  describe(config: Config): Record<string, unknown>;
+}
+
+/**
+ * The command line both programs share: `--check-config FILE` validates and exits, `--config FILE`
+ * starts. A configuration error exits with code 2 and the list of problems on stderr (systemd shows
+ * it, and Restart= will not help); any other start failure is logged and exits with code 1.
+ */
+export function runDeployable<Config>(program: Deployable<Config>, argv: string[]): void {
+  const start = async (): Promise<void> => {
+    const checkOnly = flagValue(argv, 'check-config');
+    if (checkOnly !== undefined) {
+      program.loadConfig(checkOnly);
+      console.log(`${checkOnly}: configuration is valid`);
+      return;
+    }
+    const config = program.loadConfig(flagValue(argv, 'config'));
+    program.log.info(program.describe(config), `${program.name} starting`);
+    await runComponents(program.components(config), program.log);
+  };
+  start().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    program.log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, `${program.name} failed`);
+    process.exit(1);
+  });
 }

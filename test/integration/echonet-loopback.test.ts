@@ -15,6 +15,7 @@ import { EchonetTransport } from '../../edge/echonet/transport.js';
 import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Observation } from '../../shared/reading.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const INTERFACE = '127.0.0.1';
 const logger = silentLogger();
@@ -34,18 +35,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `start` on random ports until one is free (test files run in parallel). */
 async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {

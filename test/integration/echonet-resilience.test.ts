@@ -9,9 +9,12 @@ import { InMemoryDeviceRegistry } from '../../edge/echonet/registry.js';
 import { type SimulatedNodeHandle, type SimulatorHandle, type SimulatorOptions, allQuirksMix, startSimulator } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Observation } from '../../shared/reading.js';
+import { sleep, waitFor as waitUntil } from '../support/wait.js';
 
 const INTERFACE = '127.0.0.1';
 const logger = silentLogger();
+
+const waitFor = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 8_000): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 interface Rig {
   readonly port: number;
@@ -25,18 +28,6 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 8_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> {
   for (let attempt = 0; ; attempt++) {

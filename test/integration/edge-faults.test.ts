@@ -11,6 +11,7 @@ import { Deployable, type LogEvent } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
 import { readWholeTopic, type TopicMessage } from '../support/kafka-topic.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { sleep } from '../support/wait.js';
 import { startMosquitto } from '../services/mosquitto.js';
 import type { RunningService } from '../services/service.js';
 
@@ -28,8 +29,6 @@ const cleanup: Array<() => Promise<unknown>> = [];
 after(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => undefined);
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Site {
   readonly lives: Deployable[] = [];

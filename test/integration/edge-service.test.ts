@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import unix from 'unix-dgram';
 import { Deployable } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
+import { waitFor } from '../support/wait.js';
 
 // The edge as systemd runs it: READY=1 and watchdog pings over a real AF_UNIX datagram socket,
 // a clean stop on SIGTERM, and --check-config for the technician.
@@ -37,7 +38,7 @@ test('tells systemd it is ready, pings the watchdog, and says when it stops', as
     const edge = new Deployable('edge', 'edge/main.ts', [], edgeEnv({ NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' }));
     running.push(edge);
     await edge.waitFor((e) => e.msg === 'systemd watchdog pings started', 30_000, 'the watchdog');
-    await waitUntil(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 10_000, 'three watchdog pings');
+    await waitFor('three watchdog pings', () => messages.filter((m) => m === 'WATCHDOG=1').length >= 3, 10_000);
     assert.match(messages[0] ?? '', /^READY=1\nSTATUS=site svc-/, 'READY=1 comes first');
     assert.equal(await edge.stop('SIGTERM'), 0, 'SIGTERM ends the edge cleanly');
     assert.ok(messages.includes('STOPPING=1'));
@@ -62,11 +63,3 @@ test('--check-config accepts a good file and names the field and the fix in a ba
   assert.match(text, /echonet\.pollIntervalMs: must be >= 100/);
   assert.match(text, /uplink\.url: must match pattern/);
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
