@@ -70,8 +70,12 @@ class Site {
     return status.backlog.depth;
   }
 
-  /** Waits until every reading made so far is acknowledged by the cloud. */
+  /**
+   * Waits until every reading made so far is acknowledged by the cloud. Call it with the units
+   * silent; it first lets answers still on their way and the pending group commit land.
+   */
   async drained(timeoutMs: number): Promise<void> {
+    await sleep(1_500);
     const deadline = Date.now() + timeoutMs;
     while ((await this.backlog()) > 0) {
       if (Date.now() > deadline) throw new Error(`backlog not drained in ${timeoutMs} ms\n${this.edge.tail()}`);
