@@ -45,7 +45,7 @@ export const cloudConfigSchema: SchemaObject = {
       properties: {
         url: { type: 'string', default: 'mqtt://127.0.0.1:1883', description: 'mqtt://host:port or mqtts://host:port' },
         protocolVersion: { type: 'integer', enum: [4, 5], default: 5, description: '5 for MQTT 5, 4 for 3.1.1 (the embedded broker)' },
-        clientId: { type: 'string', minLength: 1, default: 'echolake-cloud-ingest', description: 'unique per ingest instance' },
+        clientId: { type: 'string', default: '', description: 'unique per ingest instance; empty: echolake-cloud-ingest-<host name>' },
         sharedGroup: { type: 'string', default: 'echolake-ingest', description: 'shared-subscription group; empty for a plain subscription' },
         username: { type: 'string' },
         password: { type: 'string' },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { runDeployable, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
@@ -25,7 +26,8 @@ function components(config: CloudConfig): Component[] {
   parts.push({ name: 'kafka-topics', start: () => ensureTopics(kafka, config.kafka), stop: () => undefined });
   if (config.roles.ingest) {
     const sink = new KafkaReadingSink(kafka, config.kafka.topics);
-    const ingest = new MqttIngest(config.mqtt, sink, log.child({ part: 'ingest' }));
+    const clientId = config.mqtt.clientId === '' ? `echolake-cloud-ingest-${hostname()}` : config.mqtt.clientId;
+    const ingest = new MqttIngest({ ...config.mqtt, clientId }, sink, log.child({ part: 'ingest' }));
     parts.push({ name: 'kafka-producer', start: () => sink.connect(), stop: () => sink.disconnect() });
     parts.push(named('ingest', ingest));
   }
@@ -33,7 +35,11 @@ function components(config: CloudConfig): Component[] {
     const tableRoot = join(config.lake.root, 'readings');
     mkdirSync(tableRoot, { recursive: true });
     const table = new DeltaTable(new LocalObjectStore(tableRoot), READINGS_TABLE, log.child({ part: 'lake' }), 'echolake-cloud');
-    const writer = new LakeWriter(kafka, table, { ...config.lake, topic: config.kafka.topics.readings }, log.child({ part: 'lake' }));
+    const onFatal = (error: Error): void => {
+      log.fatal({ part: 'lake', err: error.message }, 'kafka consumer gave up; exiting to be restarted');
+      process.exit(1);
+    };
+    const writer = new LakeWriter(kafka, table, { ...config.lake, topic: config.kafka.topics.readings, onFatal }, log.child({ part: 'lake' }));
     parts.push(named('lake', writer));
   }
   return parts;

@@ -62,7 +62,7 @@ function components(config: EdgeConfig): Component[] {
     { name: 'buffer', start: () => undefined, stop: () => store.close() },
     {
       name: 'buffer-maintenance',
-      start: () => void (maintenance = setInterval(() => store.maintain(), MAINTENANCE_INTERVAL_MS)),
+      start: () => void (maintenance = setInterval(() => maintainStore(store), MAINTENANCE_INTERVAL_MS)),
       stop: () => clearInterval(maintenance),
     },
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
@@ -81,6 +81,15 @@ function components(config: EdgeConfig): Component[] {
     parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
   }
   return parts;
+}
+
+/** Housekeeping failing (a full disk, say) is logged; the watchdog's health check decides about restarts. */
+function maintainStore(store: ReadingStore): void {
+  try {
+    store.maintain();
+  } catch (err) {
+    log.error({ part: 'buffer', err: (err as Error).message }, 'store maintenance failed');
+  }
 }
 
 runDeployable(

@@ -8,23 +8,32 @@ export interface Component {
   stop(): Promise<void> | void;
 }
 
+/** A part that takes longer than this to stop is given up on, so a stop always ends (systemd kills at 30 s). */
+const STOP_DEADLINE_MS = 10_000;
+
 /**
  * Starts the components one by one; if one fails, the ones already started are stopped again.
- * SIGTERM and SIGINT stop everything in reverse order, then the process exits.
+ * SIGTERM and SIGINT, even during the start, stop everything started so far in reverse order and
+ * exit: 0 when every part stopped cleanly, 1 otherwise.
  */
-export async function runComponents(components: Component[], log: Logger): Promise<{ stop(): Promise<void> }> {
+export async function runComponents(components: Component[], log: Logger): Promise<{ stop(): Promise<boolean> }> {
   const started: Component[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const component of started.splice(0).reverse()) {
-      try {
-        await component.stop();
-        log.info({ part: component.name }, 'stopped');
-      } catch (err) {
-        log.error({ part: component.name, err: (err as Error).message }, 'stop failed');
-      }
-    }
+  let stopRequested = false;
+  const stopAll = async (): Promise<boolean> => {
+    let clean = true;
+    for (const component of started.splice(0).reverse()) clean = (await stopOne(component, log)) && clean;
+    return clean;
   };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'stopping');
+    stopRequested = true;
+    if (startedAll) void stopAll().then((clean) => process.exit(clean ? 0 : 1));
+  };
+  let startedAll = false;
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   for (const component of components) {
+    if (stopRequested) break;
     try {
       await component.start();
     } catch (err) {
@@ -35,20 +44,34 @@ export async function runComponents(components: Component[], log: Logger): Promi
     started.push(component);
     log.info({ part: component.name }, 'started');
   }
-  let stopping: Promise<void> | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log.info({ signal }, 'stopping');
-    stopping ??= stopAll().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  startedAll = true;
+  if (stopRequested) process.exit((await stopAll()) ? 0 : 1);
   return {
     stop: async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      await stopAll();
+      return stopAll();
     },
   };
+}
+
+async function stopOne(component: Component, log: Logger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_DEADLINE_MS)));
+  try {
+    const outcome = await Promise.race([Promise.resolve(component.stop()).then(() => 'stopped' as const), deadline]);
+    if (outcome === 'late') {
+      log.error({ part: component.name, deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; given up on');
+      return false;
+    }
+    log.info({ part: component.name }, 'stopped');
+    return true;
+  } catch (err) {
+    log.error({ part: component.name, err: (err as Error).message }, 'stop failed');
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The value after `--name` on the command line, if given. */

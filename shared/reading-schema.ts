@@ -77,6 +77,7 @@ export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch
   const batch = json.value;
   let previous = 0;
   for (const [index, reading] of batch.readings.entries()) {
+    if (!isRealInstant(reading.ts)) return { ok: false, error: `readings[${index}].ts ${reading.ts} is not a real instant` };
     if (reading.siteId !== batch.siteId) {
       return { ok: false, error: `readings[${index}].siteId ${reading.siteId} differs from the batch's ${batch.siteId}` };
     }
@@ -117,5 +118,12 @@ export function parseReading(payload: Buffer | string): Parsed<Reading> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   if (!validateReadingShape(json.value)) return { ok: false, error: describe(validateReadingShape.errors) };
+  if (!isRealInstant(json.value.ts)) return { ok: false, error: `ts ${json.value.ts} is not a real instant` };
   return { ok: true, value: json.value };
+}
+
+/** The pattern lets 25:00 or 30 February through; the calendar does not (and the lake partitions by the date). */
+function isRealInstant(ts: string): boolean {
+  const time = Date.parse(ts);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 19) === ts.slice(0, 19);
 }

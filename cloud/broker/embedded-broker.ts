@@ -8,8 +8,9 @@ export interface EmbeddedBrokerOptions {
 }
 
 /**
- * An MQTT broker inside the cloud process (aedes), for the demo and small installs that run no
- * broker of their own. It speaks MQTT 3.1.1 only and has no shared subscriptions: one ingest.
+ * An MQTT broker inside the cloud process (aedes), for the demo and trusted test installs. It
+ * speaks MQTT 3.1.1 only, has no shared subscriptions (one ingest), and no authentication: a
+ * production site talks to a real broker with per-site credentials and ACLs.
  */
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
@@ -33,7 +34,8 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // The broker first: it closes the clients' connections, which server.close() would wait for.
     await new Promise<void>((resolve) => (this.broker ? this.broker.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }

@@ -1,14 +1,23 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import type { ReadingBatch } from '../../shared/reading.js';
 import type { KafkaTopics } from '../kafka/client.js';
+
+/** Where in Kafka a batch landed: per partition, the first offset written. */
+export type Placement = Array<{ partition: number; baseOffset: string }>;
 
 /** Where the ingest puts what it took from MQTT. */
 export interface ReadingSink {
   /** Resolves only after Kafka acknowledged every reading of the batch (acks=all). */
-  writeBatch(batch: ReadingBatch): Promise<void>;
+  writeBatch(batch: ReadingBatch): Promise<Placement>;
   /** Keeps what could not be read, with the reason, so nothing a site sent is lost. */
   writeDeadLetter(source: string, payload: Buffer, reason: string): Promise<void>;
 }
+
+/**
+ * Kafka's default limit for one record batch is about 1 MB; a site with one busy device sends a
+ * whole MQTT batch to one partition, so sends are split below that.
+ */
+const MAX_BYTES_PER_SEND = 800 * 1024;
 
 /**
  * Kafka producer for readings: idempotent with acks=all, keyed by deviceId so one device's
@@ -16,13 +25,58 @@ export interface ReadingSink {
  * parse values.
  */
 export class KafkaReadingSink implements ReadingSink {
-  private readonly producer: Producer;
+  private producer: Producer;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topics: KafkaTopics,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.createProducer();
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async writeBatch(batch: ReadingBatch): Promise<Placement> {
+    const messages = batch.readings.map((reading) => ({
+      key: reading.deviceId,
+      value: JSON.stringify(reading),
+      headers: { siteId: reading.siteId, seq: String(reading.seq), batchId: batch.batchId },
+    }));
+    const placed: RecordMetadata[] = [];
+    for (const chunk of chunksBelow(messages, MAX_BYTES_PER_SEND)) {
+      placed.push(...(await this.send(this.topics.readings, chunk)));
+    }
+    return placed.map((meta) => ({ partition: meta.partition, baseOffset: meta.baseOffset ?? '' }));
+  }
+
+  async writeDeadLetter(source: string, payload: Buffer, reason: string): Promise<void> {
+    await this.send(this.topics.deadLetter, [{ key: source, value: payload, headers: { reason, source } }]);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  /**
+   * After a failed send an idempotent producer can stay wedged (an out-of-order sequence number
+   * is never forgiven), so it is replaced before the error goes up; the site resends the batch.
+   */
+  private async send(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+    try {
+      return await this.producer.send({ topic, acks: -1, messages });
+    } catch (err) {
+      const wedged = this.producer;
+      this.producer = this.createProducer();
+      await wedged.disconnect().catch(() => undefined);
+      await this.producer.connect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private createProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -30,32 +84,20 @@ export class KafkaReadingSink implements ReadingSink {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
+}
 
-  async connect(): Promise<void> {
-    await this.producer.connect();
+function* chunksBelow(messages: Array<Message & { value: string }>, maxBytes: number): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.value) + 128;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
   }
-
-  async writeBatch(batch: ReadingBatch): Promise<void> {
-    await this.producer.send({
-      topic: this.topics.readings,
-      acks: -1,
-      messages: batch.readings.map((reading) => ({
-        key: reading.deviceId,
-        value: JSON.stringify(reading),
-        headers: { siteId: reading.siteId, seq: String(reading.seq), batchId: batch.batchId },
-      })),
-    });
-  }
-
-  async writeDeadLetter(source: string, payload: Buffer, reason: string): Promise<void> {
-    await this.producer.send({
-      topic: this.topics.deadLetter,
-      acks: -1,
-      messages: [{ key: source, value: payload, headers: { reason, source } }],
-    });
-  }
-
-  async disconnect(): Promise<void> {
-    await this.producer.disconnect();
-  }
+  if (chunk.length > 0) yield chunk;
 }

@@ -2,7 +2,7 @@ import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { parseReadingBatch } from '../../shared/reading-schema.js';
 import { READING_SCHEMA_VERSION, acksTopic, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
-import type { ReadingSink } from './kafka-readings-sink.js';
+import type { Placement, ReadingSink } from './kafka-readings-sink.js';
 
 export interface IngestOptions {
   url: string;
@@ -17,22 +17,14 @@ export interface IngestOptions {
 const READINGS_FILTER = 'echolake/v1/sites/+/readings';
 const SITE_FROM_TOPIC = /^echolake\/v1\/sites\/([^/]+)\/readings$/;
 
-export interface IngestCounters {
-  batchesAccepted: number;
-  readingsAccepted: number;
-  batchesRejected: number;
-  kafkaFailures: number;
-}
-
 /**
  * Takes reading batches from MQTT, writes them to Kafka and only then acknowledges them to the
  * site. The MQTT PUBACK is held until the batch is handled, so a crash before that leaves the
  * message with the broker; a crash after the Kafka write but before the site's ack makes the
- * site resend, and the lake drops the duplicate by (siteId, seq).
+ * site resend the same batch, and the lake drops the copy (each site's seqs only grow).
  */
 export class MqttIngest {
   private client: MqttClient | undefined;
-  readonly counters: IngestCounters = { batchesAccepted: 0, readingsAccepted: 0, batchesRejected: 0, kafkaFailures: 0 };
 
   constructor(
     private readonly options: IngestOptions,
@@ -66,8 +58,9 @@ export class MqttIngest {
     this.log.info({ url: this.options.url, filter }, 'ingest subscribed');
   }
 
+  /** Forced: with the broker gone a graceful end would wait for it forever; unacked batches come again. */
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    await this.client?.endAsync(true);
   }
 
   private async handle(packet: IPublishPacket): Promise<void> {
@@ -88,19 +81,17 @@ export class MqttIngest {
     const first = batch.readings[0];
     const last = batch.readings[batch.readings.length - 1];
     if (first === undefined || last === undefined) return;
+    let placed: Placement;
     try {
-      await this.sink.writeBatch(batch);
+      placed = await this.sink.writeBatch(batch);
     } catch (err) {
       // No ack: the site sends the same batch again after its timeout.
-      this.counters.kafkaFailures += 1;
       this.log.error({ siteId: batch.siteId, batchId: batch.batchId, err: (err as Error).message }, 'kafka write failed; batch left for the site to resend');
       return;
     }
-    this.counters.batchesAccepted += 1;
-    this.counters.readingsAccepted += batch.readings.length;
     this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
     this.log.info(
-      { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length },
+      { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length, kafka: placed },
       'batch in kafka and acknowledged',
     );
   }
@@ -122,9 +113,13 @@ export class MqttIngest {
    * will never parse would stall the site's outbox for good.
    */
   private async reject(siteId: string, topic: string, payload: Buffer, reason: string): Promise<void> {
-    this.counters.batchesRejected += 1;
     this.log.warn({ siteId, topic, bytes: payload.length, reason }, 'batch rejected to the dead-letter topic');
     await this.sink.writeDeadLetter(topic, payload, reason);
+    if (speaksNewerContract(payload)) {
+      // A gateway updated before the cloud: keep its readings on the site until the cloud reads them.
+      this.log.warn({ siteId, topic }, 'batch from a newer contract version left unacknowledged; the site keeps it');
+      return;
+    }
     const ack = ackForUnreadableBatch(siteId, payload);
     if (ack !== undefined) this.acknowledge(ack);
   }
@@ -140,9 +135,22 @@ function ackForUnreadableBatch(siteId: string, payload: Buffer): BatchAck | unde
   }
   const candidate = json as { batchId?: unknown; readings?: unknown };
   if (typeof candidate.batchId !== 'string' || !Array.isArray(candidate.readings)) return undefined;
-  const seqs = (candidate.readings as Array<{ seq?: unknown }>)
-    .map((reading) => reading?.seq)
-    .filter((seq): seq is number => Number.isSafeInteger(seq) && (seq as number) > 0);
-  if (seqs.length === 0) return undefined;
-  return { v: READING_SCHEMA_VERSION, siteId, batchId: candidate.batchId.slice(0, 64), lastSeq: Math.max(...seqs) };
+  let lastSeq = 0;
+  for (const reading of candidate.readings as Array<{ seq?: unknown } | null>) {
+    const seq = reading?.seq;
+    if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > lastSeq) lastSeq = seq;
+  }
+  if (lastSeq === 0) return undefined;
+  return { v: READING_SCHEMA_VERSION, siteId, batchId: candidate.batchId.slice(0, 64), lastSeq };
+}
+
+/** Whether the batch, or any reading in it, says it follows a later contract than this cloud reads. */
+function speaksNewerContract(payload: Buffer): boolean {
+  try {
+    const json = JSON.parse(payload.toString()) as { v?: unknown; readings?: unknown };
+    const versions = [json.v, ...(Array.isArray(json.readings) ? (json.readings as Array<{ v?: unknown } | null>).map((r) => r?.v) : [])];
+    return versions.some((v) => typeof v === 'number' && v > READING_SCHEMA_VERSION);
+  } catch {
+    return false;
+  }
 }

@@ -25,8 +25,8 @@ export function txnNames(appId: string, topic: string): TxnNames {
 }
 
 export interface ExactlyOncePlan extends AppendPlan {
-  /** Readings dropped because the table already holds their (siteId, seq). */
-  duplicates: number;
+  /** Readings dropped because the table already holds their seq (a site's resent batch). */
+  duplicates: Array<{ siteId: string; seq: number }>;
 }
 
 /**
@@ -40,7 +40,7 @@ export function planExactlyOnce(snapshot: Snapshot, pending: PendingMessage[], n
   const txns = new Map<string, number>();
   const committed = (appId: string, none: number): number => txns.get(appId) ?? snapshot.txns.get(appId) ?? none;
   const rows: Row[] = [];
-  let duplicates = 0;
+  const duplicates: ExactlyOncePlan['duplicates'] = [];
   for (const { reading, position } of pending) {
     const offsetId = names.offset(position.partition);
     const offset = Number(position.offset);
@@ -49,7 +49,7 @@ export function planExactlyOnce(snapshot: Snapshot, pending: PendingMessage[], n
     if (reading === undefined) continue;
     const seqId = names.seq(position.partition, reading.siteId);
     if (reading.seq <= committed(seqId, 0)) {
-      duplicates += 1;
+      duplicates.push({ siteId: reading.siteId, seq: reading.seq });
       continue;
     }
     txns.set(seqId, reading.seq);

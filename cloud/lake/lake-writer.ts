@@ -1,9 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
 import { parseReading } from '../../shared/reading-schema.js';
-import type { Snapshot } from './delta-log.js';
-import type { AppendPlan, DeltaTable } from './delta-table.js';
-import { planExactlyOnce, txnNames, type PendingMessage, type TxnNames } from './exactly-once.js';
+import type { DeltaTable } from './delta-table.js';
+import { planExactlyOnce, txnNames, type ExactlyOncePlan, type PendingMessage, type TxnNames } from './exactly-once.js';
 
 export interface LakeWriterOptions {
   topic: string;
@@ -14,14 +14,8 @@ export interface LakeWriterOptions {
   maxRecords: number;
   /** … or when the oldest waiting reading has waited this long. */
   maxAgeMs: number;
-}
-
-
-export interface LakeCounters {
-  commits: number;
-  rowsCommitted: number;
-  duplicatesDropped: number;
-  unreadableSkipped: number;
+  /** The consumer died for good (kafkajs gave up restarting it): the process should exit and be restarted. */
+  onFatal: (error: Error) => void;
 }
 
 /**
@@ -32,11 +26,11 @@ export class LakeWriter {
   private readonly consumer: Consumer;
   private readonly names: TxnNames;
   private buffer: PendingMessage[] = [];
-  private oldestPendingMessageAt = 0;
+  /** Monotonic, so a clock stepped back cannot hold a commit. */
+  private oldestPendingAt = 0;
   private flushTimer: NodeJS.Timeout | undefined;
-  /** Serialises flushes from the batch handler and the age timer. */
+  /** Serialises flushes from the batch handler and the age timer; a failed one does not block the next. */
   private flushing: Promise<void> = Promise.resolve();
-  readonly counters: LakeCounters = { commits: 0, rowsCommitted: 0, duplicatesDropped: 0, unreadableSkipped: 0 };
 
   constructor(
     kafka: Kafka,
@@ -51,10 +45,10 @@ export class LakeWriter {
   async start(): Promise<void> {
     const snapshot = await this.table.open();
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      this.seekToTable(event.payload.memberAssignment).catch((err: unknown) =>
-        this.log.error({ err: (err as Error).message }, 'seek to the table offsets failed'),
-      );
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (event) => this.onRebalance(event.payload.memberAssignment));
+    this.consumer.on(CRASH, (event) => {
+      if (!event.payload.restart) this.options.onFatal(event.payload.error);
     });
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
@@ -64,9 +58,21 @@ export class LakeWriter {
 
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
-    await this.consumer.stop();
-    await this.flush();
-    await this.consumer.disconnect();
+    try {
+      await this.consumer.stop();
+      await this.flush();
+    } finally {
+      await this.consumer.disconnect();
+    }
+  }
+
+  /**
+   * After a rebalance the consumer reads again from the table's offsets: whatever was buffered is
+   * read again (or now belongs to another writer), so the buffer starts afresh.
+   */
+  private onRebalance(assignment: Record<string, number[]>): void {
+    this.buffer = [];
+    this.seekToTable(assignment).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'seek to the table offsets failed'));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -75,43 +81,45 @@ export class LakeWriter {
       if (!payload.isRunning() || payload.isStale()) return;
       const position = { partition: batch.partition, offset: message.offset };
       const parsed = parseReading(message.value ?? Buffer.alloc(0));
-      if (!parsed.ok) {
-        this.counters.unreadableSkipped += 1;
-        this.log.warn({ ...position, error: parsed.error }, 'unreadable reading skipped');
-      }
+      if (!parsed.ok) this.log.warn({ ...position, error: parsed.error }, 'unreadable reading skipped');
       this.hold({ reading: parsed.ok ? parsed.value : undefined, position });
       payload.resolveOffset(message.offset);
     }
+    // A failing commit throws here: kafkajs backs off, rejoins, and the rebalance empties the buffer.
     if (this.buffer.length >= this.options.maxRecords) await this.flush();
     await payload.heartbeat();
   }
 
   private hold(entry: PendingMessage): void {
-    if (this.buffer.length === 0) this.oldestPendingMessageAt = Date.now();
+    if (this.buffer.length === 0) this.oldestPendingAt = performance.now();
     this.buffer.push(entry);
   }
 
   private flushIfOld(): void {
-    if (this.buffer.length > 0 && Date.now() - this.oldestPendingMessageAt >= this.options.maxAgeMs) {
+    if (this.buffer.length > 0 && performance.now() - this.oldestPendingAt >= this.options.maxAgeMs) {
       this.flush().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'lake commit failed; will retry'));
     }
   }
 
   private flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.commitBuffer());
-    return this.flushing;
+    const next = this.flushing.catch(() => undefined).then(() => this.commitBuffer());
+    this.flushing = next;
+    return next;
   }
 
   private async commitBuffer(): Promise<void> {
     if (this.buffer.length === 0) return;
     const taken = this.buffer;
     this.buffer = [];
+    let plan: ExactlyOncePlan | undefined;
     try {
-      const result = await this.table.append((snapshot) => this.plan(snapshot, taken));
-      this.counters.commits += 1;
-      this.counters.rowsCommitted += result.rows;
-      this.log.info({ table: 'readings', version: result.version, rows: result.rows, files: result.files, ...offsetRange(taken) }, 'readings committed to delta');
-      await this.consumer.commitOffsets(nextOffsets(this.options.topic, taken)).catch(() => undefined);
+      const result = await this.table.append((snapshot) => (plan = planExactlyOnce(snapshot, taken, this.names)));
+      const offsets = offsetRanges(taken);
+      this.log.info({ table: 'readings', version: result.version, rows: result.rows, files: result.files, offsets }, 'readings committed to delta');
+      if (plan !== undefined && plan.duplicates.length > 0) this.logDuplicates(plan.duplicates);
+      await this.consumer.commitOffsets(nextOffsets(this.options.topic, offsets)).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'kafka offset commit failed; the delta log still has them'),
+      );
     } catch (err) {
       // Keep the readings: the next flush tries them again, and the txn check keeps it exactly once.
       this.buffer = taken.concat(this.buffer);
@@ -119,13 +127,14 @@ export class LakeWriter {
     }
   }
 
-  private plan(snapshot: Snapshot, pending: PendingMessage[]): AppendPlan {
-    const plan = planExactlyOnce(snapshot, pending, this.names);
-    if (plan.duplicates > 0) {
-      this.counters.duplicatesDropped += plan.duplicates;
-      this.log.info({ duplicates: plan.duplicates }, 'resent readings already in the table dropped');
+  /** Loud enough to notice a site whose seqs went backwards (its new readings would look like copies). */
+  private logDuplicates(duplicates: ExactlyOncePlan['duplicates']): void {
+    const bySite = new Map<string, { count: number; firstSeq: number; lastSeq: number }>();
+    for (const { siteId, seq } of duplicates) {
+      const entry = bySite.get(siteId) ?? { count: 0, firstSeq: seq, lastSeq: seq };
+      bySite.set(siteId, { count: entry.count + 1, firstSeq: Math.min(entry.firstSeq, seq), lastSeq: Math.max(entry.lastSeq, seq) });
     }
-    return plan;
+    for (const [siteId, range] of bySite) this.log.warn({ siteId, ...range }, 'readings already in the table dropped (a resent batch)');
   }
 
   private async seekToTable(assignment: Record<string, number[]>): Promise<void> {
@@ -138,12 +147,17 @@ export class LakeWriter {
   }
 }
 
-function offsetRange(entries: PendingMessage[]): { firstOffset?: string; lastOffset?: string } {
-  return { firstOffset: entries[0]?.position.offset, lastOffset: entries[entries.length - 1]?.position.offset };
+/** Per partition, the first and last offset a commit covers. */
+function offsetRanges(entries: PendingMessage[]): Record<number, [number, number]> {
+  const ranges: Record<number, [number, number]> = {};
+  for (const { position } of entries) {
+    const offset = Number(position.offset);
+    const range = ranges[position.partition];
+    ranges[position.partition] = range === undefined ? [offset, offset] : [Math.min(range[0], offset), Math.max(range[1], offset)];
+  }
+  return ranges;
 }
 
-function nextOffsets(topic: string, entries: PendingMessage[]): Array<{ topic: string; partition: number; offset: string }> {
-  const last = new Map<number, number>();
-  for (const { position } of entries) last.set(position.partition, Math.max(last.get(position.partition) ?? -1, Number(position.offset)));
-  return [...last].map(([partition, offset]) => ({ topic, partition, offset: String(offset + 1) }));
+function nextOffsets(topic: string, ranges: Record<number, [number, number]>): Array<{ topic: string; partition: number; offset: string }> {
+  return Object.entries(ranges).map(([partition, [, last]]) => ({ topic, partition: Number(partition), offset: String(last + 1) }));
 }

@@ -47,12 +47,12 @@ export class EdgeMetrics {
     this.lastAck = new Gauge({ name: `${PREFIX}uplink_last_ack_timestamp_seconds`, help: 'When the cloud last acknowledged a batch; 0 if not since start', registers });
     this.backlogDepth = new Gauge({ name: `${PREFIX}backlog_readings`, help: 'Readings stored but not yet acknowledged by the cloud', registers });
     this.backlogAge = new Gauge({ name: `${PREFIX}backlog_oldest_age_seconds`, help: 'Age of the oldest unacknowledged reading; 0 when none', registers });
-    this.databaseBytes = new Gauge({ name: `${PREFIX}database_bytes`, help: 'Size of the SQLite database on disk', registers });
+    this.databaseBytes = new Gauge({ name: `${PREFIX}database_bytes`, help: 'Bytes of the SQLite database in use (pages, not the file size)', registers });
     this.devices = new Gauge({ name: `${PREFIX}devices`, help: 'Devices by availability', labelNames: ['availability'], registers });
     this.requests = new Counter({ name: `${PREFIX}api_requests_total`, help: 'Local API requests answered', labelNames: ['method', 'route', 'status'], registers });
     this.counters = {
-      recorded: new MirroredCounter(this.registry, 'readings_recorded_total', 'Readings this site has numbered, ever'),
-      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings dropped unsent because the buffer was full, ever'),
+      recorded: new MirroredCounter(this.registry, 'readings_recorded_total', 'Readings this gateway recorded since it started'),
+      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings dropped unsent at the byte cap, over the life of the database'),
       batchesAcked: new MirroredCounter(this.registry, 'uplink_batches_acknowledged_total', 'Batches the cloud acknowledged since start'),
       readingsAcked: new MirroredCounter(this.registry, 'uplink_readings_acknowledged_total', 'Readings the cloud acknowledged since start'),
       resends: new MirroredCounter(this.registry, 'uplink_resends_total', 'Batches sent again for want of an acknowledgement since start'),

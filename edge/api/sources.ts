@@ -82,9 +82,9 @@ export interface GatewayStatus {
   readonly backlog: BacklogView;
   /** Readings this gateway recorded since it started. */
   readonly readingsRecorded: number;
-  /** Readings dropped unsent because the buffer reached its cap, ever. */
+  /** Readings dropped unsent because the database reached its byte cap, over the life of the database. */
   readonly droppedReadings: number;
-  /** Size of the SQLite database on disk, WAL included. */
+  /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;
 }
 

@@ -45,7 +45,7 @@ const statusSchema = {
         oldestUnsentAgeSeconds: { type: ['number', 'null'], minimum: 0, description: 'null when the backlog is empty' },
       },
     },
-    readingsRecorded: { ...count, description: 'readings this site has numbered, ever' },
+    readingsRecorded: { ...count, description: 'readings this gateway recorded since it started' },
     droppedReadings: { ...count, description: 'readings dropped unsent because the buffer was full, ever' },
     databaseBytes: count,
     devices: {

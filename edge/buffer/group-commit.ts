@@ -7,6 +7,9 @@ import type { ReadingStore } from './reading-store.js';
  * transaction for many readings, because each commit costs an fsync and an SD card has only so
  * many writes in it. A reading counts as made once its commit returned.
  */
+/** Readings held in memory while the store keeps failing; past this the oldest go (the watchdog restarts the gateway long before). */
+const MAX_PENDING = 50_000;
+
 export class GroupCommit {
   private pending: Observation[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -19,6 +22,10 @@ export class GroupCommit {
   ) {}
 
   add(observation: Observation): void {
+    if (this.pending.length >= MAX_PENDING) {
+      this.pending.shift();
+      this.log.error({ held: MAX_PENDING }, 'reading store failing for long: oldest held reading dropped');
+    }
     this.pending.push(observation);
     this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
   }

@@ -1,4 +1,4 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { Database } from './sqlite.js';
 import type { Logger } from '../../shared/log.js';
 import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
@@ -82,8 +82,9 @@ export class ReadingStore {
     private readonly options: ReadingStoreOptions,
     private readonly log: Logger,
   ) {
-    this.db = openChecked(options.path, log);
-    this.configure();
+    const opened = openChecked(options.path, log);
+    this.db = opened.db;
+    this.configure(opened.replacedAt ?? 0);
     this.pageSize = Number(this.db.pragma('page_size', { simple: true }));
     this.statements = prepareStatements(this.db);
     this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
@@ -150,14 +151,20 @@ export class ReadingStore {
     return { firstSeq: first.seq, lastSeq: last.seq, payloads, bytes, oldestAt: first.ts, more: true };
   }
 
-  /** Every reading with `seq <= lastSeq` is in the cloud now; returns how many that newly covers. */
+  /**
+   * The cloud acknowledged the batch in flight: every reading with `seq <= lastSeq` is in the
+   * cloud now, and the next batch is chosen afresh. Returns how many readings that newly covers.
+   */
   acknowledge(lastSeq: number): number {
     const before = this.ackedThrough();
-    if (lastSeq <= before) return 0;
+    if (lastSeq <= before) {
+      this.statements.clearInFlight.run();
+      return 0;
+    }
     return this.db.transaction(() => {
       const covered = this.statements.countRange.get(before, lastSeq)?.n ?? 0;
       this.statements.setAckedThrough.run(lastSeq);
-      this.statements.clearInFlightThrough.run(lastSeq);
+      this.statements.clearInFlight.run();
       return covered;
     })();
   }
@@ -265,7 +272,8 @@ export class ReadingStore {
     })();
   }
 
-  private configure(): void {
+  /** `seqFloorMs`: a time the new database must number above (when it replaces a corrupt one). */
+  private configure(seqFloorMs: number): void {
     // auto_vacuum only takes effect before the first table exists.
     this.db.pragma('auto_vacuum = INCREMENTAL');
     this.db.pragma('journal_mode = WAL');
@@ -290,7 +298,7 @@ export class ReadingStore {
       CREATE INDEX IF NOT EXISTS readings_by_device ON readings (device_id, ts);
       CREATE TABLE IF NOT EXISTS drops (first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
     `);
-    this.claimForSite();
+    this.claimForSite(seqFloorMs);
     this.applyHardCap();
   }
 
@@ -301,11 +309,13 @@ export class ReadingStore {
   }
 
   /** A database numbers one site's readings; reusing it for another site would mix two seq spaces. */
-  private claimForSite(): void {
+  private claimForSite(seqFloorMs: number): void {
     const { siteId, path } = this.options;
     const owner = this.db.prepare<[], { id: string }>('SELECT id FROM site').get();
     if (owner === undefined) {
-      const firstSeqBase = Date.now() * 1000;
+      // A Pi has no clock of its own: should it boot with the time behind, the last write to the
+      // file this one replaces still bounds every seq that file ever handed out.
+      const firstSeqBase = Math.max(Date.now(), seqFloorMs) * 1000;
       this.db.transaction(() => {
         this.db.prepare('INSERT INTO site (id) VALUES (?)').run(siteId);
         this.db.prepare('INSERT INTO sequence (site_id, last_seq) VALUES (?, ?)').run(siteId, firstSeqBase);
@@ -332,7 +342,7 @@ function prepareStatements(db: Database) {
     setAckedThrough: db.prepare<[number]>('UPDATE acked SET value = max(value, ?) WHERE id = 1'),
     inFlight: db.prepare<[], { first: number | null; last: number | null }>('SELECT in_flight_first AS first, in_flight_last AS last FROM acked WHERE id = 1'),
     setInFlight: db.prepare<[number, number]>('UPDATE acked SET in_flight_first = ?, in_flight_last = ? WHERE id = 1'),
-    clearInFlightThrough: db.prepare<[number]>('UPDATE acked SET in_flight_first = NULL, in_flight_last = NULL WHERE id = 1 AND in_flight_last <= ?'),
+    clearInFlight: db.prepare<[]>('UPDATE acked SET in_flight_first = NULL, in_flight_last = NULL WHERE id = 1'),
     range: db.prepare<[number, number], { seq: number; payload: string; ts: number }>('SELECT seq, payload, ts FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq'),
     unsent: db.prepare<[number, number], { seq: number; payload: string; ts: number }>(
       'SELECT seq, payload, ts FROM readings WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -363,16 +373,21 @@ function prepareStatements(db: Database) {
  * is moved aside with a loud log line and a fresh one is started: a corrupt file must never turn
  * into a crash loop at a site nobody visits.
  */
-function openChecked(path: string, log: Logger): Database {
+function openChecked(path: string, log: Logger): { db: Database; replacedAt?: number } {
   const problem = corruption(path);
-  if (problem !== undefined) {
-    const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    for (const suffix of ['', '-wal', '-shm']) {
-      if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-    }
-    log.fatal({ path, movedTo: aside, problem }, 'database failed its integrity check: moved aside, starting a fresh one');
+  if (problem === undefined) return { db: new Database(path) };
+  const replacedAt = lastWrite(path);
+  const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
   }
-  return new Database(path);
+  log.fatal({ path, movedTo: aside, problem }, 'database failed its integrity check: moved aside, starting a fresh one');
+  return { db: new Database(path), replacedAt };
+}
+
+/** Latest modification time of the database and its WAL, epoch ms. */
+function lastWrite(path: string): number {
+  return Math.max(...['', '-wal'].map((suffix) => (existsSync(path + suffix) ? statSync(path + suffix).mtimeMs : 0)));
 }
 
 function corruption(path: string): string | undefined {

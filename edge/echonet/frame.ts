@@ -8,7 +8,7 @@
  * bytes actually present, and EDTs are views into the input buffer (no copies).
  */
 import { type Eoj, isValidEoj } from './eoj.js';
-import { type Esv, type SetGetEsv, type SingleListEsv, esvName, isEsv, isSetGetEsv } from './esv.js';
+import { type SetGetEsv, type SingleListEsv, esvName, isEsv, isSetGetEsv } from './esv.js';
 import { type Result, fail, succeed } from './result.js';
 
 export const EHD1_ECHONET_LITE = 0x10;
@@ -214,8 +214,4 @@ export function encodeFrame(frame: Frame): Buffer {
 /** A property list for a Get or INF_REQ: EPCs with empty EDTs. */
 export function requestedEpcs(epcs: readonly number[]): Property[] {
   return epcs.map((epc) => ({ epc, edt: new Uint8Array(0) }));
-}
-
-export function describeEsv(esv: Esv): string {
-  return `${esvName(esv)}(0x${esv.toString(16)})`;
 }

@@ -44,18 +44,11 @@ export class SystemdNotifier {
     this.startWatchdog();
   }
 
-  status(status: string): void {
-    this.send(`STATUS=${status}`);
-  }
-
   stopping(): void {
     clearInterval(this.watchdog);
     this.send('STOPPING=1');
-  }
-
-  close(): void {
-    clearInterval(this.watchdog);
-    this.socket.close();
+    // The last message is queued; closing the socket once it is out lets the process end.
+    setTimeout(() => this.socket.close(), 100).unref();
   }
 
   /** Installs the check the watchdog asks; until then every ping goes. */

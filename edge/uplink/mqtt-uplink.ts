@@ -123,7 +123,9 @@ export class MqttUplink {
     const client = this.client;
     if (client === undefined) return;
     if (client.connected) {
-      await client.publishAsync(this.statusTopic(), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      // A half-open link never answers: the will says `offline` for us if this does not get through.
+      const published = client.publishAsync(this.statusTopic(), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      await Promise.race([published, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     }
     await client.endAsync(true);
   }
@@ -208,7 +210,8 @@ export class MqttUplink {
     if (resumed !== undefined) return resumed;
     const pending = this.outbox.oldestUnsent(this.options.batchMaxReadings, this.options.batchMaxBytes);
     if (pending === undefined) return undefined;
-    const waitMs = pending.oldestAt + this.options.batchMaxAgeMs - Date.now();
+    // Clamped: a clock stepped back must not hold a batch for longer than its age limit.
+    const waitMs = Math.min(this.options.batchMaxAgeMs, pending.oldestAt + this.options.batchMaxAgeMs - Date.now());
     if (!pending.more && waitMs > 0) {
       // Not full and young: let more readings join it rather than send a trickle of small messages.
       this.lingerTimer ??= setTimeout(() => {

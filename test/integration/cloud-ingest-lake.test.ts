@@ -74,7 +74,7 @@ test('batches are acknowledged after Kafka, and a resent batch lands in the tabl
   assert.equal((await publishAndAwaitAck(JSON.stringify(batchOf(6, 9)), '6-9')).lastSeq, 9);
 
   await cloud.waitFor(() => committedRows(cloud.events) >= 9, 30_000, '9 rows committed');
-  const dropped = cloud.waitFor((e) => e.msg === 'resent readings already in the table dropped', 30_000, 'the duplicate drop');
+  const dropped = cloud.waitFor((e) => e.msg === 'readings already in the table dropped (a resent batch)', 30_000, 'the duplicate drop');
   await dropped;
   const table = await readDeltaTable(join(lakeRoot, 'readings'));
   assert.deepEqual(table.rows.map((r) => r.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'each seq exactly once, per delta-rs');

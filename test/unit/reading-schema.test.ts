@@ -21,6 +21,8 @@ test('bad batches are refused with the reason', () => {
     ['foreign site inside', JSON.stringify(batch([reading(1), reading(2, 's2')])), /readings\[1\]\.siteId s2 differs/],
     ['seqs going back', JSON.stringify(batch([reading(2), reading(1)])), /readings\[1\]\.seq 1 does not increase/],
     ['local time', JSON.stringify(batch([{ ...reading(1), ts: '2026-11-23T05:00:00+09:00' }])), /must match format "date-time"/],
+    ['hour 25', JSON.stringify(batch([{ ...reading(1), ts: '2026-11-23T25:00:00Z' }])), /not a real instant/],
+    ['30 February', JSON.stringify(batch([{ ...reading(1), ts: '2026-02-30T05:00:00.000Z' }])), /not a real instant/],
     ['bad raw EPC', JSON.stringify(batch([{ ...reading(1), raw: { zz: '00' } }])), /property name must be valid|must match pattern/],
     ['extra field', JSON.stringify(batch([{ ...reading(1), extra: 1 } as Reading])), /must NOT have additional properties/],
   ];
@@ -33,6 +35,7 @@ test('bad batches are refused with the reason', () => {
 
 test('a single reading and an ack parse, and a malformed ack does not', () => {
   assert.ok(parseReading(JSON.stringify(reading(5))).ok);
+  assert.ok(!parseReading(JSON.stringify({ ...reading(5), ts: '2026-11-23T05:00:60Z' })).ok);
   assert.ok(parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":2}').ok);
   assert.ok(!parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":-1}').ok);
 });

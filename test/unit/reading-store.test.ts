@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readdirSync, writeSync, closeSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -99,7 +99,7 @@ test('at the byte cap the oldest readings go, history first, each dropped run co
   store.close();
 });
 
-test('a corrupt file is moved aside and a fresh database starts, numbering above the old one', () => {
+test('a corrupt file is moved aside and a fresh database starts, numbering above the old one even with the clock behind', () => {
   const path = freshPath();
   const store = openStore(path);
   const old = seqsOf(store.append([aircon(0)]))[0] ?? 0;
@@ -107,9 +107,13 @@ test('a corrupt file is moved aside and a fresh database starts, numbering above
   const fd = openSync(path, 'r+');
   writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 0);
   closeSync(fd);
+  // The gateway's clock now reads an hour earlier than when the old file was last written.
+  const future = new Date(Date.now() + 3_600_000);
+  utimesSync(path, future, future);
   const fresh = openStore(path);
   const next = seqsOf(fresh.append([aircon(1)]))[0] ?? 0;
   assert.ok(next > old, 'numbering never goes back');
+  assert.ok(next > future.getTime() * 1000, 'the replaced file\'s last write bounds the new numbering from below');
   assert.ok(readdirSync(dirname(path)).some((name) => name.startsWith('edge.db.corrupt-')), 'the bad file is kept for a post-mortem');
   assert.ok(statSync(path).size > 0);
   fresh.close();
@@ -136,7 +140,8 @@ test('the batch in flight outlives a restart, clears with its ack, and is spared
   assert.ok(reopened.stats().dropped > 0);
   assert.equal(reopened.readRange(range)?.payloads.length, 2, 'the in-flight batch is whole after drops');
   assert.ok((reopened.droppedRuns()[0]?.firstSeq ?? 0) > range.lastSeq);
-  reopened.acknowledge(range.lastSeq);
-  assert.equal(reopened.inFlight(), undefined);
+  reopened.acknowledge(range.lastSeq - 1);
+  assert.equal(reopened.inFlight(), undefined, 'any ack of the batch in flight clears it; the rest goes in the next batch');
+  assert.equal(reopened.oldestUnsent(1, 1e9)?.firstSeq, range.lastSeq);
   reopened.close();
 });
