@@ -1,0 +1,302 @@
+// `npm run bench echonet-poll`: a poll cycle of 100 simulated air conditioners × 10 properties.
+// Goals (issue #4): one Get frame per device per cycle where the device allows it, and under 2 % of
+// one core at the default 30 s interval.
+//
+// The units run in the echolake-sim process, the controller alone in another (compiled JavaScript);
+// CPU is the controller process's own (getrusage: every thread, GC included).
+//
+//   A. Short interval (default 1 s, searches off): windows of 10 s, each about ten cycles of all
+//      devices. Per cycle: controller CPU, frames sent per device, Get-to-reading time per device and
+//      the span of a cycle (first Get to last reading of the 100). Share at 30 s = CPU per cycle / 30 s.
+//   B. Directly at the defaults (30 s poll interval, a search every 60 s): CPU over a few real 30 s
+//      cycles, searches included.
+//
+//   node --expose-gc --import tsx bench/echonet-poll.bench.ts [--nodes 100] [--interval-ms 1000]
+//        [--windows 5] [--window-s 10] [--direct-cycles 4] [--base-address 127.0.1.2]
+import { type Sample, type TimingRecords, ControllerProcess } from './support/echonet-controller-process.js';
+import {
+  INTERFACE,
+  type SimProcess,
+  type Spread,
+  goal,
+  machine,
+  machineLine,
+  numberFlag,
+  quantile,
+  round,
+  roundSpread,
+  showSpread,
+  sleep,
+  spawnSimulator,
+  spread,
+  stringFlag,
+  table,
+} from './support/echonet-harness.js';
+
+const NODES = numberFlag('nodes', 100);
+const INTERVAL_MS = numberFlag('interval-ms', 1_000);
+const WINDOWS = numberFlag('windows', 5);
+const WINDOW_S = numberFlag('window-s', 10);
+const DIRECT_CYCLES = numberFlag('direct-cycles', 4);
+const BASE_ADDRESS = stringFlag('base-address', '127.0.1.2');
+const DEFAULT_INTERVAL_MS = 30_000;
+const PROPERTIES = 10;
+const GOAL_SHARE = 0.02;
+
+const cpuMs = (from: Sample, to: Sample): number => (to.cpuUserUs - from.cpuUserUs + to.cpuSystemUs - from.cpuSystemUs) / 1000;
+
+interface Window {
+  readonly cpuMs: number;
+  /** Share of the CPU time spent in the kernel (sockets, timers). */
+  readonly systemShare: number;
+  readonly framesSent: number;
+  readonly wallMs: number;
+  readonly deviceCycles: number;
+  readonly cpuMsPerCycle: number;
+  readonly framesSentPerDeviceCycle: number;
+  readonly framesReceivedPerDeviceCycle: number;
+  readonly timeouts: number;
+  readonly searches: number;
+  readonly eventLoopUtilisation: number;
+  readonly simCpuMs: number | undefined;
+}
+
+function windowOf(from: Sample, to: Sample, simCpuMs: number | undefined): Window {
+  const deviceCycles = to.pollReadings - from.pollReadings;
+  const cpu = cpuMs(from, to);
+  const active = to.eluActiveMs - from.eluActiveMs;
+  const idle = to.eluIdleMs - from.eluIdleMs;
+  return {
+    cpuMs: cpu,
+    systemShare: (to.cpuSystemUs - from.cpuSystemUs) / 1000 / cpu,
+    framesSent: to.framesSent - from.framesSent,
+    wallMs: to.at - from.at,
+    deviceCycles,
+    cpuMsPerCycle: (cpu / deviceCycles) * NODES,
+    framesSentPerDeviceCycle: (to.framesSent - from.framesSent) / deviceCycles,
+    framesReceivedPerDeviceCycle: (to.framesReceived - from.framesReceived) / deviceCycles,
+    timeouts: to.requestTimeouts - from.requestTimeouts,
+    searches: to.searches - from.searches,
+    eventLoopUtilisation: active / (active + idle),
+    simCpuMs,
+  };
+}
+
+async function startMeasured(sim: SimProcess, options: { pollIntervalMs: number; searchIntervalMs?: number }): Promise<ControllerProcess> {
+  const controller = await ControllerProcess.spawn();
+  await controller.start({ interfaceAddress: INTERFACE, port: sim.port, ...options }, sim.nodes.map((n) => n.deviceId));
+  const discovered = await controller.waitDiscovered(30_000);
+  if (!discovered.complete) {
+    await controller.exit();
+    throw new Error(`only ${discovered.known}/${discovered.expected} devices discovered; missing ${discovered.missing.join(', ')}`);
+  }
+  return controller;
+}
+
+async function waitForReadings(controller: ControllerProcess, atLeast: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await controller.sample()).pollReadings < atLeast) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${atLeast} poll readings after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+interface CycleTiming {
+  /** Get of a cycle sent → the device's reading emitted, ms, per device and cycle. */
+  readonly perDevice: { p50: number; p95: number; max: number; n: number };
+  /** First Get to last reading of one cycle of all devices. */
+  readonly span: Spread;
+  /** Devices per reconstructed cycle (should be all of them). */
+  readonly devicesPerCycle: Spread;
+}
+
+/**
+ * Cycles from the timing records: every device polls once per interval from its own phase (the moment
+ * it was discovered), so Get times cluster; a gap of more than half an interval separates two cycles.
+ * The first and last clusters may be partial and are left out.
+ */
+function cycleTiming(records: TimingRecords, intervalMs: number): CycleTiming {
+  const all = Object.values(records).flat().sort((a, b) => a[0] - b[0]);
+  const latencies = all.map(([start, end]) => end - start).sort((a, b) => a - b);
+  const clusters: Array<Array<[number, number]>> = [];
+  for (const record of all) {
+    const current = clusters.at(-1);
+    const last = current?.at(-1);
+    if (current === undefined || last === undefined || record[0] - last[0] > intervalMs / 2) clusters.push([record]);
+    else current.push(record);
+  }
+  const whole = clusters.slice(1, -1);
+  return {
+    perDevice: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? Number.NaN, n: latencies.length },
+    span: spread(whole.map((c) => Math.max(...c.map((r) => r[1])) - Math.min(...c.map((r) => r[0])))),
+    devicesPerCycle: spread(whole.map((c) => c.length)),
+  };
+}
+
+async function phaseShort(sim: SimProcess): Promise<{ windows: Window[]; timing: CycleTiming }> {
+  const controller = await startMeasured(sim, { pollIntervalMs: INTERVAL_MS, searchIntervalMs: 3_600_000 });
+  try {
+    // Warm-up: three cycles of every device.
+    await waitForReadings(controller, 4 * NODES, 30_000);
+    const windows: Window[] = [];
+    await controller.timing(true);
+    for (let w = 0; w < WINDOWS; w++) {
+      const simFrom = await sim.cpuMs();
+      const from = await controller.sample();
+      await sleep(WINDOW_S * 1000);
+      const to = await controller.sample();
+      const simTo = await sim.cpuMs();
+      windows.push(windowOf(from, to, simFrom === undefined || simTo === undefined ? undefined : simTo - simFrom));
+    }
+    const timing = cycleTiming(await controller.timing(false), INTERVAL_MS);
+    return { windows, timing };
+  } finally {
+    await controller.exit();
+  }
+}
+
+async function phaseDirect(sim: SimProcess): Promise<Window[]> {
+  if (DIRECT_CYCLES <= 0) return [];
+  const controller = await startMeasured(sim, { pollIntervalMs: DEFAULT_INTERVAL_MS });
+  try {
+    // Every device's first poll starts when it is found; windows start just after and are one interval
+    // long, so each holds one poll of every device (and, every other window, a search).
+    await waitForReadings(controller, NODES, 10_000);
+    await sleep(2_000);
+    const windows: Window[] = [];
+    const firstAt = Date.now();
+    let from = await controller.sample();
+    for (let c = 0; c < DIRECT_CYCLES; c++) {
+      await sleep(firstAt + (c + 1) * DEFAULT_INTERVAL_MS - Date.now());
+      const to = await controller.sample();
+      windows.push(windowOf(from, to, undefined));
+      from = to;
+    }
+    return windows;
+  } finally {
+    await controller.exit();
+  }
+}
+
+const pct = (share: number): string => `${(share * 100).toFixed(3)} %`;
+
+async function main(): Promise<number> {
+  const host = machine();
+  console.log(machineLine(host));
+  console.log(`poll cycles of ${NODES} simulated air conditioners × ${PROPERTIES} properties`);
+  const sim = await spawnSimulator({ nodes: NODES, baseAddress: BASE_ADDRESS });
+  console.log(`simulator pid ${sim.pid}, port ${sim.port}: ${sim.nodes.length} nodes up`);
+  let short: Awaited<ReturnType<typeof phaseShort>>;
+  let direct: Window[];
+  try {
+    console.log(`A: poll interval ${INTERVAL_MS} ms, searches off, ${WINDOWS} windows of ${WINDOW_S} s …`);
+    short = await phaseShort(sim);
+    if (DIRECT_CYCLES > 0) console.log(`B: defaults (poll every 30 s, search every 60 s), ${DIRECT_CYCLES} windows of 30 s …`);
+    direct = await phaseDirect(sim);
+  } finally {
+    await sim.stop();
+  }
+
+  const { windows, timing } = short;
+  console.log();
+  console.log(`A. poll interval ${INTERVAL_MS} ms (searches off), per window of ${WINDOW_S} s:`);
+  console.log(
+    table(
+      ['window', 'cycles', 'CPU (ms)', 'of it kernel', 'CPU per cycle (ms)', 'share at 30 s', 'frames sent / device / cycle', 'frames received / device / cycle', 'timeouts', 'event loop busy', 'simulator CPU (ms)'],
+      windows.map((w, i) => [
+        String(i + 1),
+        (w.deviceCycles / NODES).toFixed(2),
+        w.cpuMs.toFixed(0),
+        pct(w.systemShare).replace(/\.\d+ %/, ' %'),
+        w.cpuMsPerCycle.toFixed(2),
+        pct(w.cpuMsPerCycle / DEFAULT_INTERVAL_MS),
+        w.framesSentPerDeviceCycle.toFixed(3),
+        w.framesReceivedPerDeviceCycle.toFixed(3),
+        String(w.timeouts),
+        pct(w.eventLoopUtilisation),
+        w.simCpuMs?.toFixed(0) ?? '-',
+      ]),
+    ),
+  );
+  const perCycle = spread(windows.map((w) => w.cpuMsPerCycle));
+  const shareAt30 = spread(windows.map((w) => w.cpuMsPerCycle / DEFAULT_INTERVAL_MS));
+  const framesPerDevice = spread(windows.map((w) => w.framesSentPerDeviceCycle));
+  // Over all windows together: a window's edges cut a few Gets from their readings.
+  const framesPerDeviceOverall = windows.reduce((n, w) => n + w.framesSent, 0) / windows.reduce((n, w) => n + w.deviceCycles, 0);
+  const kernelShare = spread(windows.map((w) => w.systemShare));
+  console.log();
+  console.log(`controller CPU per cycle of ${NODES} devices: min / median / max ${showSpread(perCycle, 2, ' ms')}`);
+  console.log(`→ share of one core at a 30 s interval: ${pct(shareAt30.min)} / ${pct(shareAt30.median)} / ${pct(shareAt30.max)}`);
+  console.log(`frames sent per device per cycle: ${framesPerDeviceOverall.toFixed(4)} over all windows (per window ${showSpread(framesPerDevice, 3)})`);
+  console.log(`of the CPU time, in the kernel: ${pct(kernelShare.min)} / ${pct(kernelShare.median)} / ${pct(kernelShare.max)}`);
+  console.log(
+    `Get → reading per device: p50 ${timing.perDevice.p50.toFixed(2)} ms, p95 ${timing.perDevice.p95.toFixed(2)} ms, max ${timing.perDevice.max.toFixed(2)} ms (${timing.perDevice.n} polls)`,
+  );
+  console.log(
+    `wall time of a cycle (first Get to last reading of all ${NODES}; devices keep the phase they were found at): ${showSpread(timing.span, 1, ' ms')}, devices per cycle ${showSpread(timing.devicesPerCycle, 0)}`,
+  );
+
+  let directShare: Spread | undefined;
+  if (direct.length > 0) {
+    console.log();
+    console.log('B. defaults: poll every 30 s, search every 60 s, per 30 s window:');
+    console.log(
+      table(
+        ['window', 'polls', 'searches', 'CPU (ms)', 'share of one core', 'frames sent', 'timeouts'],
+        direct.map((w, i) => [
+          String(i + 1),
+          String(w.deviceCycles),
+          String(w.searches),
+          w.cpuMs.toFixed(1),
+          pct(w.cpuMs / w.wallMs),
+          (w.framesSentPerDeviceCycle * w.deviceCycles).toFixed(0),
+          String(w.timeouts),
+        ]),
+      ),
+    );
+    directShare = spread(direct.map((w) => w.cpuMs / w.wallMs));
+    console.log(`share of one core measured over real 30 s cycles: ${pct(directShare.min)} / ${pct(directShare.median)} / ${pct(directShare.max)}`);
+  }
+
+  const oneFrame = framesPerDeviceOverall <= 1.005;
+  const cpuMet = shareAt30.max < GOAL_SHARE && (directShare === undefined || directShare.max < GOAL_SHARE);
+  console.log();
+  console.log(`goal: one Get frame per device per cycle: ${goal(oneFrame)}; under 2 % of one core at 30 s: ${goal(cpuMet)}`);
+  console.log(
+    JSON.stringify({
+      bench: 'echonet-poll',
+      machine: host,
+      nodes: NODES,
+      propertiesPerDevice: PROPERTIES,
+      shortIntervalMs: INTERVAL_MS,
+      windows: windows.length,
+      cpuMsPerCycle: roundSpread(perCycle, 2),
+      shareAt30sPercent: roundSpread({ ...shareAt30, min: shareAt30.min * 100, median: shareAt30.median * 100, max: shareAt30.max * 100 }, 4),
+      framesSentPerDevicePerCycle: round(framesPerDeviceOverall, 4),
+      framesSentPerDevicePerCyclePerWindow: roundSpread(framesPerDevice, 4),
+      kernelSharePercent: roundSpread({ ...kernelShare, min: kernelShare.min * 100, median: kernelShare.median * 100, max: kernelShare.max * 100 }, 1),
+      getToReadingMs: { p50: round(timing.perDevice.p50, 3), p95: round(timing.perDevice.p95, 3), max: round(timing.perDevice.max, 3), n: timing.perDevice.n },
+      cycleSpanMs: roundSpread(timing.span, 1),
+      timeouts: windows.reduce((n, w) => n + w.timeouts, 0) + direct.reduce((n, w) => n + w.timeouts, 0),
+      direct30s:
+        directShare === undefined
+          ? null
+          : {
+              windows: direct.length,
+              sharePercent: roundSpread({ ...directShare, min: directShare.min * 100, median: directShare.median * 100, max: directShare.max * 100 }, 4),
+              cpuMsPerWindow: roundSpread(spread(direct.map((w) => w.cpuMs)), 1),
+              searches: direct.reduce((n, w) => n + w.searches, 0),
+            },
+      goals: { oneFramePerDeviceCycle: oneFrame, under2PercentAt30s: cpuMet },
+    }),
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`echonet-poll bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  },
+);
