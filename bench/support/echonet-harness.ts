@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const INTERFACE = '127.0.0.1';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-export { sleep };
+import { mib, sleep } from './report.js';
+export { mib, sleep };
 
 // ---------------------------------------------------------------------------------------------
 // Command line: `--name value` flags, with an environment fallback so `npm run bench` can pass them.
@@ -296,8 +296,6 @@ export function showSpread(s: Spread, digits = 2, unit = ''): string {
   const f = (v: number): string => `${v.toFixed(digits)}${unit}`;
   return s.min === s.max ? f(s.min) : `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
 }
-
-export const mib = (bytes: number): number => bytes / 2 ** 20;
 
 /** A plain-text table with aligned columns (also valid Markdown). */
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
