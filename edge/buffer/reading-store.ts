@@ -314,8 +314,9 @@ export class ReadingStore {
     const owner = this.db.prepare<[], { id: string }>('SELECT id FROM site').get();
     if (owner === undefined) {
       // A Pi has no clock of its own: should it boot with the time behind, the last write to the
-      // file this one replaces still bounds every seq that file ever handed out.
-      const firstSeqBase = Math.max(Date.now(), seqFloorMs) * 1000;
+      // file this one replaces still bounds every seq that file ever handed out. The floor is
+      // rounded up a whole millisecond: file times are floats and can read a hair early.
+      const firstSeqBase = Math.max(Date.now(), Math.ceil(seqFloorMs) + 1) * 1000;
       this.db.transaction(() => {
         this.db.prepare('INSERT INTO site (id) VALUES (?)').run(siteId);
         this.db.prepare('INSERT INTO sequence (site_id, last_seq) VALUES (?, ?)').run(siteId, firstSeqBase);
