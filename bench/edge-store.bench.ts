@@ -2,7 +2,7 @@
 // file. Per durability mode (WAL + synchronous NORMAL or FULL) and readings per transaction:
 //   insert  — ReadingStore.append(observations), one transaction per batch, as GroupCommit does;
 //   ack     — what the uplink does per batch: oldestUnsent → markInFlight → acknowledge(lastSeq);
-//   prune   — maintain() once the history window has passed: the DELETE that really removes rows,
+//   prune   — maintain() step after step once the history window has passed: the DELETE that really removes rows,
 //             incremental vacuum and a WAL checkpoint;
 // with the bytes each phase made the kernel write (/proc/self/io write_bytes) per reading.
 // Readings are realistic aircon polls (11 properties + raw EDTs, ≈630 bytes of JSON).
@@ -13,6 +13,7 @@ import { ReadingStore, type Durability } from '../edge/buffer/reading-store.js';
 import { silentLogger } from '../shared/log.js';
 import type { Observation } from '../shared/reading.js';
 import { airconBatch, type AirconFleet } from './support/aircon-readings.js';
+import { maintainToEnd } from './support/drain-breakdown.js';
 import { machineLine, procIo } from './support/proc.js';
 import { mib, num, ranged, spread, table, type Spread } from './support/report.js';
 
@@ -102,7 +103,7 @@ function runCase(c: Case, dir: string): Run {
     // Prune: the history window has passed; maintain() deletes, vacuums and checkpoints.
     io = procIo();
     started = process.hrtime.bigint();
-    store.maintain(Date.now() + HISTORY_MS + 3_600_000);
+    maintainToEnd(store, Date.now() + HISTORY_MS + 3_600_000);
     const pruneSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const pruneWritten = procIo().writeBytes - io.writeBytes;
 

@@ -7,6 +7,7 @@ import { apiSources } from './api-sources.js';
 import { runDeployable, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { GroupCommit } from './buffer/group-commit.js';
+import { storeMaintenance } from './buffer/maintenance.js';
 import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { EchonetController } from './echonet/controller.js';
@@ -57,14 +58,9 @@ function components(config: EdgeConfig): Component[] {
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
-  let maintenance: NodeJS.Timeout | undefined;
   const parts: Component[] = [
     { name: 'buffer', start: () => undefined, stop: () => store.close() },
-    {
-      name: 'buffer-maintenance',
-      start: () => void (maintenance = setInterval(() => maintainStore(store), MAINTENANCE_INTERVAL_MS)),
-      stop: () => clearInterval(maintenance),
-    },
+    storeMaintenance(store, MAINTENANCE_INTERVAL_MS, log.child({ part: 'buffer' })),
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
     { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
@@ -81,15 +77,6 @@ function components(config: EdgeConfig): Component[] {
     parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
   }
   return parts;
-}
-
-/** Housekeeping failing (a full disk, say) is logged; the watchdog's health check decides about restarts. */
-function maintainStore(store: ReadingStore): void {
-  try {
-    store.maintain();
-  } catch (err) {
-    log.error({ part: 'buffer', err: (err as Error).message }, 'store maintenance failed');
-  }
 }
 
 runDeployable(

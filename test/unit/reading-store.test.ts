@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ReadingStore, type ReadingStoreOptions } from '../../edge/buffer/reading-store.js';
+import { Database } from '../../edge/buffer/sqlite.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Reading } from '../../shared/reading.js';
 import { aircon } from '../support/observations.js';
@@ -62,6 +63,48 @@ test('history older than its window goes once acknowledged; unsent readings neve
   store.maintain(Date.parse(aircon(1).ts) + 120_000);
   assert.deepEqual(seqsOf(store.history(aircon(0).deviceId, { limit: 10 })), []);
   assert.equal(store.oldestUnsent(10, 1_000_000)?.firstSeq, unsent);
+  store.close();
+});
+
+test('housekeeping prunes in bounded steps, oldest first, stopping at the first reading still inside the window', () => {
+  const store = openStore(freshPath(), { historyMs: 60_000 });
+  const start = Date.parse('2026-11-23T00:00:00Z');
+  const at = (ms: number) => aircon(0, { ts: new Date(start + ms).toISOString() });
+  store.append(Array.from({ length: 12_000 }, (_, i) => at(i)));
+  const young = store.append([at(10 * 60_000)]);
+  const unsent = store.append([at(0)]);
+  store.acknowledge(young[0]?.seq ?? 0);
+  const now = start + 5 * 60_000;
+  const steps = [];
+  for (let step = store.maintain(now); ; step = store.maintain(now)) {
+    steps.push(step.pruned);
+    if (!step.more) break;
+  }
+  assert.deepEqual(steps.slice(0, 3), [5_000, 5_000, 2_000], 'each step prunes at most 5,000 rows');
+  assert.equal(steps.slice(3).reduce((a, b) => a + b, 0), 0, 'later steps only hand pages back');
+  assert.deepEqual(seqsOf(store.history(aircon(0).deviceId, { limit: 10 })), [unsent[0]?.seq, young[0]?.seq], 'the unsent reading and the young one stay');
+  store.close();
+});
+
+test('the backlog counted from the seq counters matches the rows left, through acks and drops at the cap', () => {
+  const path = freshPath();
+  const store = openStore(path, { maxBytes: 2 * 1024 * 1024 });
+  const big = (i: number) => aircon(i % 5, { raw: { f0: 'ab'.repeat(400) } });
+  const counted = () => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM readings WHERE seq > ?').get(store.stats().ackedThrough)?.n;
+    } finally {
+      db.close();
+    }
+  };
+  for (let cycle = 0; cycle < 30; cycle += 1) {
+    const made = store.append(Array.from({ length: 100 }, (_, i) => big(cycle * 100 + i)));
+    if (cycle % 7 === 3) store.acknowledge(store.oldestUnsent(150, 1e9)?.lastSeq ?? 0);
+    if (cycle % 5 === 0) store.markInFlight({ firstSeq: made[0]?.seq ?? 0, lastSeq: made[9]?.seq ?? 0 });
+    assert.equal(store.stats().backlog, counted(), `after cycle ${cycle}`);
+  }
+  assert.ok(store.stats().dropped > 0, 'the cap had to drop some');
   store.close();
 });
 
