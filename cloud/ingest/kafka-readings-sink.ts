@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import type { ReadingBatch } from '../../shared/reading.js';
 import type { KafkaTopics } from '../kafka/client.js';
 
@@ -21,8 +21,10 @@ const MAX_BYTES_PER_SEND = 800 * 1024;
 
 /**
  * Kafka producer for readings: idempotent with acks=all, keyed by deviceId so one device's
- * readings stay ordered within a partition. Headers carry the identity for tools that do not
- * parse values.
+ * readings stay ordered within a partition. The value carries siteId and seq; a `batchId` header
+ * says which MQTT batch brought the reading, to follow it from the site's log to the topic.
+ * (Each header costs kafkajs an encode per record: with siteId and seq as headers too, the
+ * ingest took 45–65 % more CPU per reading.)
  */
 export class KafkaReadingSink implements ReadingSink {
   private producer: Producer;
@@ -42,7 +44,7 @@ export class KafkaReadingSink implements ReadingSink {
     const messages = batch.readings.map((reading) => ({
       key: reading.deviceId,
       value: JSON.stringify(reading),
-      headers: { siteId: reading.siteId, seq: String(reading.seq), batchId: batch.batchId },
+      headers: { batchId: batch.batchId },
     }));
     const placed: RecordMetadata[] = [];
     for (const chunk of chunksBelow(messages, MAX_BYTES_PER_SEND)) {
@@ -80,11 +82,35 @@ export class KafkaReadingSink implements ReadingSink {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // murmur2 on the key, as Java clients partition: a device lands where other tools expect it.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: rememberingKeyPartitions,
     });
   }
 }
+
+/** Distinct keys remembered per producer; a site fleet has far fewer devices, a hostile one is bounded. */
+const MAX_REMEMBERED_KEYS = 100_000;
+
+/**
+ * murmur2 on the key, as Java clients partition, so a device lands where other tools expect it.
+ * A device's key is hashed again for every reading of every batch; remembering the partition per
+ * topic, partition count and key saved about 20 % of the ingest's CPU in the drain benchmark.
+ */
+const rememberingKeyPartitions: ICustomPartitioner = () => {
+  const murmur2 = Partitioners.DefaultPartitioner();
+  const remembered = new Map<string, number>();
+  return (args) => {
+    const key = args.message.key;
+    if (typeof key !== 'string') return murmur2(args);
+    const id = `${args.topic}\0${args.partitionMetadata.length}\0${key}`;
+    let partition = remembered.get(id);
+    if (partition === undefined) {
+      partition = murmur2(args);
+      if (remembered.size >= MAX_REMEMBERED_KEYS) remembered.clear();
+      remembered.set(id, partition);
+    }
+    return partition;
+  };
+};
 
 function* chunksBelow(messages: Array<Message & { value: string }>, maxBytes: number): Generator<Message[]> {
   let chunk: Message[] = [];

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { ReadingStore } from '../../edge/buffer/reading-store.js';
 import { startSimulator, type SimulatorHandle } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
+import type { Reading } from '../../shared/reading.js';
 import { Deployable, type LogEvent } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
 import { readWholeTopic, type TopicMessage } from '../support/kafka-topic.js';
@@ -175,11 +176,11 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   const final = { stats: store.stats(), drops: store.droppedRuns() };
   store.close();
 
-  const messages = (await readWholeTopic(topic)).filter((m) => m.headers.siteId === siteId);
+  const messages = (await readWholeTopic(topic)).map(sentReading).filter((m) => m.siteId === siteId);
   const epochStarts = site.events('reading store created').map((e) => Number(e.firstSeq));
   assert.equal(epochStarts.length, 2, 'one database before the corruption, one after');
   const [firstEpoch, secondEpoch] = epochStarts as [number, number];
-  const seqs = messages.map((m) => Number(m.headers.seq));
+  const seqs = messages.map((m) => m.seq);
 
   // Before the corruption: everything was acknowledged, so one unbroken run.
   const before = [...new Set(seqs.filter((seq) => seq < secondEpoch))].sort((a, b) => a - b);
@@ -197,8 +198,8 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   assertUnbroken(afterwards, dropped, 'second database');
 
   assertDuplicatesAreWholeBatches(messages);
-  const heldCopies = messages.filter((m) => m.headers.batchId === held).length;
-  const heldSize = new Set(messages.filter((m) => m.headers.batchId === held).map((m) => m.headers.seq)).size;
+  const heldCopies = messages.filter((m) => m.batchId === held).length;
+  const heldSize = new Set(messages.filter((m) => m.batchId === held).map((m) => m.seq)).size;
   assert.ok(heldSize > 0 && heldCopies % heldSize === 0, `batch ${held}, whose ack was held, is in Kafka in whole copies`);
   assert.ok(site.lives.length >= 7, 'the edge lived several lives');
   const unique = new Set(seqs).size;
@@ -221,12 +222,24 @@ function assertUnbroken(sorted: number[], holes: Set<number>, what: string): voi
 }
 
 /** A seq seen twice is only ever part of the very same batch (same id, same seqs) sent again. */
-function assertDuplicatesAreWholeBatches(messages: TopicMessage[]): void {
+/** A reading as Kafka holds it: its identity from the value, the batch that carried it from its header. */
+interface SentReading {
+  partition: number;
+  siteId: string;
+  seq: number;
+  batchId: string;
+}
+
+function sentReading(message: TopicMessage): SentReading {
+  const reading = JSON.parse(message.value) as Reading;
+  return { partition: message.partition, siteId: reading.siteId, seq: reading.seq, batchId: message.headers.batchId ?? '' };
+}
+
+function assertDuplicatesAreWholeBatches(messages: SentReading[]): void {
   const batches = new Map<string, Map<string, number[]>>();
   const batchOfSeq = new Map<number, string>();
   for (const message of messages) {
-    const seq = Number(message.headers.seq);
-    const batchId = message.headers.batchId ?? '';
+    const { seq, batchId } = message;
     const owner = batchOfSeq.get(seq);
     assert.ok(owner === undefined || owner === batchId, `seq ${seq} appears in batch ${owner} and in batch ${batchId}`);
     batchOfSeq.set(seq, batchId);
