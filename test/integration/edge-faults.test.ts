@@ -129,14 +129,18 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   const edge = site.start();
   await edge.waitFor((e) => e.msg === 'batch acknowledged by the cloud', 30_000, 'a batch through');
   siteLink.holdReplies(true);
-  const sentBefore = edge.events.filter((e) => e.msg === 'batch sent').length;
+  // Only a batch sent from now on: its ack is held back for sure.
+  const heldFrom = edge.events.length;
   const held = String(
-    (await edge.waitFor((e) => e.msg === 'batch sent' && edge.events.indexOf(e) >= sentBefore, 20_000, 'a batch sent while replies are held')).batchId,
+    (await edge.waitFor((e) => e.msg === 'batch sent' && edge.events.indexOf(e) >= heldFrom, 20_000, 'a batch sent while replies are held')).batchId,
   );
   await cloud.waitFor((e) => e.msg === 'batch in kafka and acknowledged' && e.batchId === held, 20_000, `batch ${held} in Kafka`);
   await edge.stop('SIGKILL');
   siteLink.holdReplies(false);
-  site.start();
+  const back = site.start();
+  await back.waitFor((e) => e.msg === 'batch sent' && e.batchId === held, 30_000, `batch ${held} sent again by the next life`);
+  const takenByCloud = () => cloud.events.filter((e) => e.msg === 'batch in kafka and acknowledged' && e.batchId === held).length;
+  await cloud.waitFor(() => takenByCloud() >= 2, 30_000, `batch ${held} taken by the cloud a second time`);
 
   // 2. The broker goes away (its state with it) and a fresh one comes back after a while.
   await sleep(1_500);
@@ -201,6 +205,7 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   const heldCopies = messages.filter((m) => m.batchId === held).length;
   const heldSize = new Set(messages.filter((m) => m.batchId === held).map((m) => m.seq)).size;
   assert.ok(heldSize > 0 && heldCopies % heldSize === 0, `batch ${held}, whose ack was held, is in Kafka in whole copies`);
+  assert.ok(heldCopies / heldSize >= 2, `batch ${held} was sent again after the kill and is in Kafka twice (${heldCopies / heldSize} copies)`);
   assert.ok(site.lives.length >= 7, 'the edge lived several lives');
   const unique = new Set(seqs).size;
   t.diagnostic(
