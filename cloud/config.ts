@@ -100,6 +100,6 @@ export const cloudConfigSchema: SchemaObject = {
   },
 };
 
-export function loadCloudConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CloudConfig {
-  return loadConfig<CloudConfig>({ schema: cloudConfigSchema, file, env, envPrefix: 'ECHOLAKE_CLOUD_' });
+export function loadCloudConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: string[] = []): CloudConfig {
+  return loadConfig<CloudConfig>({ schema: cloudConfigSchema, file, env, envPrefix: 'ECHOLAKE_CLOUD_', overrides });
 }

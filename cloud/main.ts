@@ -53,7 +53,7 @@ runDeployable(
   {
     name: 'echolake-cloud',
     log,
-    loadConfig: (file) => loadCloudConfig(file),
+    loadConfig: (file, overrides) => loadCloudConfig(file, process.env, overrides),
     components,
     describe: (config) => ({ roles: config.roles, brokers: config.kafka.brokers, lakeRoot: config.lake.root }),
   },

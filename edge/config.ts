@@ -102,11 +102,12 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
   },
 });
 
-export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: string[] = []): EdgeConfig {
   return loadConfig<EdgeConfig>({
     schema: edgeConfigSchema(env.STATE_DIRECTORY ?? './var/edge'),
     file,
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
+    overrides,
   });
 }

@@ -83,7 +83,7 @@ runDeployable(
   {
     name: 'echolake-edge',
     log,
-    loadConfig: (file) => loadEdgeConfig(file),
+    loadConfig: (file, overrides) => loadEdgeConfig(file, process.env, overrides),
     components,
     describe: (config) => ({ siteId: config.siteId, stateDir: config.stateDir, interface: config.echonet.interface }),
   },

@@ -3,9 +3,10 @@ import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * Settings come from three layers, later ones winning: the schema's defaults, one file (YAML or
- * JSON), then environment variables. An environment variable names a setting by its path,
- * `PREFIX` + segments joined by `__`, case-insensitively: `ECHOLAKE_EDGE_MQTT__URL` sets `mqtt.url`.
+ * Settings come from four layers, later ones winning: the schema's defaults, one file (YAML or
+ * JSON), environment variables, then `--set path=value` flags. An environment variable names a
+ * setting by its path, `PREFIX` + segments joined by `__`, case-insensitively:
+ * `ECHOLAKE_EDGE_MQTT__URL` sets `mqtt.url`; a flag names it as the file does, `--set mqtt.url=…`.
  * Everything is validated against the schema at start, and every problem names the field and the fix.
  */
 export class ConfigError extends Error {
@@ -28,12 +29,15 @@ export interface LoadConfigOptions {
   file?: string | undefined;
   env?: NodeJS.ProcessEnv;
   envPrefix: string;
+  /** `path=value` from the command line's `--set`, e.g. `uplink.url=mqtts://broker:8883`. */
+  overrides?: string[];
 }
 
 export function loadConfig<T>(options: LoadConfigOptions): T {
+  const schema = options.schema as SchemaNode;
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
-  const merged = applyEnvironment(fromFile, options.schema as SchemaNode, options.env ?? process.env, options.envPrefix);
-  return validateConfig<T>(options.schema, merged);
+  const fromEnv = applyEnvironment(fromFile, schema, options.env ?? process.env, options.envPrefix);
+  return validateConfig<T>(options.schema, applyOverrides(fromEnv, schema, options.overrides ?? []));
 }
 
 export function validateConfig<T>(schema: SchemaObject, candidate: unknown): T {
@@ -78,9 +82,34 @@ function applyEnvironment(
     const segments = name.slice(prefix.length).split('__');
     const path = resolvePath(schema, segments);
     if (path === undefined) continue;
-    setAtPath(result, path.keys, parseEnvValue(value, path.node));
+    setAtPath(result, path.keys, parseSettingText(value, path.node));
   }
   return result;
+}
+
+function applyOverrides(base: Record<string, unknown>, schema: SchemaNode, overrides: string[]): Record<string, unknown> {
+  const result = structuredClone(base);
+  const problems: string[] = [];
+  for (const override of overrides) {
+    const equals = override.indexOf('=');
+    const keys = override.slice(0, Math.max(0, equals)).split('.');
+    const node = equals > 0 ? schemaAt(schema, keys) : undefined;
+    if (equals <= 0) problems.push(`--set ${override}: expected path=value, e.g. --set uplink.url=mqtts://broker:8883`);
+    else if (node === undefined) problems.push(`--set ${override}: ${keys.join('.')} is not a setting; check its spelling against the configuration table in the README`);
+    else setAtPath(result, keys, parseSettingText(override.slice(equals + 1), node));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result;
+}
+
+function schemaAt(schema: SchemaNode, keys: string[]): SchemaNode | undefined {
+  let node = schema;
+  for (const key of keys) {
+    const child = node.properties !== undefined && Object.hasOwn(node.properties, key) ? node.properties[key] : undefined;
+    if (child === undefined) return undefined;
+    node = child;
+  }
+  return node;
 }
 
 /** Maps upper-case environment segments onto the schema's camelCase keys. */
@@ -98,7 +127,7 @@ function resolvePath(schema: SchemaNode, segments: string[]): { keys: string[]; 
   return keys.length === 0 ? undefined : { keys, node };
 }
 
-function parseEnvValue(value: string, node: SchemaNode): unknown {
+function parseSettingText(value: string, node: SchemaNode): unknown {
   if (node.type === 'array') return value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
   if (node.type === 'object') {
     try {
@@ -126,7 +155,7 @@ function describeProblem(error: ErrorObject, schema: SchemaNode): string {
   const suffix = hint === undefined ? '' : ` (${hint})`;
   switch (error.keyword) {
     case 'required':
-      return `${field}: missing; set it in the config file or its environment variable${suffix}`;
+      return `${field}: missing; set it in the config file, its environment variable or --set${suffix}`;
     case 'additionalProperties':
       return `${field}: unknown setting; remove it or check its spelling`;
     case 'enum':

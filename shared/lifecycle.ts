@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
 import type { Logger } from './log.js';
 
@@ -74,17 +75,37 @@ async function stopOne(component: Component, log: Logger): Promise<boolean> {
   }
 }
 
-/** The value after `--name` on the command line, if given. */
-export function flagValue(argv: string[], name: string): string | undefined {
-  const index = argv.indexOf(`--${name}`);
-  return index === -1 ? undefined : argv[index + 1];
+/** What the command line asks for: check a file and exit, or run with a file (or none). */
+export type CommandLine =
+  | { action: 'check'; file: string; overrides: string[] }
+  | { action: 'run'; file: string | undefined; overrides: string[] };
+
+const USAGE = 'usage: [--config FILE | --check-config FILE] [--set path=value ...]';
+
+/** Parses the shared command line; a flag it does not know is a configuration error, not ignored. */
+export function parseCommandLine(argv: string[]): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, 'check-config': { type: 'string' }, set: { type: 'string', multiple: true } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError([`command line: ${(err as Error).message}; ${USAGE}`]);
+  }
+  const overrides = parsed.set ?? [];
+  const check = parsed['check-config'];
+  if (check !== undefined && parsed.config !== undefined) throw new ConfigError([`command line: --config and --check-config exclude each other; ${USAGE}`]);
+  return check === undefined ? { action: 'run', file: parsed.config, overrides } : { action: 'check', file: check, overrides };
 }
 
 export interface Deployable<Config> {
   /** Program name for the last log line, e.g. `echolake-edge`. */
   name: string;
   log: Logger;
-  loadConfig(file: string | undefined): Config;
+  loadConfig(file: string | undefined, overrides: string[]): Config;
   components(config: Config): Component[];
   /** Fields for the first log line, so a restart loop is easy to spot in the journal. */
   describe(config: Config): Record<string, unknown>;
@@ -92,18 +113,17 @@ export interface Deployable<Config> {
 
 /**
  * The command line both programs share: `--check-config FILE` validates and exits, `--config FILE`
- * starts. A configuration error exits with code 2 and the list of problems on stderr (systemd shows
+ * starts; `--set path=value` (repeatable) overrides one setting over the file and the environment. A configuration error exits with code 2 and the list of problems on stderr (systemd shows
  * it, and Restart= will not help); any other start failure is logged and exits with code 1.
  */
 export function runDeployable<Config>(program: Deployable<Config>, argv: string[]): void {
   const start = async (): Promise<void> => {
-    const checkOnly = flagValue(argv, 'check-config');
-    if (checkOnly !== undefined) {
-      program.loadConfig(checkOnly);
-      console.log(`${checkOnly}: configuration is valid`);
+    const commandLine = parseCommandLine(argv);
+    const config = program.loadConfig(commandLine.file, commandLine.overrides);
+    if (commandLine.action === 'check') {
+      console.log(`${commandLine.file}: configuration is valid`);
       return;
     }
-    const config = program.loadConfig(flagValue(argv, 'config'));
     program.log.info(program.describe(config), `${program.name} starting`);
     await runComponents(program.components(config), program.log);
   };

@@ -62,4 +62,11 @@ test('--check-config accepts a good file and names the field and the fix in a ba
   assert.match(text, /echonet\.interface: must match pattern .*IPv4 address of the LAN interface/);
   assert.match(text, /echonet\.pollIntervalMs: must be >= 100/);
   assert.match(text, /uplink\.url: must match pattern/);
+
+  const overridden = new Deployable('check', 'edge/main.ts', ['--check-config', good, '--set', 'uplink.batchMaxReadings=0', '--sett', 'x'], {});
+  assert.equal(await overridden.exited, 2, 'a misspelt flag stops the program rather than being ignored');
+  assert.match(overridden.stderr.join(''), /command line: Unknown option '--sett'/);
+  const badValue = new Deployable('check', 'edge/main.ts', ['--check-config', good, '--set', 'uplink.batchMaxReadings=0'], {});
+  assert.equal(await badValue.exited, 2);
+  assert.match(badValue.stderr.join(''), /uplink\.batchMaxReadings: must be >= 1/);
 });

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { loadCloudConfig } from '../../cloud/config.js';
+import { loadEdgeConfig } from '../../edge/config.js';
 import { ConfigError } from '../../shared/config.js';
+import { parseCommandLine } from '../../shared/lifecycle.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'echolake-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
 const file = (text: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'echolake-config-')), 'cloud.yaml');
+  const path = join(dir, `config-${(files += 1)}.yaml`);
   writeFileSync(path, text);
   return path;
 };
@@ -46,6 +51,30 @@ test('every problem names its field and the fix', () => {
 test('an unreadable file is a config error naming the path', () => {
   const error = captureConfigError(() => loadCloudConfig('/nonexistent/cloud.yaml', {}));
   assert.match(error.message, /cannot read config file \/nonexistent\/cloud\.yaml/);
+});
+
+test('--set overrides the file and the environment, by the path the file uses', () => {
+  const config = loadEdgeConfig(
+    file('siteId: site-a\nechonet:\n  interface: 127.0.0.1\nuplink:\n  url: mqtt://file:1883\n  batchMaxReadings: 100\n'),
+    { ECHOLAKE_EDGE_UPLINK__URL: 'mqtt://env:1883', ECHOLAKE_EDGE_UPLINK__BATCH_MAX_READINGS: '200' },
+    ['uplink.url=mqtts://flag:8883', 'echonet.staticAddresses=10.0.0.5, 10.0.0.6'],
+  );
+  assert.equal(config.uplink.url, 'mqtts://flag:8883');
+  assert.equal(config.uplink.batchMaxReadings, 200, 'the environment still wins over the file');
+  assert.deepEqual(config.echonet.staticAddresses, ['10.0.0.5', '10.0.0.6']);
+});
+
+test('a --set that names no setting, or has no value, is refused with the fix', () => {
+  const error = captureConfigError(() => loadEdgeConfig(file('siteId: site-a\n'), {}, ['uplink.uri=mqtt://x:1', 'uplink.url']));
+  assert.match(error.problems[0] ?? '', /--set uplink\.uri=mqtt:\/\/x:1: uplink\.uri is not a setting; check its spelling/);
+  assert.match(error.problems[1] ?? '', /--set uplink\.url: expected path=value/);
+});
+
+test('the command line refuses flags it does not know instead of ignoring them', () => {
+  assert.deepEqual(parseCommandLine(['--config', 'a.yaml', '--set', 'x=1', '--set', 'y=2']), { action: 'run', file: 'a.yaml', overrides: ['x=1', 'y=2'] });
+  assert.deepEqual(parseCommandLine(['--check-config', 'a.yaml']), { action: 'check', file: 'a.yaml', overrides: [] });
+  assert.match(captureConfigError(() => parseCommandLine(['--confg', 'a.yaml'])).message, /command line: Unknown option '--confg'.*usage:/);
+  assert.match(captureConfigError(() => parseCommandLine(['--config', 'a', '--check-config', 'b'])).message, /exclude each other/);
 });
 
 function captureConfigError(action: () => unknown): ConfigError {
