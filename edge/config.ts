@@ -79,7 +79,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'batchMaxAgeMs', 'ackTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs'],
       properties: {
         url: { type: 'string', pattern: '^mqtts?://', description: 'the cloud broker, mqtt://host:port or mqtts://host:port' },
-        protocolVersion: { type: 'integer', enum: [4, 5], default: 5 },
+        protocolVersion: { type: 'integer', enum: [4, 5], default: 5, description: '5 falls back to 4 (3.1.1) by itself on a broker that refuses 5' },
         username: { type: 'string' },
         password: { type: 'string' },
         tls: {

@@ -4,6 +4,8 @@ import { parseReadingBatch } from '../../shared/reading-schema.js';
 import { READING_SCHEMA_VERSION, acksTopic, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
 import type { Placement, ReadingSink } from './kafka-readings-sink.js';
 
+const INGEST_SESSION_EXPIRY_S = 600;
+
 export interface IngestOptions {
   url: string;
   clientId: string;
@@ -37,7 +39,10 @@ export class MqttIngest {
       clientId: this.options.clientId,
       clean: false,
       protocolVersion: this.options.protocolVersion,
-      ...(this.options.protocolVersion === 5 && { properties: { sessionExpiryInterval: 24 * 3600 } }),
+      // Long enough to ride out a restart or a deploy; short, so the session of an instance that is
+      // gone for good stops taking its share of the group's batches (sites resend those after
+      // their ack timeout, so nothing is lost, only late).
+      ...(this.options.protocolVersion === 5 && { properties: { sessionExpiryInterval: INGEST_SESSION_EXPIRY_S } }),
       reconnectPeriod: 2000,
       username: this.options.username,
       password: this.options.password,

@@ -61,6 +61,9 @@ interface InFlight {
   attempts: number;
 }
 
+/** CONNACK codes for an unsupported protocol: 1 from an MQTT 3.1.1 broker, 0x84 from an MQTT 5 one. */
+const PROTOCOL_REFUSED = new Set([1, 0x84]);
+
 export type UplinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
 export interface UplinkStatus {
@@ -104,7 +107,7 @@ export class MqttUplink {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.onClose());
-    client.on('error', (err) => this.log.warn({ siteId, err: err.message }, 'uplink error'));
+    client.on('error', (err) => this.onError(client, err));
   }
 
   /** New readings are in the store: send them if nothing is in flight. */
@@ -163,6 +166,21 @@ export class MqttUplink {
     client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
     if (this.inFlight !== undefined) this.send();
     else this.pump();
+  }
+
+  /**
+   * A broker that speaks only MQTT 3.1.1 refuses a version 5 CONNECT ("unacceptable protocol
+   * version"): the next connect, with the usual backoff, and every one after it use 3.1.1.
+   */
+  private onError(client: MqttClient, err: Error & { code?: unknown }): void {
+    const { siteId, url } = this.options;
+    if (client.options.protocolVersion === 5 && PROTOCOL_REFUSED.has(Number(err.code))) {
+      client.options.protocolVersion = 4;
+      delete client.options.properties;
+      this.log.warn({ siteId, url, err: err.message }, 'broker refused MQTT 5: falling back to MQTT 3.1.1');
+      return;
+    }
+    this.log.warn({ siteId, err: err.message }, 'uplink error');
   }
 
   private onClose(): void {

@@ -1,0 +1,64 @@
+// The uplink against a broker that speaks only MQTT 3.1.1 (aedes, the cloud's embedded broker):
+// configured for MQTT 5, as by default, it falls back by itself and delivers.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { connectAsync } from 'mqtt';
+import { pino } from 'pino';
+import { EmbeddedBroker } from '../../cloud/broker/embedded-broker.js';
+import { ReadingStore } from '../../edge/buffer/reading-store.js';
+import { MqttUplink } from '../../edge/uplink/mqtt-uplink.js';
+import { acksTopic, readingsTopic, type ReadingBatch } from '../../shared/reading.js';
+import { freePorts } from '../services/processes.js';
+import { aircon } from '../support/observations.js';
+import { waitFor } from '../support/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'echolake-uplink-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that refuses 5, and its batches are acknowledged', async () => {
+  const [port] = (await freePorts(1)) as [number];
+  const logLines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+  const broker = new EmbeddedBroker({ host: '127.0.0.1', port }, log);
+  await broker.start();
+  const store = ReadingStore.open({ path: join(dir, 'edge.db'), siteId: 'site-v3', durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
+  const cloud = await connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+  const uplink = new MqttUplink(
+    {
+      url: `mqtt://127.0.0.1:${port}`,
+      protocolVersion: 5,
+      siteId: 'site-v3',
+      batchMaxReadings: 10,
+      batchMaxBytes: 1 << 20,
+      batchMaxAgeMs: 0,
+      ackTimeoutMs: 5_000,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 200,
+    },
+    store,
+    log,
+  );
+  try {
+    // The cloud's half, plainly: acknowledge every batch it sees.
+    cloud.on('message', (_topic, payload) => {
+      const batch = JSON.parse(String(payload)) as ReadingBatch;
+      const lastSeq = batch.readings[batch.readings.length - 1]?.seq ?? 0;
+      cloud.publish(acksTopic('site-v3'), JSON.stringify({ v: 1, siteId: 'site-v3', batchId: batch.batchId, lastSeq }), { qos: 1 });
+    });
+    await cloud.subscribeAsync(readingsTopic('site-v3'), { qos: 1 });
+    store.append([aircon(0), aircon(1), aircon(2)]);
+    uplink.start();
+    await waitFor('the batch acknowledged', () => store.stats().backlog === 0 || undefined, 10_000);
+    assert.equal(uplink.status().batchesAcknowledged, 1);
+    const fallback = logLines.map((line) => JSON.parse(line) as { msg: string }).filter((e) => e.msg === 'broker refused MQTT 5: falling back to MQTT 3.1.1');
+    assert.equal(fallback.length, 1, 'said once why it speaks 3.1.1');
+  } finally {
+    await uplink.stop();
+    await cloud.endAsync();
+    store.close();
+    await broker.stop();
+  }
+});
