@@ -13,9 +13,14 @@
 // Each run has its own topics and MQTT client ids; afterwards the topics are deleted and the
 // persistent MQTT sessions discarded, or the broker would queue every later run's batches for them.
 //
+// The edge runs as installed: the build (`npm run build` first) under the Node flags of the systemd
+// unit's ExecStart, or ECHOLAKE_BENCH_EDGE_NODE_FLAGS (space-separated) to try others. The cloud
+// runs from source.
+//
 // Knobs (environment): ECHOLAKE_BENCH_DRAIN_READINGS (default 1000000), ECHOLAKE_BENCH_DRAIN_COMPARE_READINGS
 // (default 200000; 0 skips the comparison), ECHOLAKE_BENCH_DRAIN_COMPARE_ROUNDS (default 2),
 // ECHOLAKE_BENCH_DRAIN_BATCHES (default 2000,5000,10000), ECHOLAKE_BENCH_DRAIN_TIMEOUT_S (default 240 per run).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +30,7 @@ import { connectAsync } from 'mqtt';
 import { ReadingStore } from '../edge/buffer/reading-store.js';
 import { silentLogger } from '../shared/log.js';
 import { Deployable, type LogEvent } from '../test/support/deployable.js';
+import { unitNodeFlags } from '../test/support/edge-node-flags.js';
 import { requiredEnv } from '../test/support/env.js';
 import { airconBatch, type AirconFleet } from './support/aircon-readings.js';
 import { breakdown, timeMaintenance, timeStats, type BatchBreakdown } from './support/drain-breakdown.js';
@@ -48,6 +54,8 @@ const BATCH_MAX_BYTES = 16 * 2 ** 20;
 /** For the topics the bench creates itself when Kafka's default refuses a batch. */
 const RAISED_TOPIC_MAX_MESSAGE_BYTES = 16 * 2 ** 20;
 const TOO_LARGE = /larger than the max message size/i;
+
+const EDGE_NODE_FLAGS = process.env.ECHOLAKE_BENCH_EDGE_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? unitNodeFlags();
 
 const mqttUrl = requiredEnv('ECHOLAKE_TEST_MQTT_URL');
 const kafkaBrokers = requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS');
@@ -167,7 +175,7 @@ async function drainOnce(fill: Fill, batch: number, workDir: string, raisedTopic
   try {
     await cloud.waitFor((e) => e.msg === 'ingest subscribed', 90_000, 'the ingest subscription');
     const spawnedAt = Date.now();
-    edge = new Deployable('edge', 'edge/main.ts', [], {
+    edge = new Deployable('edge', 'dist/edge/main.js', [], {
       LOG_LEVEL: 'debug', // 'batch sent' is a debug event; one line per batch
       ECHOLAKE_EDGE_SITE_ID: siteId,
       ECHOLAKE_EDGE_STATE_DIR: stateDir,
@@ -179,7 +187,7 @@ async function drainOnce(fill: Fill, batch: number, workDir: string, raisedTopic
       ECHOLAKE_EDGE_UPLINK__URL: mqttUrl,
       ECHOLAKE_EDGE_UPLINK__BATCH_MAX_READINGS: String(batch),
       ECHOLAKE_EDGE_UPLINK__BATCH_MAX_BYTES: String(BATCH_MAX_BYTES),
-    });
+    }, EDGE_NODE_FLAGS);
     const edgePid = edge.pid;
     const cloudPid = cloud.pid;
     const sample = (): void => {
@@ -421,6 +429,8 @@ const describeRun = (r: DrainResult): string => `${num(r.batch)}${r.raisedTopicL
 
 async function main(): Promise<number> {
   console.log(`machine: ${machineLine()}`);
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  console.log(`edge: node ${EDGE_NODE_FLAGS.join(' ')} dist/edge/main.js (the build)`);
   const workDir = mkdtempSync(join(tmpdir(), 'echolake-bench-drain-'));
   const fillAndSay = (total: number): Fill => {
     process.stdout.write(`filling the outbox with ${num(total)} readings `);
@@ -542,7 +552,8 @@ async function main(): Promise<number> {
     console.log(`\nstatus page with ${num(statsCost.backlog)} unsent readings: store.stats() took ${num(statsCost.ms, 0)} ms`);
 
     console.log(
-      `edge housekeeping (maintain()) once all ${num(TOTAL)} were acknowledged: ${num(maintenance.ms / 1000, 1)} s in one go on the event loop, ` +
+      `edge housekeeping once all ${num(TOTAL)} were acknowledged: ${num(maintenance.ms / 1000, 1)} s in ${num(maintenance.steps)} steps, ` +
+        `the longest blocking the event loop ${num(maintenance.longestStepMs, 0)} ms, ` +
         `${num(maintenance.rowsBefore - maintenance.rowsAfter, 0)} readings past the 24 h history window deleted, ` +
         `live database ${num(mib(maintenance.liveBytesBefore))} → ${num(mib(maintenance.liveBytesAfter))} MiB`,
     );
@@ -566,6 +577,7 @@ async function main(): Promise<number> {
       JSON.stringify({
         bench: 'edge-drain',
         machine: machineLine(),
+        edgeNodeFlags: EDGE_NODE_FLAGS,
         readings: TOTAL,
         readingJsonBytes: Math.round(fill.jsonBytesPerReading),
         databaseBytes: fill.fileBytes,

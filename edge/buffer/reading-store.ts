@@ -67,6 +67,9 @@ const PRUNE_CHUNK = 5_000;
 const VACUUM_PAGES = 2_048;
 const VACUUM_MIN_FREE_PAGES = 256;
 
+/** SQLite's page cache per connection, KiB. */
+const PAGE_CACHE_KIB = 2_000;
+
 /** Start shrinking at this share of the cap, down to the lower mark, so a drop happens in bulk, rarely. */
 const HIGH_WATER = 0.9;
 const LOW_WATER = 0.8;
@@ -316,6 +319,9 @@ export class ReadingStore {
     this.db.pragma(`synchronous = ${this.options.durability}`);
     // The WAL is reset after checkpoints; this bounds what it keeps on disk in between.
     this.db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
+    // better-sqlite3's build sets a 16 MB page cache; the outbox reads and writes at its ends, and
+    // 2 MB (SQLite's own default) kept the drain as fast with 10+ MB less RSS on a small board.
+    this.db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS site (id TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS sequence (site_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);

@@ -100,7 +100,6 @@ export class MqttUplink {
   ) {}
 
   start(): void {
-    const { siteId } = this.options;
     const client = connect(this.options.url, this.clientOptions());
     this.client = client;
     // Handlers go on before the session resumes, or queued acks are PUBACKed and lost to us.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { containerNodeFlags, unitNodeFlags } from '../support/edge-node-flags.js';
 
 const run = promisify(execFile);
 const UNIT = 'systemd/echolake-edge.service';
@@ -28,4 +29,10 @@ test(`the edge unit's exposure stays under ${EXPOSURE_THRESHOLD / 10}`, async ()
   const { code, output } = await systemdAnalyze(['security', '--offline=yes', `--threshold=${EXPOSURE_THRESHOLD}`, UNIT]);
   assert.equal(code, 0, output);
   assert.match(output, /Overall exposure level for echolake-edge\.service: [01]\.\d OK/);
+});
+
+test('the container starts Node with the same memory flags as the unit', () => {
+  const flags = unitNodeFlags();
+  assert.ok(flags.some((flag) => flag.startsWith('--max-semi-space-size=')), `the unit bounds the young generation: ${flags.join(' ')}`);
+  assert.deepEqual(containerNodeFlags(), flags);
 });

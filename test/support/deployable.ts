@@ -10,8 +10,9 @@ export interface LogEvent {
 }
 
 /**
- * One of the project's programs, started from its TypeScript source as its own process, the way
- * it runs in production (signals, exit codes and JSON logs are real). Stopped by its own PID.
+ * One of the project's programs as its own process, the way it runs in production (signals, exit
+ * codes and JSON logs are real): from its TypeScript source, or from the build when the entry is
+ * a `.js` file under `dist/`, with the Node flags given. Stopped by its own PID.
  */
 export class Deployable {
   readonly events: LogEvent[] = [];
@@ -21,8 +22,9 @@ export class Deployable {
   readonly exited: Promise<number | null>;
   private waiters: Array<() => void> = [];
 
-  constructor(readonly name: string, entry: string, args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  constructor(readonly name: string, entry: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []) {
+    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    this.child = spawn(process.execPath, [...nodeFlags, ...loader, entry, ...args], {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
