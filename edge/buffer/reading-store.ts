@@ -1,4 +1,5 @@
 import { existsSync, renameSync, statSync } from 'node:fs';
+import { HistoryIndex, type HistoryQuery } from './history-index.js';
 import { Database } from './sqlite.js';
 import type { Logger } from '../../shared/log.js';
 import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
@@ -91,6 +92,7 @@ export class ReadingStore {
   private readonly db: Database;
   private readonly pageSize: number;
   private readonly statements;
+  private readonly historyIndex: HistoryIndex;
   private readonly appendAll: (observations: Observation[]) => Reading[];
   private unhealthy: string | undefined;
 
@@ -103,6 +105,7 @@ export class ReadingStore {
     this.configure(opened.replacedAt ?? 0);
     this.pageSize = Number(this.db.pragma('page_size', { simple: true }));
     this.statements = prepareStatements(this.db);
+    this.historyIndex = new HistoryIndex(this.db);
     this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
   }
 
@@ -186,12 +189,8 @@ export class ReadingStore {
   }
 
   /** A device's readings from the local history, oldest first: those after `since` (by `ts`), or else the newest `limit`. */
-  history(deviceId: string, query: { since?: Date | undefined; limit: number }): Reading[] {
-    const rows =
-      query.since === undefined
-        ? this.statements.historyLatest.all(deviceId, query.limit).reverse()
-        : this.statements.historySince.all(deviceId, query.since.getTime(), query.limit);
-    return rows.map((row) => JSON.parse(row.payload) as Reading);
+  history(deviceId: string, query: HistoryQuery): Reading[] {
+    return this.historyIndex.query(deviceId, query).map((payload) => JSON.parse(payload) as Reading);
   }
 
   /**
@@ -225,20 +224,21 @@ export class ReadingStore {
 
   /**
    * One bounded step of housekeeping: at most `PRUNE_CHUNK` acknowledged readings past the history
-   * window go, then at most `VACUUM_PAGES` freed pages are handed back to the filesystem (never a
-   * full VACUUM). Bounded because it runs on the event loop: after a long outage has drained, one
+   * window go, the history index catches up in one bounded batch, then at most `VACUUM_PAGES`
+   * freed pages are handed back to the filesystem (never a full VACUUM). Bounded because it runs on the event loop: after a long outage has drained, one
    * DELETE of a day's history blocked it for seconds, close to the systemd watchdog on a Pi.
    * `more` says another step has work to do now.
    */
   maintain(now = Date.now()): MaintenanceStep {
     const pruned = this.pruneHistoryChunk(now - this.options.historyMs);
+    const moreToIndex = this.historyIndex.step(now, this.options.historyMs);
     const free = Number(this.db.pragma('freelist_count', { simple: true }));
     if (free > VACUUM_MIN_FREE_PAGES) {
       this.db.pragma(`incremental_vacuum(${VACUUM_PAGES})`);
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     }
     if (pruned > 0) this.log.debug({ pruned, freePages: free }, 'history pruned');
-    return { pruned, more: pruned === PRUNE_CHUNK || free - VACUUM_PAGES > VACUUM_MIN_FREE_PAGES };
+    return { pruned, more: pruned === PRUNE_CHUNK || moreToIndex || free - VACUUM_PAGES > VACUUM_MIN_FREE_PAGES };
   }
 
   close(): void {
@@ -337,7 +337,6 @@ export class ReadingStore {
         ts INTEGER NOT NULL,
         payload TEXT NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS readings_by_device ON readings (device_id, ts);
       CREATE TABLE IF NOT EXISTS drops (first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
     `);
     this.claimForSite(seqFloorMs);
@@ -392,12 +391,6 @@ function prepareStatements(db: Database) {
     ),
     oldestUnsent: db.prepare<[number], { ts: number }>('SELECT ts FROM readings WHERE seq > ? ORDER BY seq LIMIT 1'),
     countRange: db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM readings WHERE seq > ? AND seq <= ?'),
-    historyLatest: db.prepare<[string, number], { payload: string }>(
-      'SELECT payload FROM readings WHERE device_id = ? ORDER BY ts DESC, seq DESC LIMIT ?',
-    ),
-    historySince: db.prepare<[string, number, number], { payload: string }>(
-      'SELECT payload FROM readings WHERE device_id = ? AND ts >= ? ORDER BY ts, seq LIMIT ?',
-    ),
     oldestAcked: db.prepare<[number, number]>('SELECT seq, ts FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?').raw(),
     deleteThrough: db.prepare<[number]>('DELETE FROM readings WHERE seq <= ?'),
     pruneOldestAcked: db.prepare<[number, number]>('DELETE FROM readings WHERE seq IN (SELECT seq FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?)'),

@@ -142,6 +142,9 @@ export class MqttUplink {
       ...(protocolVersion === 5 && { properties: { sessionExpiryInterval: 7 * 24 * 3600 } }),
       // Reconnects are ours, with backoff and jitter, so a hundred sites do not return in step.
       reconnectPeriod: 0,
+      // mqtt-packet otherwise pre-builds a Buffer for each of the 65,536 two-byte numbers on the
+      // first write: 6 MB of heap, 7 % of the edge's memory on a Pi, to save a 2-byte allocation.
+      writeCache: false,
       connectTimeout: 15_000,
       username: this.options.username,
       password: this.options.password,

@@ -13,6 +13,15 @@ const freshPath = () => join(mkdtempSync(join(tmpdir(), 'echolake-store-')), 'ed
 const openStore = (path: string, overrides: Partial<ReadingStoreOptions> = {}) =>
   ReadingStore.open({ path, siteId: 'site-a', durability: 'FULL', maxBytes: 64 * 1024 * 1024, historyMs: 3_600_000, ...overrides }, silentLogger());
 const seqsOf = (readings: Reading[]) => readings.map((r) => r.seq);
+/** Counted through a connection of its own, as another reader of the file would. */
+const countRows = (path: string, from: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${from}`).get()?.n;
+  } finally {
+    db.close();
+  }
+};
 
 test('numbers readings in one monotonic run that starts above the clock in microseconds', () => {
   const before = Date.now() * 1000;
@@ -106,6 +115,63 @@ test('the backlog counted from the seq counters matches the rows left, through a
   }
   assert.ok(store.stats().dropped > 0, 'the cap had to drop some');
   store.close();
+});
+
+test('the history answers the same from the late-written index as from the unindexed tail, across the seam', () => {
+  const path = freshPath();
+  const store = openStore(path, { historyMs: 3_600_000 });
+  const now = Date.parse('2026-11-23T06:00:00Z');
+  // Three devices, a reading each per minute for 40 minutes, committed in order.
+  for (let minute = 0; minute < 40; minute += 1) {
+    store.append([0, 1, 2].map((device) => aircon(device, { ts: new Date(now - (40 - minute) * 60_000).toISOString() })));
+  }
+  const device = aircon(1).deviceId;
+  const ask = () => ({
+    latest: seqsOf(store.history(device, { limit: 25 })),
+    since: seqsOf(store.history(device, { since: new Date(now - 30 * 60_000), limit: 25 })),
+    all: seqsOf(store.history(device, { limit: 1000 })),
+  });
+  const fromTail = ask();
+  assert.equal(fromTail.all.length, 40);
+  assert.deepEqual(fromTail.latest, fromTail.all.slice(-25));
+  assert.deepEqual(fromTail.since, fromTail.all.slice(10, 35), 'since: the first 25 at or after the instant');
+
+  store.append([aircon(1, { ts: new Date(now).toISOString() })]); // a young reading stays in the tail
+  while (store.maintain(now).more);
+  const indexed = countRows(path, 'history_index');
+  assert.equal(indexed, 90, 'the readings older than ten minutes went into the index together');
+  const seam = ask();
+  assert.deepEqual(seam.all.slice(0, 40), fromTail.all);
+  assert.equal(seam.all.length, 41, 'indexed and unindexed readings together');
+  assert.deepEqual(seam.latest, seam.all.slice(-25));
+  assert.deepEqual(seam.since, fromTail.since);
+  store.close();
+});
+
+test('history index entries of deleted readings never show, and go once past the window', () => {
+  const path = freshPath();
+  const store = openStore(path, { historyMs: 60 * 60_000 });
+  const now = Date.parse('2026-11-23T06:00:00Z');
+  const made = store.append(Array.from({ length: 120 }, (_, minute) => aircon(0, { ts: new Date(now - (120 - minute) * 60_000).toISOString() })));
+  store.acknowledge(made[made.length - 1]?.seq ?? 0);
+  while (store.maintain(now).more);
+  const left = seqsOf(store.history(aircon(0).deviceId, { limit: 1000 }));
+  assert.deepEqual(left, seqsOf(made.slice(60)), 'an hour of history is left, from the index');
+  assert.equal(countRows(path, 'history_index'), 50, 'entries past the window went with their readings; the last ten minutes wait unindexed');
+  store.close();
+});
+
+test('a database with the old per-reading device index loses it on open and still answers', () => {
+  const path = freshPath();
+  openStore(path).close();
+  const db = new Database(path);
+  db.exec('CREATE INDEX readings_by_device ON readings (device_id, ts)');
+  db.close();
+  const store = openStore(path);
+  store.append([aircon(0)]);
+  assert.equal(store.history(aircon(0).deviceId, { limit: 10 }).length, 1);
+  store.close();
+  assert.equal(countRows(path, "sqlite_master WHERE name = 'readings_by_device'"), 0);
 });
 
 test('seqs are never reused, not even after everything was acknowledged and the store reopened', () => {
