@@ -5,13 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import { EmbeddedBroker } from '../../cloud/broker/embedded-broker.js';
 import { ReadingStore } from '../../edge/buffer/reading-store.js';
 import { MqttUplink } from '../../edge/uplink/mqtt-uplink.js';
-import { acksTopic, readingsTopic, type ReadingBatch } from '../../shared/reading.js';
 import { freePorts } from '../services/processes.js';
+import { AckingCloud } from '../support/acking-cloud.js';
 import { aircon } from '../support/observations.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,7 +24,7 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port }, log);
   await broker.start();
   const store = ReadingStore.open({ path: join(dir, 'edge.db'), siteId: 'site-v3', durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
-  const cloud = await connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+  const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', 4);
   const uplink = new MqttUplink(
     {
       url: `mqtt://127.0.0.1:${port}`,
@@ -42,13 +41,6 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
     log,
   );
   try {
-    // The cloud's half, plainly: acknowledge every batch it sees.
-    cloud.on('message', (_topic, payload) => {
-      const batch = JSON.parse(String(payload)) as ReadingBatch;
-      const lastSeq = batch.readings[batch.readings.length - 1]?.seq ?? 0;
-      cloud.publish(acksTopic('site-v3'), JSON.stringify({ v: 1, siteId: 'site-v3', batchId: batch.batchId, lastSeq }), { qos: 1 });
-    });
-    await cloud.subscribeAsync(readingsTopic('site-v3'), { qos: 1 });
     store.append([aircon(0), aircon(1), aircon(2)]);
     uplink.start();
     await waitFor('the batch acknowledged', () => store.stats().backlog === 0 || undefined, 10_000);
@@ -57,7 +49,7 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
     assert.equal(fallback.length, 1, 'said once why it speaks 3.1.1');
   } finally {
     await uplink.stop();
-    await cloud.endAsync();
+    await cloud.stop();
     store.close();
     await broker.stop();
   }

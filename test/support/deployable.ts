@@ -75,6 +75,11 @@ export class Deployable {
     }
   }
 
+  /** Closes the read end of its stdout, as when journald restarts: its next log line meets EPIPE. */
+  stopReadingLogs(): void {
+    this.child.stdout?.destroy();
+  }
+
   tail(lines = 30): string {
     const out = this.events.slice(-lines).map((event) => JSON.stringify(event));
     return [...out, ...this.stderr.slice(-5)].join('\n');
