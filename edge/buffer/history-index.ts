@@ -20,9 +20,9 @@ interface Row {
 /**
  * The local history's per-device index, written late and in bulk. Indexing each reading as it
  * is committed dirtied one index page per device per commit, 8.9 KB written per reading against
- * 1.5 KB without an index: years off an SD card. Here readings are indexed in batches once they
- * are ten minutes old (or as soon as 5,000 wait), so a device's entries of those minutes share
- * one page write; a query reads the index and scans the short unindexed tail of the table.
+ * 1.5 KB without an index: years off an SD card. Here readings are indexed about ten minutes at a
+ * time (or as soon as 5,000 wait), so a device's entries of those minutes share one page write;
+ * a query reads the index and scans the short unindexed tail of the table.
  *
  * Entries of readings the store deleted are left behind until they age past the history window
  * (queries join on the readings table, so they never show); an entry is about 70 bytes.
@@ -46,37 +46,23 @@ export class HistoryIndex {
   }
 
   /**
-   * One bounded step: indexes the unindexed readings older than `INDEX_LAG_MS`, up to
-   * `INDEX_BATCH` of them (or that many regardless of age, when they pile up that fast), and drops
-   * entries past the history window. True when another step has work now.
+   * One bounded step: once the oldest unindexed reading is `INDEX_LAG_MS` old (or `INDEX_BATCH`
+   * wait), indexes the whole unindexed tail, up to `INDEX_BATCH` readings, and drops entries past
+   * the history window. Run every minute, it thus indexes about ten minutes of readings at a time.
+   * True when another step has work now.
    */
   step(now: number, historyMs: number): boolean {
     const mark = this.indexedThrough();
-    const through = this.indexableThrough(mark, now - INDEX_LAG_MS);
-    if (through === undefined) return false;
-    const indexed = this.db.transaction(() => {
-      const changes = this.statements.indexTail.run(mark, through.seq).changes;
-      this.statements.setMark.run(through.seq);
+    const tail = this.statements.tail.get(mark, INDEX_BATCH);
+    if (tail === undefined || tail.count === 0) return false;
+    const full = tail.count === INDEX_BATCH;
+    if (!full && tail.oldest_ts > now - INDEX_LAG_MS) return false;
+    this.db.transaction(() => {
+      this.statements.indexTail.run(mark, tail.last_seq);
+      this.statements.setMark.run(tail.last_seq);
       for (const { id } of this.statements.devices.all()) this.statements.pruneDevice.run(id, now - historyMs);
-      return changes;
     })();
-    return through.full && indexed > 0;
-  }
-
-  /** The last seq of the tail's leading run of readings older than `cutoffMs`, or of a full batch. */
-  private indexableThrough(mark: number, cutoffMs: number): { seq: number; full: boolean } | undefined {
-    let oldThrough: number | undefined;
-    let young = false;
-    let count = 0;
-    let last = mark;
-    for (const [seq, ts] of this.statements.tail.iterate(mark, INDEX_BATCH) as Iterable<[number, number]>) {
-      count += 1;
-      last = seq;
-      if (ts >= cutoffMs) young = true;
-      if (!young) oldThrough = seq;
-    }
-    if (count === INDEX_BATCH) return { seq: last, full: true };
-    return oldThrough === undefined ? undefined : { seq: oldThrough, full: false };
+    return full;
   }
 
   /** A device's readings as stored JSON, oldest first. */
@@ -102,7 +88,9 @@ function prepare(db: Database) {
   return {
     mark: db.prepare<[], { indexed_through: number }>('SELECT indexed_through FROM history_mark WHERE id = 1'),
     setMark: db.prepare<[number]>('UPDATE history_mark SET indexed_through = ? WHERE id = 1'),
-    tail: db.prepare<[number, number]>('SELECT seq, ts FROM readings WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+    tail: db.prepare<[number, number], { count: number; last_seq: number; oldest_ts: number }>(
+      'SELECT count(*) AS count, max(seq) AS last_seq, min(ts) AS oldest_ts FROM (SELECT seq, ts FROM readings WHERE seq > ? ORDER BY seq LIMIT ?)',
+    ),
     indexTail: db.prepare<[number, number]>(
       'INSERT OR IGNORE INTO history_index (device_id, ts, seq) SELECT device_id, ts, seq FROM readings WHERE seq > ? AND seq <= ?',
     ),
