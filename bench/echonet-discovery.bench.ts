@@ -9,21 +9,9 @@
 //   node --expose-gc --import tsx bench/echonet-discovery.bench.ts [--runs 5] [--nodes 100] [--base-address 127.0.1.2]
 //        [--sim-args "--drop-rate 0.05"]   (more echolake-sim flags, e.g. a lossy LAN; timeout then 90 s)
 import { type Sample, ControllerProcess } from './support/echonet-controller-process.js';
-import {
-  INTERFACE,
-  goal,
-  machine,
-  machineLine,
-  numberFlag,
-  round,
-  roundSpread,
-  showSpread,
-  sleep,
-  spawnSimulator,
-  spread,
-  stringFlag,
-  table,
-} from './support/echonet-harness.js';
+import { INTERFACE, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
+import { goal, round, roundSpread, showSpread, sleep, spread, table, runBenchmark } from './support/report.js';
+import { machine, machineLine } from './support/proc.js';
 
 const RUNS = numberFlag('runs', 5);
 const NODES = numberFlag('nodes', 100);
@@ -51,7 +39,7 @@ const cpuMs = (from: Sample, to: Sample): number => (to.cpuUserUs - from.cpuUser
 
 async function main(): Promise<number> {
   const host = machine();
-  console.log(machineLine(host));
+  console.log(`machine: ${machineLine(host)}`);
   console.log(`discovery of ${NODES} simulated air conditioners (${BASE_ADDRESS} and up), ${RUNS} runs, a fresh controller process each`);
   if (SIM_ARGS.length > 0) console.log(`simulator flags: ${SIM_ARGS.join(' ')}`);
   const sim = await spawnSimulator({ nodes: NODES, baseAddress: BASE_ADDRESS, extraArgs: SIM_ARGS });
@@ -132,10 +120,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`echonet-discovery bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark('echonet-discovery', main);

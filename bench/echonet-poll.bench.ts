@@ -14,24 +14,9 @@
 //   node --expose-gc --import tsx bench/echonet-poll.bench.ts [--nodes 100] [--interval-ms 1000]
 //        [--windows 5] [--window-s 10] [--direct-cycles 4] [--base-address 127.0.1.2]
 import { type Sample, type TimingRecords, ControllerProcess } from './support/echonet-controller-process.js';
-import {
-  INTERFACE,
-  type SimProcess,
-  type Spread,
-  goal,
-  machine,
-  machineLine,
-  numberFlag,
-  quantile,
-  round,
-  roundSpread,
-  showSpread,
-  sleep,
-  spawnSimulator,
-  spread,
-  stringFlag,
-  table,
-} from './support/echonet-harness.js';
+import { INTERFACE, type SimProcess, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
+import { type Spread, goal, quantile, round, roundSpread, showSpread, sleep, spread, table, runBenchmark } from './support/report.js';
+import { machine, machineLine } from './support/proc.js';
 
 const NODES = numberFlag('nodes', 100);
 const INTERVAL_MS = numberFlag('interval-ms', 1_000);
@@ -182,7 +167,7 @@ const pct = (share: number): string => `${(share * 100).toFixed(3)} %`;
 
 async function main(): Promise<number> {
   const host = machine();
-  console.log(machineLine(host));
+  console.log(`machine: ${machineLine(host)}`);
   console.log(`poll cycles of ${NODES} simulated air conditioners × ${PROPERTIES} properties`);
   const sim = await spawnSimulator({ nodes: NODES, baseAddress: BASE_ADDRESS });
   console.log(`simulator pid ${sim.pid}, port ${sim.port}: ${sim.nodes.length} nodes up`);
@@ -293,10 +278,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`echonet-poll bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark('echonet-poll', main);

@@ -22,23 +22,9 @@
 //   node --expose-gc --import tsx bench/echonet-rss.bench.ts [--cycles 120] [--runs 3] [--poll-ms 250]
 //        [--real-cycles 4] [--nodes 100] [--base-address 127.0.1.2]
 import { type Sample, ControllerProcess } from './support/echonet-controller-process.js';
-import {
-  INTERFACE,
-  type SimProcess,
-  goal,
-  machine,
-  machineLine,
-  mib,
-  numberFlag,
-  round,
-  roundSpread,
-  showSpread,
-  sleep,
-  spawnSimulator,
-  spread,
-  stringFlag,
-  table,
-} from './support/echonet-harness.js';
+import { INTERFACE, type SimProcess, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
+import { goal, mib, round, roundSpread, showSpread, sleep, spread, table, runBenchmark } from './support/report.js';
+import { machine, machineLine } from './support/proc.js';
 
 const NODES = numberFlag('nodes', 100);
 const CYCLES = numberFlag('cycles', 120);
@@ -170,7 +156,7 @@ function printRun(title: string, run: Run, allPoints: boolean): void {
 
 async function main(): Promise<number> {
   const host = machine();
-  console.log(machineLine(host));
+  console.log(`machine: ${machineLine(host)}`);
   const compressed: Plan = { pollMs: POLL_MS, cycles: CYCLES, warmCycles: 5, sampleEvery: SAMPLE_EVERY_CYCLES };
   const real: Plan = { pollMs: REAL_INTERVAL_MS, cycles: REAL_CYCLES + 1, warmCycles: 1, sampleEvery: 1 };
   console.log(
@@ -252,10 +238,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`echonet-rss bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark('echonet-rss', main);

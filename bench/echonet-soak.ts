@@ -31,7 +31,6 @@
 // (The preset never combines a move with a missing 0x83; the rule is here for custom mixes.)
 //
 // Exit 0 when every check passes, 1 with the list of what was lost otherwise, 2 on bad arguments.
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +38,9 @@ import { pino } from 'pino';
 import { type DeviceEvent, EchonetController } from '../edge/echonet/controller.js';
 import { type NodeQuirks, type SimulatorHandle, allQuirksMix, startSimulator } from '../edge/simulator/simulator.js';
 import type { Observation } from '../shared/reading.js';
-import { INTERFACE, freePort, machine, machineLine, table } from './support/echonet-harness.js';
+import { INTERFACE, freePort } from './support/echonet-harness.js';
+import { table, runBenchmark } from './support/report.js';
+import { machine, machineLine } from './support/proc.js';
 
 const USAGE = 'usage: node --import tsx bench/echonet-soak.ts --minutes 10 [--nodes 18] [--poll-ms 2000] [--base-address 127.0.4.2] [--seed 1] [--log FILE]';
 
@@ -151,7 +152,7 @@ async function main(): Promise<number> {
   }
   const runMs = Math.round(args.minutes * 60_000);
   const host = machine();
-  console.log(machineLine(host));
+  console.log(`machine: ${machineLine(host)}`);
   const destination = pino.destination({ dest: args.log, sync: true, mkdir: true });
   const log = pino({ name: 'echolake', level: 'info' }, destination);
 
@@ -363,14 +364,4 @@ async function main(): Promise<number> {
   return verdict.passed ? 0 : 1;
 }
 
-main().then(
-  async (code) => {
-    // Let stdout drain before leaving (CI pipes it).
-    if (process.stdout.writableLength > 0) await once(process.stdout, 'drain');
-    process.exit(code);
-  },
-  (error: unknown) => {
-    console.error(`echonet soak failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runBenchmark('echonet-soak', main);

@@ -35,7 +35,7 @@ import { requiredEnv } from '../test/support/env.js';
 import { airconBatch, type AirconFleet } from './support/aircon-readings.js';
 import { breakdown, maintainToEnd, timeMaintenance, timeStats, type BatchBreakdown } from './support/drain-breakdown.js';
 import { cpuSeconds, machineCpu, machineLine, pidListeningOn, rssBytes } from './support/proc.js';
-import { median, mib, num, percentile, sleep, table } from './support/report.js';
+import { median, mib, num, percentile, sleep, table, runBenchmark } from './support/report.js';
 
 const TOTAL = Number(process.env.ECHOLAKE_BENCH_DRAIN_READINGS ?? 1_000_000);
 const COMPARE_READINGS = Number(process.env.ECHOLAKE_BENCH_DRAIN_COMPARE_READINGS ?? 200_000);
@@ -602,10 +602,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`edge-drain failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
-  },
-);
+runBenchmark('edge-drain', main);

@@ -1,21 +1,18 @@
 /**
  * Shared pieces of the ECHONET Lite benchmarks (bench/echonet-*.bench.ts): the simulated air
- * conditioners in a process of their own (the `echolake-sim` CLI), a free port, the machine line,
- * and the statistics and tables the benchmarks print.
+ * conditioners in a process of their own (the `echolake-sim` CLI), a free port and command-line
+ * flags. Statistics and tables are in report.ts, the machine line in proc.ts.
  *
  * Network rule: the simulator binds 127.0.x.y addresses and multicasts via 127.0.0.1 only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const INTERFACE = '127.0.0.1';
 
-import { mib, sleep } from './report.js';
-export { mib, sleep };
 
 // ---------------------------------------------------------------------------------------------
 // Command line: `--name value` flags, with an environment fallback so `npm run bench` can pass them.
@@ -36,31 +33,6 @@ export function stringFlag(name: string, fallback: string): string {
   const at = argv.indexOf(`--${name}`);
   const env = process.env[`ECHOLAKE_BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
   return (at >= 0 ? argv[at + 1] : env) ?? fallback;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Machine
-
-export interface Machine {
-  readonly nproc: number;
-  readonly cpu: string;
-  readonly memGiB: number;
-  readonly node: string;
-  readonly loadavg1: number;
-}
-
-export function machine(): Machine {
-  return {
-    nproc: cpus().length,
-    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    loadavg1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
-  };
-}
-
-export function machineLine(m: Machine = machine()): string {
-  return `machine: ${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Node ${m.node}, load average (1 min) at start ${m.loadavg1}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,52 +228,3 @@ export async function spawnSimulator(options: SimOptions): Promise<SimProcess> {
     }
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Statistics and output
-
-export interface Spread {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
-  readonly n: number;
-}
-
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  const a = sorted[lower] as number;
-  const b = sorted[upper] as number;
-  return a + (b - a) * (position - lower);
-}
-
-export function spread(values: readonly number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0] ?? Number.NaN, median: quantile(sorted, 0.5), max: sorted[sorted.length - 1] ?? Number.NaN, n: sorted.length };
-}
-
-export function round(value: number, digits = 2): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-export function roundSpread(s: Spread, digits = 2): Spread {
-  return { min: round(s.min, digits), median: round(s.median, digits), max: round(s.max, digits), n: s.n };
-}
-
-/** `min / median / max`, or the one value when all agree. */
-export function showSpread(s: Spread, digits = 2, unit = ''): string {
-  const f = (v: number): string => `${v.toFixed(digits)}${unit}`;
-  return s.min === s.max ? f(s.min) : `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`;
-}
-
-/** A plain-text table with aligned columns (also valid Markdown). */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-export const goal = (met: boolean): string => (met ? 'met' : 'NOT met');

@@ -103,8 +103,26 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
-export function machineLine(): string {
-  const model = cpus()[0]?.model ?? 'unknown CPU';
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return `${cpus().length} × ${model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, load ${load}`;
+/** The machine a benchmark ran on, for its report. */
+export interface Machine {
+  readonly nproc: number;
+  readonly cpu: string;
+  readonly memGiB: number;
+  readonly node: string;
+  /** Load averages over 1, 5 and 15 minutes when the benchmark started. */
+  readonly load: string;
+}
+
+export function machine(): Machine {
+  return {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+export function machineLine(m: Machine = machine()): string {
+  return `${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Node ${m.node}, load ${m.load}`;
 }
