@@ -156,22 +156,27 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger('simulator', cli.logLevel);
-  const simulator = await startSimulator({ ...cli, logger });
+  // Signals are handled from before the start: the nodes announce themselves while it runs, and
+  // whoever started us may stop us as soon as it reads that.
+  const started = startSimulator({ ...cli, logger });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'simulator shutting down');
-    simulator.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'simulator did not stop cleanly');
-        process.exit(1);
-      },
-    );
+    started
+      .then((simulator) => simulator.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'simulator did not stop cleanly');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  await started;
 }
 
 main().catch((error: unknown) => {
