@@ -113,8 +113,9 @@ export interface Deployable<Config> {
 
 /**
  * The command line both programs share: `--check-config FILE` validates and exits, `--config FILE`
- * starts; `--set path=value` (repeatable) overrides one setting over the file and the environment. A configuration error exits with code 2 and the list of problems on stderr (systemd shows
- * it, and Restart= will not help); any other start failure is logged and exits with code 1.
+ * starts; `--set path=value` (repeatable) overrides one setting over the file and the environment.
+ * A configuration error exits with code 2 and the list of problems on stderr (systemd shows it, and
+ * Restart= will not help); any other start failure is logged and exits with code 1.
  */
 export function runDeployable<Config>(program: Deployable<Config>, argv: string[]): void {
   const start = async (): Promise<void> => {

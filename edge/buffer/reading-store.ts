@@ -225,9 +225,9 @@ export class ReadingStore {
   /**
    * One bounded step of housekeeping: at most `PRUNE_CHUNK` acknowledged readings past the history
    * window go, the history index catches up in one bounded batch, then at most `VACUUM_PAGES`
-   * freed pages are handed back to the filesystem (never a full VACUUM). Bounded because it runs on the event loop: after a long outage has drained, one
-   * DELETE of a day's history blocked it for seconds, close to the systemd watchdog on a Pi.
-   * `more` says another step has work to do now.
+   * freed pages are handed back to the filesystem (never a full VACUUM). Bounded because it runs
+   * on the event loop: after a long outage had drained, one DELETE of a day's history blocked it
+   * for seconds, close to the systemd watchdog on a Pi. `more` says another step has work now.
    */
   maintain(now = Date.now()): MaintenanceStep {
     const pruned = this.pruneHistoryChunk(now - this.options.historyMs);
