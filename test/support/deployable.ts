@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,15 +65,8 @@ export class Deployable {
   }
 
   /** SIGTERM (or the given signal) to this process's own PID; resolves with its exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    return stopChild(this.child, this.exited, signal, timeoutMs);
   }
 
   /** Closes the read end of its stdout, as when journald restarts: its next log line meets EPIPE. */

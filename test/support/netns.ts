@@ -19,6 +19,7 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { stopChild } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -227,17 +228,8 @@ export class HostProcess {
   }
 
   /** Signals this process by its own PID, escalating to SIGKILL; resolves once it exited. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.running && this.child.pid !== undefined) {
-      this.child.kill(signal);
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-      try {
-        return await this.exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    return this.exited;
+  stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return stopChild(this.child, this.exited, signal, timeoutMs);
   }
 
   /** The last lines of output, for failure messages. */

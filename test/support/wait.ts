@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it yields a value (not undefined or false), or fails naming what it waited for. */
@@ -8,5 +9,20 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/**
+ * Signals a child process by its own PID and, should it still run after `timeoutMs`, kills it;
+ * resolves with `exited` (whatever the caller's promise of its end resolves to).
+ */
+export async function stopChild<T>(child: ChildProcess, exited: Promise<T>, signal: NodeJS.Signals, timeoutMs: number): Promise<T> {
+  if (child.exitCode !== null || child.signalCode !== null) return exited;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
   }
 }
