@@ -48,10 +48,11 @@ export class HistoryIndex {
   /**
    * One bounded step: once the oldest unindexed reading is `INDEX_LAG_MS` old (or `INDEX_BATCH`
    * wait), indexes the whole unindexed tail, up to `INDEX_BATCH` readings, and drops entries past
-   * the history window. Run every minute, it thus indexes about ten minutes of readings at a time.
-   * True when another step has work now.
+   * the history window (acknowledged ones only: unsent readings stay visible however old).
+   * Run every minute, it thus indexes about ten minutes of readings at a time. True when
+   * another step has work now.
    */
-  step(now: number, historyMs: number): boolean {
+  step(now: number, historyMs: number, ackedThrough: number): boolean {
     const mark = this.indexedThrough();
     const tail = this.statements.tail.get(mark, INDEX_BATCH);
     if (tail === undefined || tail.count === 0) return false;
@@ -60,7 +61,7 @@ export class HistoryIndex {
     this.db.transaction(() => {
       this.statements.indexTail.run(mark, tail.last_seq);
       this.statements.setMark.run(tail.last_seq);
-      for (const { id } of this.statements.devices.all()) this.statements.pruneDevice.run(id, now - historyMs);
+      for (const { id } of this.statements.devices.all()) this.statements.pruneDevice.run(id, now - historyMs, ackedThrough);
     })();
     return full;
   }
@@ -102,7 +103,7 @@ function prepare(db: Database) {
         SELECT (SELECT min(device_id) FROM history_index WHERE device_id > device.id) FROM device WHERE device.id IS NOT NULL
       )
       SELECT id FROM device WHERE id IS NOT NULL`),
-    pruneDevice: db.prepare<[string, number]>('DELETE FROM history_index WHERE device_id = ? AND ts < ?'),
+    pruneDevice: db.prepare<[string, number, number]>('DELETE FROM history_index WHERE device_id = ? AND ts < ? AND seq <= ?'),
     tailOfDevice: db.prepare<[number, string], Row>('SELECT seq, ts, payload FROM readings WHERE seq > ? AND device_id = ? ORDER BY seq'),
     newest: db.prepare<[string, number], Row>(
       'SELECT r.seq, r.ts, r.payload FROM history_index h JOIN readings r ON r.seq = h.seq WHERE h.device_id = ? ORDER BY h.ts DESC, h.seq DESC LIMIT ?',

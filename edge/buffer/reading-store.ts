@@ -230,8 +230,8 @@ export class ReadingStore {
    * for seconds, close to the systemd watchdog on a Pi. `more` says another step has work now.
    */
   maintain(now = Date.now()): MaintenanceStep {
-    const pruned = this.pruneHistoryChunk(now - this.options.historyMs);
-    const moreToIndex = this.historyIndex.step(now, this.options.historyMs);
+    const pruned = this.pruneHistoryChunk(now);
+    const moreToIndex = this.historyIndex.step(now, this.options.historyMs, this.ackedThrough());
     const free = Number(this.db.pragma('freelist_count', { simple: true }));
     if (free > VACUUM_MIN_FREE_PAGES) {
       this.db.pragma(`incremental_vacuum(${VACUUM_PAGES})`);
@@ -263,12 +263,14 @@ export class ReadingStore {
 
   /**
    * Deletes the oldest acknowledged readings, in seq order, up to the first one still inside the
-   * window. Seq order is nearly time order; a reading out of order only stays a little longer.
+   * window. Seq order is nearly time order; a reading out of order only stays a little longer. A
+   * reading stamped in the future (the clock was stepped back since) does not hold the rest up.
    */
-  private pruneHistoryChunk(cutoffMs: number): number {
+  private pruneHistoryChunk(now: number): number {
+    const cutoffMs = now - this.options.historyMs;
     let through: number | undefined;
     for (const [seq, ts] of this.statements.oldestAcked.iterate(this.ackedThrough(), PRUNE_CHUNK) as Iterable<[number, number]>) {
-      if (ts >= cutoffMs) break;
+      if (ts >= cutoffMs && ts <= now) break;
       through = seq;
     }
     return through === undefined ? 0 : this.statements.deleteThrough.run(through).changes;

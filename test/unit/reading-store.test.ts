@@ -83,7 +83,7 @@ test('housekeeping prunes in bounded steps, oldest first, stopping at the first 
   const young = store.append([at(10 * 60_000)]);
   const unsent = store.append([at(0)]);
   store.acknowledge(young[0]?.seq ?? 0);
-  const now = start + 5 * 60_000;
+  const now = start + 10 * 60_000 + 30_000; // the young reading is 30 s old, inside the 60 s window
   const steps = [];
   for (let step = store.maintain(now); ; step = store.maintain(now)) {
     steps.push(step.pruned);
@@ -155,6 +155,29 @@ test('history index entries of deleted readings never show, and go once past the
   const left = seqsOf(store.history(aircon(0).deviceId, { limit: 1000 }));
   assert.deepEqual(left, seqsOf(made.slice(60)), 'an hour of history is left, from the index');
   assert.equal(countRows(path, 'history_index'), 60, 'entries past the window went with their readings');
+  store.close();
+});
+
+test('unsent readings stay in the history however old, indexed or not', () => {
+  const path = freshPath();
+  const store = openStore(path, { historyMs: 60 * 60_000 });
+  const now = Date.parse('2026-11-23T06:00:00Z');
+  // Three hours of a cloud outage: nothing acknowledged.
+  const made = store.append(Array.from({ length: 180 }, (_, minute) => aircon(0, { ts: new Date(now - (180 - minute) * 60_000).toISOString() })));
+  while (store.maintain(now).more);
+  assert.ok((countRows(path, 'history_index') ?? 0) > 0, 'they were indexed');
+  assert.deepEqual(seqsOf(store.history(aircon(0).deviceId, { limit: 1000 })), seqsOf(made));
+  store.close();
+});
+
+test('a reading stamped in the future (the clock stepped back since) does not hold up pruning', () => {
+  const store = openStore(freshPath(), { historyMs: 60 * 60_000 });
+  const now = Date.parse('2026-11-23T06:00:00Z');
+  const at = (minutesAgo: number) => aircon(0, { ts: new Date(now - minutesAgo * 60_000).toISOString() });
+  const made = store.append([at(200), at(-24 * 60), at(190), at(180), at(5)]);
+  store.acknowledge(made[made.length - 1]?.seq ?? 0);
+  store.maintain(now);
+  assert.deepEqual(seqsOf(store.history(aircon(0).deviceId, { limit: 10 })), [made[4]?.seq], 'only the reading inside the window is left');
   store.close();
 });
 
