@@ -82,7 +82,7 @@ export interface GatewayStatus {
   readonly backlog: BacklogView;
   /** Readings this gateway recorded since it started. */
   readonly readingsRecorded: number;
-  /** Readings dropped unsent because the database reached its byte cap, over the life of the database. */
+  /** Readings given up unsent (at the byte cap, or with the corrupt file the database replaced), over the life of the database. */
   readonly droppedReadings: number;
   /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;

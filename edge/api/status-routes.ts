@@ -46,7 +46,7 @@ const statusSchema = {
       },
     },
     readingsRecorded: { ...count, description: 'readings this gateway recorded since it started' },
-    droppedReadings: { ...count, description: 'readings dropped unsent because the buffer was full, ever' },
+    droppedReadings: { ...count, description: 'readings given up unsent, at the byte cap or with the corrupt database file this one replaced, ever' },
     databaseBytes: count,
     devices: {
       type: 'object',

@@ -24,15 +24,15 @@ interface Row {
  * time (or as soon as 5,000 wait), so a device's entries of those minutes share one page write;
  * a query reads the index and scans the short unindexed tail of the table.
  *
- * Entries of readings the store deleted are left behind until they age past the history window
- * (queries join on the readings table, so they never show); an entry is about 70 bytes.
+ * Entries of readings pruned past the history window are left behind until they age out too
+ * (queries join on the readings table, so they never show); an entry is about 70 bytes. Readings
+ * the store drops to stay under its cap are `forget`-ed with their entries.
  */
 export class HistoryIndex {
   private readonly statements;
 
   constructor(private readonly db: Database) {
     db.exec(`
-      DROP INDEX IF EXISTS readings_by_device;
       CREATE TABLE IF NOT EXISTS history_index (
         device_id TEXT NOT NULL,
         ts INTEGER NOT NULL,
@@ -64,6 +64,18 @@ export class HistoryIndex {
       for (const { id } of this.statements.devices.all()) this.statements.pruneDevice.run(id, now - historyMs, ackedThrough);
     })();
     return full;
+  }
+
+  /**
+   * Removes the entries of the readings with seqs in the run, before those readings are deleted:
+   * one bounded range delete per device, its times taken from the readings themselves.
+   */
+  forget(firstSeq: number, lastSeq: number): void {
+    const indexedLast = Math.min(lastSeq, this.indexedThrough());
+    if (indexedLast < firstSeq) return;
+    for (const device of this.statements.devicesInRun.all(firstSeq, indexedLast)) {
+      this.statements.forgetEntries.run(device.id, device.oldest, device.newest, firstSeq, indexedLast);
+    }
   }
 
   /** A device's readings as stored JSON, oldest first. */
@@ -103,6 +115,12 @@ function prepare(db: Database) {
         SELECT (SELECT min(device_id) FROM history_index WHERE device_id > device.id) FROM device WHERE device.id IS NOT NULL
       )
       SELECT id FROM device WHERE id IS NOT NULL`),
+    devicesInRun: db.prepare<[number, number], { id: string; oldest: number; newest: number }>(
+      'SELECT device_id AS id, min(ts) AS oldest, max(ts) AS newest FROM readings WHERE seq BETWEEN ? AND ? GROUP BY device_id',
+    ),
+    forgetEntries: db.prepare<[string, number, number, number, number]>(
+      'DELETE FROM history_index WHERE device_id = ? AND ts BETWEEN ? AND ? AND seq BETWEEN ? AND ?',
+    ),
     pruneDevice: db.prepare<[string, number, number]>('DELETE FROM history_index WHERE device_id = ? AND ts < ? AND seq <= ?'),
     tailOfDevice: db.prepare<[number, string], Row>('SELECT seq, ts, payload FROM readings WHERE seq > ? AND device_id = ? ORDER BY seq'),
     newest: db.prepare<[string, number], Row>(

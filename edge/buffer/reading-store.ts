@@ -35,7 +35,7 @@ export interface StoreStats {
   /** Readings made and not yet acknowledged by the cloud. */
   backlog: number;
   oldestUnsentAt: number | undefined;
-  /** Unsent readings dropped at the byte cap since this database was created. */
+  /** Unsent readings given up since this database was created: at the byte cap, or with the corrupt file it replaced. */
   dropped: number;
   /** Live bytes: pages in use, not the file size. */
   databaseBytes: number;
@@ -55,11 +55,18 @@ export interface SeqRange {
   lastSeq: number;
 }
 
-/** A run of unsent readings removed at the byte cap: the only way a seq can go missing. */
+/**
+ * Why unsent readings were given up: the byte cap, or a corrupt database file that took them
+ * with it when it was moved aside (counted from what could still be read of it).
+ */
+export type DropReason = 'cap' | 'corrupt';
+
+/** A run of unsent readings given up: the only way a seq can go missing. */
 export interface DroppedRun {
   firstSeq: number;
   lastSeq: number;
   count: number;
+  reason: DropReason;
 }
 
 /** Rows per housekeeping step: a few tens of ms of DELETE on a Pi. */
@@ -76,6 +83,8 @@ const HIGH_WATER = 0.9;
 const LOW_WATER = 0.8;
 /** Rows per round when making room: bounded work per transaction. */
 const DROP_CHUNK = 5_000;
+/** A reading's JSON is stored once, with its row, index entry and page slack: a generous bound of the file bytes per JSON byte. */
+const STORED_BYTES_PER_JSON_BYTE = 2;
 
 /**
  * The edge's readings in SQLite (WAL): the store-and-forward outbox and a short local history in
@@ -102,9 +111,10 @@ export class ReadingStore {
   ) {
     const opened = openChecked(options.path, log);
     this.db = opened.db;
-    this.configure(opened.replacedAt ?? 0);
+    this.configure(opened.replaced?.lastWriteMs ?? 0);
     this.pageSize = Number(this.db.pragma('page_size', { simple: true }));
     this.statements = prepareStatements(this.db);
+    if (opened.replaced?.lost !== undefined) this.recordLostWithCorruptFile(opened.replaced.lost);
     this.historyIndex = new HistoryIndex(this.db);
     this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
   }
@@ -116,14 +126,29 @@ export class ReadingStore {
   /** Numbers and stores observations in one transaction (one commit, not one per row). */
   append(observations: Observation[]): Reading[] {
     if (observations.length === 0) return [];
-    this.makeRoom();
     try {
-      const readings = this.appendAll(observations);
+      this.makeRoom(0);
+      const readings = this.commitWithinCap(observations);
       this.unhealthy = undefined;
       return readings;
     } catch (err) {
       this.unhealthy = (err as Error).message;
       throw err;
+    }
+  }
+
+  /**
+   * A commit larger than the room left under the cap fails with SQLITE_FULL and changes nothing;
+   * then room is made for it and it goes again, once, so one big commit can never wedge the store.
+   */
+  private commitWithinCap(observations: Observation[]): Reading[] {
+    try {
+      return this.appendAll(observations);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_FULL') throw err;
+      const jsonBytes = observations.reduce((sum, observation) => sum + JSON.stringify(observation).length, 0);
+      this.makeRoom(STORED_BYTES_PER_JSON_BYTE * jsonBytes);
+      return this.appendAll(observations);
     }
   }
 
@@ -217,9 +242,9 @@ export class ReadingStore {
     return this.unhealthy;
   }
 
-  /** Runs of readings dropped at the cap, oldest first. */
+  /** Runs of readings given up, oldest first. */
   droppedRuns(): DroppedRun[] {
-    return this.statements.droppedRuns.all().map((row) => ({ firstSeq: row.first_seq, lastSeq: row.last_seq, count: row.count }));
+    return this.statements.droppedRuns.all().map((row) => ({ firstSeq: row.first_seq, lastSeq: row.last_seq, count: row.count, reason: row.reason }));
   }
 
   /**
@@ -281,36 +306,55 @@ export class ReadingStore {
     return pages * this.pageSize;
   }
 
-  /** Keeps the database under its cap: acknowledged history goes first, then the oldest unsent readings. */
-  private makeRoom(): void {
+  /**
+   * Keeps the database under its cap, with room for `incomingBytes` more: acknowledged history
+   * goes first, then the oldest unsent readings.
+   */
+  private makeRoom(incomingBytes: number): void {
     const { maxBytes } = this.options;
-    if (this.liveBytes() < maxBytes * HIGH_WATER) return;
-    while (this.liveBytes() > maxBytes * LOW_WATER) {
+    if (this.liveBytes() + incomingBytes < maxBytes * HIGH_WATER) return;
+    while (this.liveBytes() + incomingBytes > maxBytes * LOW_WATER) {
       const removed = this.dropOldestChunk();
       if (removed === 0) break;
     }
   }
 
   /**
-   * The batch in flight is spared: it is likely in Kafka already, and dropping part of it would
-   * make its resend differ from the copy the cloud has.
+   * Acknowledged history goes first. Of the unsent readings the batch in flight is spared: it is
+   * likely in Kafka already, and dropping part of it would make its resend differ from the copy
+   * the cloud has. A dropped reading takes its history index entry with it: during a long outage
+   * nothing else would remove the entries of readings that were never acknowledged, and they
+   * would crowd the readings out of the capped file.
    */
   private dropOldestChunk(): number {
     const ackedThrough = this.ackedThrough();
-    const history = this.statements.pruneOldestAcked.run(ackedThrough, DROP_CHUNK).changes;
-    if (history > 0) return history;
+    const history = this.statements.oldestRun.get(0, ackedThrough, DROP_CHUNK);
+    if (history !== undefined && history.count > 0) {
+      return this.db.transaction(() => this.deleteRun(history))();
+    }
     const spareThrough = Math.max(ackedThrough, this.inFlight()?.lastSeq ?? 0);
     return this.db.transaction(() => {
-      const run = this.statements.oldestUnsentRun.get(spareThrough, DROP_CHUNK);
+      const run = this.statements.oldestRun.get(spareThrough, Number.MAX_SAFE_INTEGER, DROP_CHUNK);
       if (run === undefined || run.count === 0) return 0;
-      this.statements.deleteRange.run(run.first_seq, run.last_seq);
-      this.statements.recordDrop.run(run.first_seq, run.last_seq, run.count, Date.now());
+      this.deleteRun(run);
+      this.statements.recordDrop.run(run.first_seq, run.last_seq, run.count, Date.now(), 'cap');
       this.log.error(
         { siteId: this.options.siteId, firstSeq: run.first_seq, lastSeq: run.last_seq, dropped: run.count, maxBytes: this.options.maxBytes },
         'database at its byte cap: oldest unsent readings dropped',
       );
       return run.count;
     })();
+  }
+
+  private deleteRun(run: { first_seq: number; last_seq: number; count: number }): number {
+    this.historyIndex.forget(run.first_seq, run.last_seq);
+    this.statements.deleteRange.run(run.first_seq, run.last_seq);
+    return run.count;
+  }
+
+  /** The unsent readings of the corrupt file this one replaced, as far as it could still tell: counted like a drop. */
+  private recordLostWithCorruptFile(lost: DroppedRun): void {
+    this.statements.recordDrop.run(lost.firstSeq, lost.lastSeq, lost.count, Date.now(), 'corrupt');
   }
 
   /** `seqFloorMs`: a time the new database must number above (when it replaces a corrupt one). */
@@ -339,7 +383,13 @@ export class ReadingStore {
         ts INTEGER NOT NULL,
         payload TEXT NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS drops (first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS drops (
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('cap', 'corrupt'))
+      );
     `);
     this.claimForSite(seqFloorMs);
     this.applyHardCap();
@@ -395,39 +445,61 @@ function prepareStatements(db: Database) {
     countRange: db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM readings WHERE seq > ? AND seq <= ?'),
     oldestAcked: db.prepare<[number, number]>('SELECT seq, ts FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?').raw(),
     deleteThrough: db.prepare<[number]>('DELETE FROM readings WHERE seq <= ?'),
-    pruneOldestAcked: db.prepare<[number, number]>('DELETE FROM readings WHERE seq IN (SELECT seq FROM readings WHERE seq <= ? ORDER BY seq LIMIT ?)'),
-    oldestUnsentRun: db.prepare<[number, number], { first_seq: number; last_seq: number; count: number }>(
-      'SELECT min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS count FROM (SELECT seq FROM readings WHERE seq > ? ORDER BY seq LIMIT ?)',
+    /** The oldest readings with `after < seq <= through`, at most the given count. */
+    oldestRun: db.prepare<[number, number, number], { first_seq: number; last_seq: number; count: number }>(
+      'SELECT min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS count FROM (SELECT seq FROM readings WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)',
     ),
     deleteRange: db.prepare<[number, number]>('DELETE FROM readings WHERE seq BETWEEN ? AND ?'),
-    recordDrop: db.prepare<[number, number, number, number]>('INSERT INTO drops (first_seq, last_seq, count, at) VALUES (?, ?, ?, ?)'),
+    recordDrop: db.prepare<[number, number, number, number, DropReason]>('INSERT INTO drops (first_seq, last_seq, count, at, reason) VALUES (?, ?, ?, ?, ?)'),
     droppedAbove: db.prepare<[number], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops WHERE first_seq > ?'),
     droppedTotal: db.prepare<[], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops'),
-    droppedRuns: db.prepare<[], { first_seq: number; last_seq: number; count: number }>('SELECT first_seq, last_seq, count FROM drops ORDER BY first_seq'),
+    droppedRuns: db.prepare<[], { first_seq: number; last_seq: number; count: number; reason: DropReason }>(
+      'SELECT first_seq, last_seq, count, reason FROM drops ORDER BY first_seq',
+    ),
   };
+}
+
+/** The corrupt file a fresh database replaced: when it was last written, and the unsent readings it took with it, where it could still tell. */
+interface ReplacedFile {
+  lastWriteMs: number;
+  lost: DroppedRun | undefined;
 }
 
 /**
  * Opens the database after `PRAGMA quick_check`. A file that fails it (or is no database at all)
  * is moved aside with a loud log line and a fresh one is started: a corrupt file must never turn
- * into a crash loop at a site nobody visits.
+ * into a crash loop at a site nobody visits. Any other failure to open (permissions, a busy or
+ * missing folder) is thrown as it is: moving a healthy outbox aside would abandon its readings.
  */
-function openChecked(path: string, log: Logger): { db: Database; replacedAt?: number } {
+function openChecked(path: string, log: Logger): { db: Database; replaced?: ReplacedFile } {
   const problem = corruption(path);
   if (problem === undefined) return { db: new Database(path) };
-  const replacedAt = lastWrite(path);
+  const replaced = { lastWriteMs: lastWrite(path), lost: unsentOf(path) };
   const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
   }
-  log.fatal({ path, movedTo: aside, problem }, 'database failed its integrity check: moved aside, starting a fresh one');
-  return { db: new Database(path), replacedAt };
+  log.fatal(
+    {
+      path,
+      movedTo: aside,
+      problem,
+      ...(replaced.lost === undefined
+        ? { unsentLost: 'unknown: the file no longer says' }
+        : { unsentLost: replaced.lost.count, firstSeq: replaced.lost.firstSeq, lastSeq: replaced.lost.lastSeq }),
+    },
+    'database failed its integrity check: moved aside, starting a fresh one',
+  );
+  return { db: new Database(path), replaced };
 }
 
 /** Latest modification time of the database and its WAL, epoch ms. */
 function lastWrite(path: string): number {
   return Math.max(...['', '-wal'].map((suffix) => (existsSync(path + suffix) ? statSync(path + suffix).mtimeMs : 0)));
 }
+
+/** SQLite's codes for a file that is damaged or no database at all; anything else is not the file's fault. */
+const CORRUPTION_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
 
 function corruption(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
@@ -437,7 +509,29 @@ function corruption(path: string): string | undefined {
     const result = db.pragma('quick_check', { simple: true });
     return result === 'ok' ? undefined : String(result);
   } catch (err) {
-    return (err as Error).message;
+    const { code, message } = err as { code?: unknown; message: string };
+    if (typeof code === 'string' && CORRUPTION_CODES.test(code)) return message;
+    throw new Error(`cannot open the reading store ${path}: ${message}; check that the state directory exists and is writable by the service`, { cause: err });
+  } finally {
+    db?.close();
+  }
+}
+
+/**
+ * The unsent readings of a corrupt file, counted from its seq counters, which sit on pages of
+ * their own and often survive damage to the readings. Undefined when they did not.
+ */
+function unsentOf(path: string): DroppedRun | undefined {
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { readonly: true });
+    const acked = db.prepare<[], { value: number }>('SELECT value FROM acked WHERE id = 1').get()?.value;
+    const last = db.prepare<[], { last_seq: number }>('SELECT last_seq FROM sequence').get()?.last_seq;
+    if (acked === undefined || last === undefined || last <= acked) return undefined;
+    const dropped = db.prepare<[number], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops WHERE first_seq > ?').get(acked)?.n ?? 0;
+    return { firstSeq: acked + 1, lastSeq: last, count: last - acked - dropped, reason: 'corrupt' };
+  } catch {
+    return undefined;
   } finally {
     db?.close();
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readdirSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -181,19 +181,6 @@ test('a reading stamped in the future (the clock stepped back since) does not ho
   store.close();
 });
 
-test('a database with the old per-reading device index loses it on open and still answers', () => {
-  const path = freshPath();
-  openStore(path).close();
-  const db = new Database(path);
-  db.exec('CREATE INDEX readings_by_device ON readings (device_id, ts)');
-  db.close();
-  const store = openStore(path);
-  store.append([aircon(0)]);
-  assert.equal(store.history(aircon(0).deviceId, { limit: 10 }).length, 1);
-  store.close();
-  assert.equal(countRows(path, "sqlite_master WHERE name = 'readings_by_device'"), 0);
-});
-
 test('seqs are never reused, not even after everything was acknowledged and the store reopened', () => {
   const path = freshPath();
   const store = openStore(path);
@@ -246,6 +233,67 @@ test('a corrupt file is moved aside and a fresh database starts, numbering above
   assert.ok(readdirSync(dirname(path)).some((name) => name.startsWith('edge.db.corrupt-')), 'the bad file is kept for a post-mortem');
   assert.ok(statSync(path).size > 0);
   fresh.close();
+});
+
+test('a corrupt file takes its unsent readings with it, counted as a drop from its seq counters', () => {
+  const path = freshPath();
+  const store = openStore(path, { durability: 'NORMAL' });
+  const made: Reading[] = [];
+  for (let cycle = 0; cycle < 20; cycle += 1) made.push(...store.append(Array.from({ length: 100 }, (_, i) => aircon(i % 7, { raw: { f0: 'cd'.repeat(100) } }))));
+  const acked = made[499]?.seq ?? 0;
+  store.acknowledge(acked);
+  store.close();
+  // Damage the readings, not the counters: a page from the middle of the file, where the readings are.
+  const pages = statSync(path).size / 4096;
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, Math.floor(pages / 2) * 4096);
+  closeSync(fd);
+  const fresh = openStore(path);
+  const lost = fresh.droppedRuns();
+  assert.deepEqual(lost, [{ firstSeq: acked + 1, lastSeq: made[made.length - 1]?.seq, count: 1500, reason: 'corrupt' }]);
+  assert.equal(fresh.stats().dropped, 1500, 'counted in the status like a drop at the cap');
+  assert.equal(fresh.stats().backlog, 0, 'but not as a backlog of the new file');
+  fresh.close();
+});
+
+test('a database that cannot be opened for another reason is not moved aside: the error names it and the fix', () => {
+  const path = freshPath();
+  mkdirSync(path);
+  assert.throws(() => openStore(path), /cannot open the reading store .*edge\.db: .*check that the state directory exists and is writable/);
+  assert.ok(!readdirSync(dirname(path)).some((name) => name.includes('corrupt')), 'nothing moved aside');
+});
+
+test('during a long outage the history index never crowds the readings out of the capped file', () => {
+  const path = freshPath();
+  const store = openStore(path, { durability: 'NORMAL', maxBytes: 2 * 1024 * 1024, historyMs: 3_600_000 });
+  const start = Date.parse('2026-11-01T00:00:00Z');
+  // A month without the cloud: ten devices, a reading each every ten minutes, housekeeping hourly.
+  for (let hour = 0; hour < 30 * 24; hour += 1) {
+    const ts = (minute: number) => new Date(start + (hour * 60 + minute) * 60_000).toISOString();
+    store.append(Array.from({ length: 60 }, (_, i) => aircon(i % 10, { ts: ts(Math.floor(i / 10) * 10), raw: { f0: 'ab'.repeat(200) } })));
+    while (store.maintain(start + (hour + 1) * 3_600_000).more);
+  }
+  const orphans = countRows(path, 'history_index WHERE seq NOT IN (SELECT seq FROM readings)');
+  assert.equal(orphans, 0, 'no index entry outlives its reading');
+  const stats = store.stats();
+  assert.ok(stats.databaseBytes <= 2 * 1024 * 1024);
+  assert.ok(stats.backlog > 1000, `the file still holds a backlog worth keeping: ${stats.backlog}`);
+  assert.equal(store.health(), undefined, 'every commit succeeded');
+  store.close();
+});
+
+test('a commit bigger than the room left under the cap makes room for itself instead of failing', () => {
+  const cap = 1024 * 1024;
+  const store = openStore(freshPath(), { durability: 'NORMAL', maxBytes: cap });
+  const reading = (i: number) => aircon(i % 5, { raw: { f0: 'ab'.repeat(300) } });
+  // Fill to just under the mark where room is made ahead of a commit.
+  while (store.stats().databaseBytes < cap * 0.85) store.append([reading(0), reading(1)]);
+  const big = store.append(Array.from({ length: 250 }, (_, i) => reading(i)));
+  assert.equal(big.length, 250);
+  assert.equal(store.health(), undefined);
+  assert.ok(store.stats().dropped > 0, 'older unsent readings made the room, counted');
+  assert.ok(store.stats().databaseBytes <= cap);
+  store.close();
 });
 
 test('refuses a database that numbers another site, naming both and the fix', () => {
