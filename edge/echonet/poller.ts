@@ -13,6 +13,7 @@ import { type Property, allProperties } from './frame.js';
 import { byteHex } from './hex.js';
 import type { NodeChannel } from './node-channel.js';
 import { AirconEpc } from './properties-home-air-conditioner.js';
+import { isVendorEpc } from './properties.js';
 import { SuperClassEpc } from './properties-super-class.js';
 import type { PropertyMap } from './property-map.js';
 
@@ -29,13 +30,6 @@ export const AIRCON_POLL_EPCS: readonly number[] = [
   SuperClassEpc.consumedCumulativeElectricEnergy,
   SuperClassEpc.faultStatus,
 ];
-
-/** The wanted EPCs the device says it supports; without a readable Get map, ask for all (Get_SNA sorts it out). */
-export function pollPlan(wanted: readonly number[], getMap: PropertyMap | null): number[] {
-  if (getMap === null) return [...wanted];
-  const supported = new Set(getMap);
-  return wanted.filter((epc) => supported.has(epc));
-}
 
 /** Identity and property maps: fixed for a device's life, read at discovery, not worth polling. */
 const DESCRIPTIVE_EPCS: ReadonlySet<number> = new Set([
@@ -55,12 +49,23 @@ const DESCRIPTIVE_EPCS: ReadonlySet<number> = new Set([
 const REQUIRED_STATUS_EPCS: readonly number[] = [SuperClassEpc.operationStatus, SuperClassEpc.faultStatus];
 
 /**
- * What to poll on an object. Air conditioners: the properties we name, as far as the Get map has
- * them. Any other class: everything its Get map lists except identity and maps, so its raw values are
- * recorded and codecs for it can be written from real data; these objects are polled rarely.
+ * An air conditioner's poll: the properties we name that its Get map lists, most important first (so
+ * they go in the first Get), then the maker's own EPCs (0xF0–0xFF) it lists, recorded raw. Without a
+ * readable Get map, the named ones (Get_SNA sorts out what it lacks; vendor EPCs cannot be guessed).
+ */
+function airconPollPlan(getMap: PropertyMap | null): number[] {
+  if (getMap === null) return [...AIRCON_POLL_EPCS];
+  const supported = new Set(getMap);
+  return [...AIRCON_POLL_EPCS.filter((epc) => supported.has(epc)), ...getMap.filter(isVendorEpc)];
+}
+
+/**
+ * What to poll on an object. Air conditioners: see airconPollPlan. Any other class: everything its
+ * Get map lists except identity and maps, so its raw values are recorded and codecs for it can be
+ * written from real data; these objects are polled rarely.
  */
 export function pollPlanFor(eoj: Eoj, getMap: PropertyMap | null): number[] {
-  if (isHomeAirConditioner(eoj)) return pollPlan(AIRCON_POLL_EPCS, getMap);
+  if (isHomeAirConditioner(eoj)) return airconPollPlan(getMap);
   if (getMap === null) return [...REQUIRED_STATUS_EPCS];
   return getMap.filter((epc) => !DESCRIPTIVE_EPCS.has(epc));
 }

@@ -123,14 +123,21 @@ describe('controller resilience on loopback', () => {
     }
   });
 
-  test('vendor EPCs show up in the Get map but are never named', async () => {
+  test('vendor EPCs the Get map lists are polled and kept raw, never named', async () => {
     const rig = await startRig({ nodes: 1, quirks: { vendorEpcs: true } });
     const node = rig.sim.nodes[0];
     assert.ok(node);
-    const device = await waitFor('device with maps', () => rig.controller.registry.get(node.deviceId)?.maps.get ?? undefined);
-    assert.ok([0xf0, 0xf1, 0xf2, 0xf3].every((epc) => device.includes(epc)));
-    const poll = await waitFor('a poll', () => rig.observations.find((o) => o.deviceId === node.deviceId));
-    assert.ok(Object.keys(poll.raw).every((epc) => !epc.startsWith('f')));
+    const getMap = await waitFor('device with maps', () => rig.controller.registry.get(node.deviceId)?.maps.get ?? undefined);
+    assert.ok([0xf0, 0xf1, 0xf2, 0xf3].every((epc) => getMap.includes(epc)));
+    const poll = await waitFor('a poll', () => rig.observations.find((o) => o.deviceId === node.deviceId && o.kind === 'poll'));
+    const served = node.served().findLast((s) => s.kind === 'poll' && s.raw.f0 !== undefined);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(poll.raw).filter(([epc]) => epc.startsWith('f'))),
+      { f0: served?.raw.f0, f1: served?.raw.f1, f2: served?.raw.f2, f3: served?.raw.f3 },
+      'the raw bytes the unit sent',
+    );
+    assert.equal(Object.keys(poll.properties).length, 10, 'the ten named properties, and no name for a vendor EPC');
+    assert.equal(rig.controller.registry.get(node.deviceId)?.latest?.raw.f3, 'deadbeef');
   });
 
   test('a node without 0x83 gets an address-based device id', async () => {

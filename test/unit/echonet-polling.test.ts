@@ -52,9 +52,10 @@ describe('batch size learning', () => {
 });
 
 describe('poll plans and backoff', () => {
-  test('air conditioners: the named properties their Get map has', () => {
-    assert.deepEqual(pollPlanFor(AIRCON, [0x80, 0x83, 0x9f, 0xb3, 0xbb, 0xf0]), [0x80, 0xb3, 0xbb]);
-    assert.deepEqual(pollPlanFor(AIRCON, null), [...AIRCON_POLL_EPCS]);
+  test('air conditioners: the named properties their Get map has, most important first, then its vendor EPCs', () => {
+    assert.deepEqual(pollPlanFor(AIRCON, [0x80, 0x83, 0x9f, 0xb3, 0xbb]), [0x80, 0xb3, 0xbb]);
+    assert.deepEqual(pollPlanFor(AIRCON, [0x80, 0x88, 0x8f, 0x9f, 0xb0, 0xb3, 0xbb, 0xf0, 0xf3, 0xff]), [0x80, 0xb3, 0xbb, 0xb0, 0x88, 0xf0, 0xf3, 0xff]);
+    assert.deepEqual(pollPlanFor(AIRCON, null), [...AIRCON_POLL_EPCS], 'without a map: the named ones; vendor EPCs cannot be guessed');
   });
 
   test('other classes: their Get map without identity and maps, or the required status EPCs', () => {

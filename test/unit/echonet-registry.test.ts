@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import { deviceIdOf, nodeKeyOf } from '../../edge/echonet/device-id.js';
 import { makeEoj } from '../../edge/echonet/eoj.js';
 import { backoffDelay } from '../../edge/echonet/node-channel.js';
-import { pollPlan } from '../../edge/echonet/poller.js';
 import { type DeviceIdentity, InMemoryDeviceRegistry, UNKNOWN_MAPS } from '../../edge/echonet/registry.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
@@ -71,12 +70,7 @@ describe('in-memory device registry', () => {
   });
 });
 
-describe('polling plan and backoff', () => {
-  test('polls what the Get map supports, or everything without a map', () => {
-    assert.deepEqual(pollPlan([0x80, 0xb3, 0xbb, 0xba], [0x80, 0x9f, 0xb3, 0xbb]), [0x80, 0xb3, 0xbb]);
-    assert.deepEqual(pollPlan([0x80, 0xb3], null), [0x80, 0xb3]);
-  });
-
+describe('retry backoff', () => {
   test('backoff doubles, is capped, and jitters within [half, full]', () => {
     const policy = { timeoutMs: 100, maxRetries: 5, baseDelayMs: 100, maxDelayMs: 350 };
     assert.equal(backoffDelay(policy, 1, () => 0), 50);
