@@ -27,8 +27,8 @@ export interface PendingReadings {
   bytes: number;
   /** When the gateway received the oldest of them (its `ts`), epoch ms. */
   oldestAt: number;
-  /** More unsent readings follow: the count or byte bound cut this batch. */
-  more: boolean;
+  /** The count or byte bound was reached: the batch will not grow by waiting. */
+  full: boolean;
 }
 
 export interface StoreStats {
@@ -160,14 +160,16 @@ export class ReadingStore {
     const payloads: string[] = [];
     let bytes = 0;
     let lastSeq = first.seq;
+    let cutByBytes = false;
     for (const row of rows.slice(0, maxCount)) {
       const size = Buffer.byteLength(row.payload);
-      if (payloads.length > 0 && bytes + size > maxBytes) break;
+      cutByBytes = payloads.length > 0 && bytes + size > maxBytes;
+      if (cutByBytes) break;
       payloads.push(row.payload);
       bytes += size;
       lastSeq = row.seq;
     }
-    return { firstSeq: first.seq, lastSeq, payloads, bytes, oldestAt: first.ts, more: rows.length > payloads.length };
+    return { firstSeq: first.seq, lastSeq, payloads, bytes, oldestAt: first.ts, full: cutByBytes || payloads.length === maxCount };
   }
 
   /**
@@ -184,7 +186,7 @@ export class ReadingStore {
     this.statements.setInFlight.run(range.firstSeq, range.lastSeq);
   }
 
-  /** The stored readings of a range, in seq order. */
+  /** The stored readings of a range, in seq order: a batch fixed already, so `full`. */
   readRange(range: SeqRange): PendingReadings | undefined {
     const rows = this.statements.range.all(range.firstSeq, range.lastSeq);
     const first = rows[0];
@@ -192,7 +194,7 @@ export class ReadingStore {
     if (first === undefined || last === undefined) return undefined;
     const payloads = rows.map((row) => row.payload);
     const bytes = payloads.reduce((sum, payload) => sum + Buffer.byteLength(payload), 0);
-    return { firstSeq: first.seq, lastSeq: last.seq, payloads, bytes, oldestAt: first.ts, more: true };
+    return { firstSeq: first.seq, lastSeq: last.seq, payloads, bytes, oldestAt: first.ts, full: true };
   }
 
   /**

@@ -12,7 +12,8 @@ interface SeqRange {
 interface StoredBatch extends SeqRange {
   payloads: string[];
   oldestAt: number;
-  more: boolean;
+  /** The count or byte bound was reached: waiting would not make it bigger. */
+  full: boolean;
 }
 
 /**
@@ -60,6 +61,9 @@ interface InFlight {
   sentAt: number;
   attempts: number;
 }
+
+/** How long the uplink waits before it asks a failing store for the next batch again. */
+const STORE_RETRY_MS = 5_000;
 
 /** CONNACK codes for an unsupported protocol: 1 from an MQTT 3.1.1 broker, 0x84 from an MQTT 5 one. */
 const PROTOCOL_REFUSED = new Set([1, 0x84]);
@@ -166,7 +170,10 @@ export class MqttUplink {
     this.log.info({ siteId: this.options.siteId, url: this.options.url }, 'uplink connected');
     client.subscribe(acksTopic(this.options.siteId), { qos: 1 });
     client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
-    if (this.inFlight !== undefined) this.send();
+    // A batch in flight needs no send here: mqtt.js replays a publish the broker never PUBACKed,
+    // and one it did PUBACK goes again when its ack times out. Sending it here as well put two
+    // copies into Kafka after every reconnect.
+    if (this.inFlight !== undefined) this.armAckTimer();
     else this.pump();
   }
 
@@ -208,7 +215,13 @@ export class MqttUplink {
 
   private pump(): void {
     if (this.state !== 'connected' || this.inFlight !== undefined) return;
-    const pending = this.nextBatch();
+    let pending: StoredBatch | undefined;
+    try {
+      pending = this.nextBatch();
+    } catch (err) {
+      this.retryAfterStoreFailure('reading the next batch', err);
+      return;
+    }
     if (pending === undefined) return;
     const batchId = `${pending.firstSeq}-${pending.lastSeq}`;
     this.inFlight = {
@@ -223,6 +236,21 @@ export class MqttUplink {
     this.send();
   }
 
+  /**
+   * The store failed under the uplink (a full disk, an I/O error): nothing was sent or marked, so
+   * nothing is lost; the same step is tried again later rather than the process crashing in an
+   * MQTT handler. The watchdog's health check, which follows the store's commits, decides about
+   * restarts.
+   */
+  private retryAfterStoreFailure(step: string, err: unknown): void {
+    this.log.error({ siteId: this.options.siteId, err: (err as Error).message, step }, 'reading store failed under the uplink; will retry');
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.pump();
+    }, STORE_RETRY_MS);
+  }
+
   /** The batch a restart interrupted, exactly as it was; otherwise the oldest unsent readings once the batch is full or old enough. */
   private nextBatch(): StoredBatch | undefined {
     const interrupted = this.outbox.inFlight();
@@ -232,7 +260,7 @@ export class MqttUplink {
     if (pending === undefined) return undefined;
     // Clamped: a clock stepped back must not hold a batch for longer than its age limit.
     const waitMs = Math.min(this.options.batchMaxAgeMs, pending.oldestAt + this.options.batchMaxAgeMs - Date.now());
-    if (!pending.more && waitMs > 0) {
+    if (!pending.full && waitMs > 0) {
       // Not full and young: let more readings join it rather than send a trickle of small messages.
       this.lingerTimer ??= setTimeout(() => {
         this.lingerTimer = undefined;
@@ -252,6 +280,10 @@ export class MqttUplink {
     batch.sentAt = Date.now();
     this.log.debug({ siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, attempt: batch.attempts }, 'batch sent');
     client.publish(readingsTopic(this.options.siteId), batch.payload, { qos: 1 });
+    this.armAckTimer();
+  }
+
+  private armAckTimer(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = setTimeout(() => this.onAckTimeout(), this.options.ackTimeoutMs);
   }
@@ -278,8 +310,21 @@ export class MqttUplink {
     const batch = this.inFlight;
     // An ack for an earlier copy of a resent batch, or for another batch, changes nothing.
     if (batch === undefined || ack.batchId !== batch.batchId) return;
+    if (ack.lastSeq !== batch.lastSeq) {
+      // The cloud handled this batch (in Kafka or, unreadable, in the dead-letter topic) and could
+      // not tell all of its seqs. The batch is done as a whole: taking part of it back into the
+      // outbox would send its tail again under another batch id.
+      this.log.warn({ siteId: this.options.siteId, batchId: batch.batchId, ackLastSeq: ack.lastSeq }, 'acknowledgement names another last seq; the whole batch counts as delivered');
+    }
+    let covered: number;
+    try {
+      covered = this.outbox.acknowledge(batch.lastSeq);
+    } catch (err) {
+      // Still in flight: the ack timeout sends it again, and the cloud's next ack retries this.
+      this.log.error({ siteId: this.options.siteId, batchId: batch.batchId, err: (err as Error).message }, 'reading store failed to record an acknowledgement; the batch stays in flight');
+      return;
+    }
     clearTimeout(this.ackTimer);
-    const covered = this.outbox.acknowledge(Math.min(ack.lastSeq, batch.lastSeq));
     this.counters.batchesAcknowledged += 1;
     this.counters.readingsAcknowledged += covered;
     this.lastAckAt = new Date().toISOString();

@@ -24,7 +24,7 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port }, log);
   await broker.start();
   const store = ReadingStore.open({ path: join(dir, 'edge.db'), siteId: 'site-v3', durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
-  const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', 4);
+  const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', { protocolVersion: 4 });
   const uplink = new MqttUplink(
     {
       url: `mqtt://127.0.0.1:${port}`,
