@@ -1,86 +1,20 @@
 /**
- * Controller and simulator over real UDP on loopback: simulated air conditioners on 127.0.0.2 and
- * up, the controller on 127.0.0.1, multicast pinned to 127.0.0.1. Each test uses its own random
- * port, so test files can run in parallel processes.
+ * Controller and simulator over real UDP on loopback (the rig is test/support/echonet-rig.ts):
+ * discovery, polling, INF, Set, the gateway's own node.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { afterEach, describe, test } from 'node:test';
-import { type DeviceEvent, type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
 import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV } from '../../edge/echonet/esv.js';
 import { type Frame, allProperties, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
 import { decodeProperties } from '../../edge/echonet/properties.js';
 import { EchonetTransport } from '../../edge/echonet/transport.js';
-import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../edge/simulator/simulator.js';
-import { silentLogger } from '../../shared/log.js';
 import type { Observation } from '../../shared/reading.js';
+import { type ControllerRig, type Rig, INTERFACE, logger, onFreePort, openController, openSimulator, startRig, stopAfterTest, stopOpened } from '../support/echonet-rig.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-const INTERFACE = '127.0.0.1';
-const logger = silentLogger();
-
-interface ControllerRig {
-  readonly port: number;
-  readonly controller: EchonetController;
-  readonly observations: Observation[];
-  readonly events: DeviceEvent[];
-}
-
-interface Rig extends ControllerRig {
-  readonly sim: SimulatorHandle;
-}
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** Runs `start` on random ports until one is free (test files run in parallel). */
-async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await start(20_000 + Math.floor(Math.random() * 20_000));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
-    }
-  }
-}
-
-async function openSimulator(port: number, options: Partial<SimulatorOptions> = {}): Promise<SimulatorHandle> {
-  const sim = await startSimulator({ interfaceAddress: INTERFACE, nodes: 3, baseAddress: '127.0.0.2', port, tickMs: 0, logger, ...options });
-  cleanups.push(() => sim.stop());
-  return sim;
-}
-
-async function openController(port: number, options: Partial<EchonetControllerOptions> = {}): Promise<ControllerRig> {
-  const controller = new EchonetController({
-    interfaceAddress: INTERFACE,
-    port,
-    searchIntervalMs: 2_000,
-    searchWindowMs: 200,
-    pollIntervalMs: 200,
-    requestTimeoutMs: 250,
-    maxRetries: 1,
-    retryBaseDelayMs: 50,
-    logger,
-    ...options,
-  });
-  const observations: Observation[] = [];
-  const events: DeviceEvent[] = [];
-  controller.on('observation', (o) => observations.push(o));
-  controller.on('device', (e) => events.push(e));
-  cleanups.push(() => controller.stop());
-  await controller.start();
-  return { port, controller, observations, events };
-}
-
-function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> {
-  return onFreePort(async (port) => {
-    const sim = await openSimulator(port, simOptions);
-    return { sim, ...(await openController(port, controllerOptions)) };
-  });
-}
+afterEach(stopOpened);
 
 function latestPoll(rig: Rig, deviceId: string): Observation | undefined {
   return rig.observations.findLast((o) => o.deviceId === deviceId && o.kind === 'poll');
@@ -143,7 +77,7 @@ describe('ECHONET Lite controller against the simulator on loopback', () => {
   test('INFC is acknowledged with INFC_Res; junk is counted, not thrown', async () => {
     const rig = await startRig({ nodes: 1 });
     const peer = dgram.createSocket({ type: 'udp4' });
-    cleanups.push(() => new Promise((resolve) => peer.close(() => resolve())));
+    stopAfterTest(() => new Promise((resolve) => peer.close(() => resolve())));
     await new Promise<void>((resolve) => peer.bind({ address: '127.0.0.9', port: rig.port }, resolve));
     const replies: Buffer[] = [];
     peer.on('message', (message) => replies.push(message));
@@ -262,7 +196,7 @@ describe("the controller's own node", () => {
         if (received.address === INTERFACE) heard.push(received.frame);
       });
       await peer.open();
-      cleanups.push(() => peer.close());
+      stopAfterTest(() => peer.close());
       return { rig: await openController(port, { identificationNumber: nodeId }), peer, heard };
     });
     const announcement = await waitFor('the INF 0xD5', () => heard.find((f) => f.esv === ESV.Inf));

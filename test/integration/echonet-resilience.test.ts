@@ -4,73 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { type Availability, type DeviceEvent, type EchonetControllerOptions, EchonetController } from '../../edge/echonet/controller.js';
+import type { Availability, DeviceEvent, EchonetControllerOptions } from '../../edge/echonet/controller.js';
 import { InMemoryDeviceRegistry } from '../../edge/echonet/registry.js';
-import { type SimulatedNodeHandle, type SimulatorHandle, type SimulatorOptions, allQuirksMix, startSimulator } from '../../edge/simulator/simulator.js';
-import { silentLogger } from '../../shared/log.js';
-import type { Observation } from '../../shared/reading.js';
+import { type SimulatedNodeHandle, type SimulatorOptions, allQuirksMix } from '../../edge/simulator/simulator.js';
+import { type Rig, pollCount as polls, startRig as startLoopbackRig, stopOpened } from '../support/echonet-rig.js';
 import { sleep, waitFor as waitUntil } from '../support/wait.js';
 
-const INTERFACE = '127.0.0.1';
-const logger = silentLogger();
+afterEach(stopOpened);
 
 const waitFor = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 8_000): Promise<T> => waitUntil(what, probe, timeoutMs);
 
-interface Rig {
-  readonly port: number;
-  readonly sim: SimulatorHandle;
-  readonly controller: EchonetController;
-  readonly observations: Observation[];
-  readonly events: DeviceEvent[];
-}
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function startRig(simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> {
-  for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    let sim: SimulatorHandle | undefined;
-    try {
-      sim = await startSimulator({ interfaceAddress: INTERFACE, nodes: 3, baseAddress: '127.0.0.2', port, tickMs: 0, logger, ...simOptions });
-      const controller = new EchonetController({
-        interfaceAddress: INTERFACE,
-        port,
-        searchIntervalMs: 5_000,
-        searchWindowMs: 200,
-        pollIntervalMs: 200,
-        requestTimeoutMs: 150,
-        maxRetries: 1,
-        retryBaseDelayMs: 30,
-        unavailableAfterFailures: 2,
-        logger,
-        ...controllerOptions,
-      });
-      const observations: Observation[] = [];
-      const events: DeviceEvent[] = [];
-      controller.on('observation', (o) => observations.push(o));
-      controller.on('device', (e) => events.push(e));
-      const started = sim;
-      cleanups.push(async () => {
-        await controller.stop();
-        await started.stop();
-      });
-      await controller.start();
-      return { port, sim, controller, observations, events };
-    } catch (error) {
-      await sim?.stop();
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
-    }
-  }
-}
+/** Timeouts short enough that a mute unit is noticed within a second. */
+const startRig = (simOptions: Partial<SimulatorOptions> = {}, controllerOptions: Partial<EchonetControllerOptions> = {}): Promise<Rig> =>
+  startLoopbackRig(simOptions, { searchIntervalMs: 5_000, requestTimeoutMs: 150, retryBaseDelayMs: 30, ...controllerOptions });
 
 const availabilityEvent = (rig: Rig, deviceId: string, to: Availability): DeviceEvent | undefined =>
   rig.events.find((e) => e.type === 'availability' && e.device.deviceId === deviceId && e.device.availability === to);
-
-const polls = (rig: Rig, deviceId: string, since = 0): number =>
-  rig.observations.filter((o) => o.deviceId === deviceId && o.kind === 'poll' && Date.parse(o.ts) >= since).length;
 
 describe('controller resilience on loopback', () => {
   test('a unit that stops answering goes offline without holding up the others, and comes back online', async () => {

@@ -6,35 +6,24 @@ import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eo
 import { ESV } from '../../edge/echonet/esv.js';
 import { type Frame, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
 import { EchonetRequestError, EchonetTransport } from '../../edge/echonet/transport.js';
-import { silentLogger } from '../../shared/log.js';
+import { INTERFACE, logger, onFreePort, stopAfterTest, stopOpened } from '../support/echonet-rig.js';
+import { waitFor } from '../support/wait.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(stopOpened);
 
-async function waitFor(what: string, probe: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function openTransport(): Promise<{ transport: EchonetTransport; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const transport = new EchonetTransport({ interfaceAddress: '127.0.0.1', port, logger: silentLogger() });
+function openTransport(): Promise<{ transport: EchonetTransport; port: number }> {
+  return onFreePort(async (port) => {
+    const transport = new EchonetTransport({ interfaceAddress: INTERFACE, port, logger });
     try {
       await transport.open();
-      cleanups.push(() => transport.close());
-      return { transport, port };
     } catch (error) {
       await transport.close();
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+      throw error;
     }
-  }
+    stopAfterTest(() => transport.close());
+    return { transport, port };
+  });
 }
 
 /** A peer socket on its own loopback address that hands every received frame to `onRequest`. */
@@ -45,7 +34,7 @@ async function peer(address: string, port: number, onRequest: (frame: Frame, soc
     const decoded = decodeFrame(message);
     if (decoded.ok) onRequest(decoded.value, socket);
   });
-  cleanups.push(() => new Promise((resolve) => socket.close(() => resolve())));
+  stopAfterTest(() => new Promise((resolve) => socket.close(() => resolve())));
   return socket;
 }
 
@@ -55,7 +44,7 @@ const get = { seoj: CONTROLLER_EOJ, deoj: AIRCON, esv: ESV.Get, properties: requ
 
 test('matches answers by TID and address', async () => {
   const { transport, port } = await openTransport();
-  await peer('127.0.0.7', port, (request, socket) => socket.send(getRes(request), port, '127.0.0.1'));
+  await peer('127.0.0.7', port, (request, socket) => socket.send(getRes(request), port, INTERFACE));
   const answer = await transport.request('127.0.0.7', get, 500);
   assert.equal(answer.address, '127.0.0.7');
   assert.equal(answer.frame.esv, ESV.GetRes);
@@ -64,7 +53,7 @@ test('matches answers by TID and address', async () => {
 
 test('a late answer is counted and dropped', async () => {
   const { transport, port } = await openTransport();
-  await peer('127.0.0.7', port, (request, socket) => setTimeout(() => socket.send(getRes(request), port, '127.0.0.1'), 150));
+  await peer('127.0.0.7', port, (request, socket) => setTimeout(() => socket.send(getRes(request), port, INTERFACE), 150));
   await assert.rejects(transport.request('127.0.0.7', get, 50), (error: unknown) => error instanceof EchonetRequestError && error.code === 'TIMEOUT');
   await waitFor('late response counted', () => transport.counters.lateResponses === 1);
   assert.equal(transport.counters.requestTimeouts, 1);
@@ -73,7 +62,7 @@ test('a late answer is counted and dropped', async () => {
 test('an answer from an address we did not ask is counted and dropped', async () => {
   const { transport, port } = await openTransport();
   const impostor = await peer('127.0.0.8', port, () => undefined);
-  await peer('127.0.0.7', port, (request) => impostor.send(getRes(request), port, '127.0.0.1'));
+  await peer('127.0.0.7', port, (request) => impostor.send(getRes(request), port, INTERFACE));
   await assert.rejects(transport.request('127.0.0.7', get, 200), /no answer/);
   assert.equal(transport.counters.responsesFromUnexpectedAddress, 1);
 });
@@ -83,8 +72,8 @@ test('responses for no request are dropped; INF reaches listeners', async () => 
   const seen: Frame[] = [];
   transport.onFrame((received) => seen.push(received.frame));
   const socket = await peer('127.0.0.7', port, () => undefined);
-  socket.send(encodeFrame({ tid: 999, seoj: AIRCON, deoj: CONTROLLER_EOJ, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] }), port, '127.0.0.1');
-  socket.send(encodeFrame({ tid: 5, seoj: AIRCON, deoj: NODE_PROFILE_EOJ, esv: ESV.Inf, properties: [{ epc: 0x80, edt: Uint8Array.of(0x31) }] }), port, '127.0.0.1');
+  socket.send(encodeFrame({ tid: 999, seoj: AIRCON, deoj: CONTROLLER_EOJ, esv: ESV.GetRes, properties: [{ epc: 0x80, edt: Uint8Array.of(0x30) }] }), port, INTERFACE);
+  socket.send(encodeFrame({ tid: 5, seoj: AIRCON, deoj: NODE_PROFILE_EOJ, esv: ESV.Inf, properties: [{ epc: 0x80, edt: Uint8Array.of(0x31) }] }), port, INTERFACE);
   await waitFor('INF delivered', () => seen.length === 1);
   assert.equal(seen[0]?.esv, ESV.Inf);
   assert.equal(transport.counters.unmatchedResponses, 1);
@@ -101,13 +90,13 @@ test('our own multicast is heard on the group socket and dropped', async () => {
 
 /** Another ECHONET endpoint on its own address, in the group like a node: answers every Get to its node profile. */
 async function answeringNode(address: string, port: number, heardVia: string[]): Promise<void> {
-  const node = new EchonetTransport({ interfaceAddress: address, multicastInterface: '127.0.0.1', port, logger: silentLogger() });
+  const node = new EchonetTransport({ interfaceAddress: address, multicastInterface: INTERFACE, port, logger });
   node.onFrame((received) => {
     heardVia.push(received.via);
     void node.send(received.address, getResFrame(received.frame));
   });
   await node.open();
-  cleanups.push(() => node.close());
+  stopAfterTest(() => node.close());
 }
 
 const search = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([0xd6]) } as const;
@@ -145,5 +134,5 @@ test('close() rejects pending requests at once', async () => {
 });
 
 test('interfaceAddress is required', () => {
-  assert.throws(() => new EchonetTransport({ interfaceAddress: '', logger: silentLogger() }), /interfaceAddress is required/);
+  assert.throws(() => new EchonetTransport({ interfaceAddress: '', logger }), /interfaceAddress is required/);
 });
