@@ -5,7 +5,7 @@
  * each request `{ id, cmd, ... }` gets one reply `{ id, ok, result | error }`.
  *
  * Nothing here runs per frame except two counters and, only while `timing` is on, a timestamp per
- * Get sent and per poll reading.
+ * Get sent (by a wrapper around the socket's send that exists only then) and per poll reading.
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -77,19 +77,17 @@ let timing = false;
 const cycleStartByAddress = new Map<string, number>();
 let timingRecords: TimingRecords = {};
 
-// The transport sends with socket.send(bytes, port, address, callback); while timing is on, remember
-// when the first Get (ESV 0x62 at byte 10) of a cycle went to each address.
+// The transport sends with socket.send(bytes, port, address, callback); while timing is on, the
+// wrapper remembers when the first Get (ESV 0x62 at byte 10) of a cycle went to each address.
 const socketPrototype = dgram.Socket.prototype as unknown as { send: (...args: unknown[]) => void };
 const originalSend = socketPrototype.send;
-socketPrototype.send = function (this: unknown, ...args: unknown[]): void {
-  if (timing) {
-    const [bytes, , address] = args;
-    if (bytes instanceof Uint8Array && bytes[10] === 0x62 && typeof address === 'string' && !cycleStartByAddress.has(address)) {
-      cycleStartByAddress.set(address, performance.now());
-    }
+function sendNotingGets(this: unknown, ...args: unknown[]): void {
+  const [bytes, , address] = args;
+  if (bytes instanceof Uint8Array && bytes[10] === 0x62 && typeof address === 'string' && !cycleStartByAddress.has(address)) {
+    cycleStartByAddress.set(address, performance.now());
   }
   originalSend.apply(this, args);
-};
+}
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -226,6 +224,7 @@ function sample(collect: boolean): Sample {
 
 function setTiming(on: boolean): TimingRecords {
   timing = on;
+  socketPrototype.send = on ? sendNotingGets : originalSend;
   cycleStartByAddress.clear();
   const records = timingRecords;
   timingRecords = {};

@@ -18,7 +18,7 @@ import { type NodeKey, deviceIdOf, nodeKeyOf, sameNode } from './device-id.js';
 import { type NodeDescription, Discovery } from './discovery.js';
 import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, parseEojHex } from './eoj.js';
 import { ESV, isRequestEsv } from './esv.js';
-import { type Frame, type Property, type SingleListFrame, allProperties, isSetGetFrame } from './frame.js';
+import { type Frame, type Property, type SingleListFrame, allProperties } from './frame.js';
 import { byteHex } from './hex.js';
 import { type RetryPolicy, DEFAULT_RETRY_POLICY, NodeChannel } from './node-channel.js';
 import { buildObservation } from './observation.js';
@@ -498,7 +498,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       return;
     }
     // The transport hands us nothing else than requests, INF and INFC.
-    if (frame.esv === ESV.Infc && !isSetGetFrame(frame)) void this.acknowledgeInfc(received.address, frame);
+    if (frame.esv === ESV.Infc) void this.acknowledgeInfc(received.address, frame);
     if (isNodeProfile(frame.seoj)) {
       // 0xD5 at boot or when the instance list changed: (re)describe now, the node may have moved or grown.
       const announcesInstances = allProperties(frame).some((p) => p.epc === NodeProfileEpc.instanceListNotification);

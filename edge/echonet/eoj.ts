@@ -12,7 +12,6 @@ export interface Eoj {
 export const ClassCode = {
   nodeProfile: 0x0ef0,
   homeAirConditioner: 0x0130,
-  controller: 0x05ff,
 } as const;
 
 export const NODE_PROFILE_EOJ: Eoj = { classGroup: 0x0e, classCode: 0xf0, instance: 0x01 };
@@ -47,10 +46,6 @@ export function parseEojHex(hex: string): Eoj | undefined {
   if (!/^[0-9a-fA-F]{6}$/.test(hex)) return undefined;
   const n = Number.parseInt(hex, 16);
   return { classGroup: (n >> 16) & 0xff, classCode: (n >> 8) & 0xff, instance: n & 0xff };
-}
-
-export function sameEoj(a: Eoj, b: Eoj): boolean {
-  return a.classGroup === b.classGroup && a.classCode === b.classCode && a.instance === b.instance;
 }
 
 /** Whether a frame addressed to `target` reaches the object `self` (instance 0 = all instances). */

@@ -10,6 +10,7 @@ import { type Frame, type Property, isSetGetFrame } from './frame.js';
 import { fromHex } from './hex.js';
 import { encodeInstanceList } from './properties-common.js';
 import { NodeProfileEpc } from './properties-node-profile.js';
+import { OPERATION_STATUS_ON } from './properties-super-class.js';
 import { encodePropertyMap } from './property-map.js';
 
 export interface LocalObject {
@@ -143,7 +144,6 @@ export function requireHex(hex: string, bytes: number, what: string): Uint8Array
 
 /** ECHONET Lite 1.13, specified message format supported. */
 const NODE_VERSION = Uint8Array.of(0x01, 0x0d, 0x01, 0x00);
-const ON = Uint8Array.of(0x30);
 
 /** A read-only object whose values never change (node profiles, the controller object). */
 export function fixedObject(eoj: Eoj, values: ReadonlyMap<number, Uint8Array>, announceMap: ReadonlySet<number>): LocalObject {
@@ -157,7 +157,7 @@ export function nodeProfileObject(identity: NodeIdentity, instances: readonly Eo
   const classes = [...new Set(instances.map((e) => (e.classGroup << 8) | e.classCode))];
   const announceMap = new Set<number>([NodeProfileEpc.operatingStatus, NodeProfileEpc.instanceListNotification]);
   const values = new Map<number, Uint8Array>([
-    [NodeProfileEpc.operatingStatus, ON],
+    [NodeProfileEpc.operatingStatus, OPERATION_STATUS_ON],
     [NodeProfileEpc.version, NODE_VERSION],
     [NodeProfileEpc.manufacturer, requireHex(identity.makerCode, 3, 'makerCode')],
     [NodeProfileEpc.selfNodeInstances, Uint8Array.of(0, 0, instances.length)],

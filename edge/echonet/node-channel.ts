@@ -43,10 +43,6 @@ export class NodeChannel {
     private readonly random: () => number = Math.random,
   ) {}
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. */
   get(deoj: Eoj, epcs: readonly number[]): Promise<ReceivedFrame> {
     return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) });

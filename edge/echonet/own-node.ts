@@ -6,16 +6,12 @@
 import { createHash } from 'node:crypto';
 import { CONTROLLER_EOJ } from './eoj.js';
 import { type LocalObject, type NodeIdentity, LocalNode, fixedObject, nodeProfileObject, requireHex } from './local-node.js';
-import { SuperClassEpc } from './properties-super-class.js';
+import { NO_FAULT, OPERATION_STATUS_ON, PROTOCOL_RELEASE_R, SuperClassEpc } from './properties-super-class.js';
 import { encodePropertyMap } from './property-map.js';
 
 /** The maker code the MRA reserves for experimental use; a vendor shipping the gateway sets its own. */
 export const EXPERIMENTAL_MAKER_CODE = 'ffffff';
-const ON = Uint8Array.of(0x30);
-const NO_FAULT = Uint8Array.of(0x42);
 const LOCATION_UNSPECIFIED = Uint8Array.of(0x00);
-/** APPENDIX Release R, the release our codecs follow. */
-const PROTOCOL_RELEASE_R = Uint8Array.of(0x00, 0x00, 0x52, 0x01);
 
 /**
  * 0xFE + maker code + 13 bytes derived from `seed` (the gateway's interface and port), so the number
@@ -29,7 +25,7 @@ export function derivedIdentificationNumber(makerCode: string, seed: string): st
 function controllerObject(identity: NodeIdentity): LocalObject {
   const announceMap = new Set<number>([SuperClassEpc.operationStatus, SuperClassEpc.faultStatus]);
   const values = new Map<number, Uint8Array>([
-    [SuperClassEpc.operationStatus, ON],
+    [SuperClassEpc.operationStatus, OPERATION_STATUS_ON],
     [SuperClassEpc.installationLocation, LOCATION_UNSPECIFIED],
     [SuperClassEpc.protocol, PROTOCOL_RELEASE_R],
     [SuperClassEpc.faultStatus, NO_FAULT],

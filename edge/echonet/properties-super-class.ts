@@ -34,6 +34,12 @@ export const SuperClassEpc = {
   getPropertyMap: 0x9f,
 } as const;
 
+/** EDTs the objects this process hosts report (its controller object, simulated devices). */
+export const OPERATION_STATUS_ON = Uint8Array.of(0x30);
+export const NO_FAULT = Uint8Array.of(0x42);
+/** `00 00 'R' 01`: APPENDIX Release R, the release our codecs follow. */
+export const PROTOCOL_RELEASE_R = Uint8Array.of(0x00, 0x00, 0x52, 0x01);
+
 /** Location codes of the one-byte form (bits 7–3); bits 2–0 number rooms of the same kind. */
 const LOCATIONS: ReadonlyArray<readonly [code: number, name: string]> = [
   [0x08, 'livingRoom'],

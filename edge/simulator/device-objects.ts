@@ -7,7 +7,7 @@ import type { PropertyValue } from '../../shared/reading.js';
 import { type Eoj, makeEoj } from '../echonet/eoj.js';
 import { type LocalObject, type NodeIdentity, requireHex } from '../echonet/local-node.js';
 import { AirconEpc } from '../echonet/properties-home-air-conditioner.js';
-import { SuperClassEpc } from '../echonet/properties-super-class.js';
+import { NO_FAULT, OPERATION_STATUS_ON, PROTOCOL_RELEASE_R, SuperClassEpc } from '../echonet/properties-super-class.js';
 import { codecFor } from '../echonet/properties.js';
 import { encodePropertyMap } from '../echonet/property-map.js';
 import { type AirconState, reportedAircon } from './aircon-model.js';
@@ -16,10 +16,6 @@ export const AIRCON_EOJ = makeEoj(0x01, 0x30, 0x01);
 /** Temperature sensor class 0x0011 (APPENDIX 3.1.17). */
 export const TEMPERATURE_SENSOR_EOJ = makeEoj(0x00, 0x11, 0x01);
 
-/** Release R of the APPENDIX, which the notes' MRA tables follow. */
-const PROTOCOL_RELEASE_R = Uint8Array.of(0x00, 0x00, 0x52, 0x01);
-const ON = Uint8Array.of(0x30);
-const NO_FAULT = Uint8Array.of(0x42);
 const LIVING_ROOM = Uint8Array.of(0x08);
 
 /** Holds the air conditioner's state; the node swaps it as time passes and Sets arrive. */
@@ -183,7 +179,7 @@ export function temperatureSensorObject(identity: NodeIdentity, box: AirconState
     eoj: TEMPERATURE_SENSOR_EOJ,
     identity,
     fixed: new Map([
-      [SuperClassEpc.operationStatus, ON],
+      [SuperClassEpc.operationStatus, OPERATION_STATUS_ON],
       [SuperClassEpc.installationLocation, LIVING_ROOM],
       [SuperClassEpc.faultStatus, NO_FAULT],
     ]),
