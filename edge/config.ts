@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import type { SchemaObject } from 'ajv';
 import { loadConfig } from '../shared/config.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
@@ -115,5 +116,40 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
     overrides,
+    crossCheck: (config) => uplinkProblems(config.uplink),
   });
+}
+
+/** What the uplink's schema cannot say: settings that must agree, and PEM files the service must be able to read. */
+function uplinkProblems(uplink: EdgeConfig['uplink']): string[] {
+  const problems: string[] = [];
+  const { tls } = uplink;
+  if (tls !== undefined && uplink.url.startsWith('mqtt://')) {
+    problems.push('uplink.tls: set, but uplink.url is mqtt:// (no TLS); use mqtts://host:8883, or remove uplink.tls');
+  }
+  if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
+    problems.push('uplink.tls.certFile and uplink.tls.keyFile go together: set both for a client certificate, or neither');
+  }
+  for (const [field, file] of Object.entries(tls ?? {}) as Array<[string, string]>) {
+    const unreadable = unreadableFile(file);
+    if (unreadable !== undefined) {
+      problems.push(
+        `uplink.tls.${field}: cannot read ${file} (${unreadable}); check the path, and that the service's user can read it ` +
+          '(with the systemd unit, hand it over with LoadCredential=, see the README)',
+      );
+    }
+  }
+  if (uplink.reconnectMinMs > uplink.reconnectMaxMs) {
+    problems.push(`uplink.reconnectMinMs (${uplink.reconnectMinMs}) is above uplink.reconnectMaxMs (${uplink.reconnectMaxMs}); lower the one or raise the other`);
+  }
+  return problems;
+}
+
+function unreadableFile(path: string): string | undefined {
+  try {
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
 }

@@ -6,8 +6,11 @@ import { parse as parseYaml } from 'yaml';
  * Settings come from four layers, later ones winning: the schema's defaults, one file (YAML or
  * JSON), environment variables, then `--set path=value` flags. An environment variable names a
  * setting by its path, `PREFIX` + segments joined by `__`, case-insensitively:
- * `ECHOLAKE_EDGE_MQTT__URL` sets `mqtt.url`; a flag names it as the file does, `--set mqtt.url=…`.
- * Everything is validated against the schema at start, and every problem names the field and the fix.
+ * `ECHOLAKE_EDGE_UPLINK__URL` sets `uplink.url`; a flag names it as the file does, `--set uplink.url=…`.
+ * A variable with the prefix that names no setting is refused like an unknown flag: a typo in a
+ * systemd drop-in must not leave a site on a default. Everything is validated against the schema
+ * at start, then by the deployable's own cross-field checks, and every problem names the field
+ * and the fix.
  */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -23,7 +26,7 @@ type SchemaNode = {
   description?: string;
 };
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions<T> {
   schema: SchemaObject;
   /** Path of the YAML or JSON file; none means defaults plus environment. */
   file?: string | undefined;
@@ -31,13 +34,18 @@ export interface LoadConfigOptions {
   envPrefix: string;
   /** `path=value` from the command line's `--set`, e.g. `uplink.url=mqtts://broker:8883`. */
   overrides?: string[];
+  /** What a schema cannot say (fields that must agree, files that must be readable): one problem per line, with the fix. */
+  crossCheck?: (config: T) => string[];
 }
 
-export function loadConfig<T>(options: LoadConfigOptions): T {
+export function loadConfig<T>(options: LoadConfigOptions<T>): T {
   const schema = options.schema as SchemaNode;
   const fromFile = options.file === undefined ? {} : readConfigFile(options.file);
   const fromEnv = applyEnvironment(fromFile, schema, options.env ?? process.env, options.envPrefix);
-  return validateConfig<T>(options.schema, applyOverrides(fromEnv, schema, options.overrides ?? []));
+  const config = validateConfig<T>(options.schema, applyOverrides(fromEnv, schema, options.overrides ?? []));
+  const problems = options.crossCheck?.(config) ?? [];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 export function validateConfig<T>(schema: SchemaObject, candidate: unknown): T {
@@ -77,13 +85,18 @@ function applyEnvironment(
   prefix: string,
 ): Record<string, unknown> {
   const result = structuredClone(base);
+  const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || !name.toUpperCase().startsWith(prefix.toUpperCase())) continue;
     const segments = name.slice(prefix.length).split('__');
     const path = resolvePath(schema, segments);
-    if (path === undefined) continue;
+    if (path === undefined) {
+      problems.push(`${name}: names no setting; check its spelling against the configuration table in the README (segments joined by __, e.g. ${prefix}UPLINK__URL)`);
+      continue;
+    }
     setAtPath(result, path.keys, parseSettingText(value, path.node));
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return result;
 }
 

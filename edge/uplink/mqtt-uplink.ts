@@ -104,6 +104,9 @@ export class MqttUplink {
   ) {}
 
   start(): void {
+    if (this.options.password !== undefined && this.options.url.startsWith('mqtt://')) {
+      this.log.warn({ siteId: this.options.siteId, url: this.options.url }, 'the site password goes over plain MQTT: use mqtts:// unless the network to the broker is trusted');
+    }
     const client = connect(this.options.url, this.clientOptions());
     this.client = client;
     // Handlers go on before the session resumes, or queued acks are PUBACKed and lost to us.

@@ -70,6 +70,30 @@ test('a --set that names no setting, or has no value, is refused with the fix', 
   assert.match(error.problems[1] ?? '', /--set uplink\.url: expected path=value/);
 });
 
+test('an environment variable with the prefix that names no setting is refused, not ignored', () => {
+  const error = captureConfigError(() =>
+    loadEdgeConfig(file('siteId: site-a\nechonet:\n  interface: 127.0.0.1\nuplink:\n  url: mqtt://a:1\n'), { ECHOLAKE_EDGE_UPLNK__URL: 'mqtt://b:1' }),
+  );
+  assert.match(error.problems[0] ?? '', /ECHOLAKE_EDGE_UPLNK__URL: names no setting; check its spelling/);
+});
+
+test('uplink settings that must agree, and TLS files the service cannot read, are refused with the fix', () => {
+  const pem = file('-----BEGIN CERTIFICATE-----\n');
+  const base = 'siteId: site-a\nechonet:\n  interface: 127.0.0.1\n';
+  const tlsOverPlain = captureConfigError(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtt://a:1883\n  tls:\n    caFile: ${pem}\n`), {}));
+  assert.match(tlsOverPlain.problems.join('\n'), /uplink\.tls: set, but uplink\.url is mqtt:\/\/ \(no TLS\); use mqtts:\/\//);
+  const halfPair = captureConfigError(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  tls:\n    certFile: ${pem}\n`), {}));
+  assert.match(halfPair.problems.join('\n'), /certFile and uplink\.tls\.keyFile go together/);
+  const missing = captureConfigError(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  tls:\n    caFile: /nonexistent/ca.pem\n`), {}));
+  assert.match(missing.problems.join('\n'), /uplink\.tls\.caFile: cannot read \/nonexistent\/ca\.pem \(ENOENT\).*LoadCredential=/);
+  const backoff = captureConfigError(() =>
+    loadEdgeConfig(file(`${base}uplink:\n  url: mqtt://a:1883\n  reconnectMinMs: 90000\n`), {}),
+  );
+  assert.match(backoff.problems.join('\n'), /uplink\.reconnectMinMs \(90000\) is above uplink\.reconnectMaxMs \(60000\)/);
+  const good = loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  tls:\n    caFile: ${pem}\n    certFile: ${pem}\n    keyFile: ${pem}\n`), {});
+  assert.equal(good.uplink.tls?.keyFile, pem);
+});
+
 test('the command line refuses flags it does not know instead of ignoring them', () => {
   assert.deepEqual(parseCommandLine(['--config', 'a.yaml', '--set', 'x=1', '--set', 'y=2']), { action: 'run', file: 'a.yaml', overrides: ['x=1', 'y=2'] });
   assert.deepEqual(parseCommandLine(['--check-config', 'a.yaml']), { action: 'check', file: 'a.yaml', overrides: [] });
