@@ -77,7 +77,8 @@ export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch
   const batch = json.value;
   let previous = 0;
   for (const [index, reading] of batch.readings.entries()) {
-    if (!isRealInstant(reading.ts)) return { ok: false, error: `readings[${index}].ts ${reading.ts} is not a real instant` };
+    const problem = instantProblem(reading.ts);
+    if (problem !== undefined) return { ok: false, error: `readings[${index}].${problem}` };
     if (reading.siteId !== batch.siteId) {
       return { ok: false, error: `readings[${index}].siteId ${reading.siteId} differs from the batch's ${batch.siteId}` };
     }
@@ -118,12 +119,24 @@ export function parseReading(payload: Buffer | string): Parsed<Reading> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   if (!validateReadingShape(json.value)) return { ok: false, error: describe(validateReadingShape.errors) };
-  if (!isRealInstant(json.value.ts)) return { ok: false, error: `ts ${json.value.ts} is not a real instant` };
+  const problem = instantProblem(json.value.ts);
+  if (problem !== undefined) return { ok: false, error: problem };
   return { ok: true, value: json.value };
 }
 
-/** The pattern lets 25:00 or 30 February through; the calendar does not (and the lake partitions by the date). */
-function isRealInstant(ts: string): boolean {
+/**
+ * The lake's timestamps are microseconds since 1970 in a Parquet INT64 that goes through a JS
+ * number: they hold 1970 up to 2255 exactly. A reading outside [1970, 2200) is a broken clock or
+ * a hostile payload, and one of them would stop every lake commit of its partition for good.
+ */
+const EARLIEST_TS_MS = 0;
+const LATEST_TS_MS = Date.UTC(2200, 0, 1);
+
+/** Why a `ts` the pattern lets through is still no instant the contract takes, or undefined. */
+function instantProblem(ts: string): string | undefined {
   const time = Date.parse(ts);
-  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 19) === ts.slice(0, 19);
+  // The pattern lets 25:00 or 30 February through; the calendar does not (and the lake partitions by the date).
+  if (!Number.isFinite(time) || new Date(time).toISOString().slice(0, 19) !== ts.slice(0, 19)) return `ts ${ts} is not a real instant`;
+  if (time < EARLIEST_TS_MS || time >= LATEST_TS_MS) return `ts ${ts} is outside 1970-01-01 to 2199-12-31; check the gateway's clock`;
+  return undefined;
 }

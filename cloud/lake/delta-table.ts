@@ -70,6 +70,8 @@ export class DeltaTable {
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt += 1) {
       const snapshot = await this.open();
       const { rows, txns } = plan(snapshot);
+      // Everything was in the table already (a re-read after a restart): no version to add.
+      if (rows.length === 0 && txns.size === 0) return { version: snapshot.version, files: 0, rows: 0 };
       const adds = await this.writeFiles(rows);
       const version = snapshot.version + 1;
       const actions: Action[] = [

@@ -115,7 +115,10 @@ export class LakeWriter {
     try {
       const result = await this.table.append((snapshot) => (plan = planExactlyOnce(snapshot, taken, this.names)));
       const offsets = offsetRanges(taken);
-      this.log.info({ table: 'readings', version: result.version, rows: result.rows, files: result.files, offsets }, 'readings committed to delta');
+      this.log.info(
+        { table: 'readings', version: result.version, rows: result.rows, files: result.files, offsets, sites: seqRanges(taken) },
+        'readings committed to delta',
+      );
       if (plan !== undefined && plan.duplicates.length > 0) this.logDuplicates(plan.duplicates);
       await this.consumer.commitOffsets(nextOffsets(this.options.topic, offsets)).catch((err: unknown) =>
         this.log.warn({ err: (err as Error).message }, 'kafka offset commit failed; the delta log still has them'),
@@ -145,6 +148,17 @@ export class LakeWriter {
       this.consumer.seek({ topic: this.options.topic, partition, offset: String(committed + 1) });
     }
   }
+}
+
+/** Per site, the first and last seq a commit covers: how someone follows a site's batch into a table version. */
+function seqRanges(entries: PendingMessage[]): Record<string, [number, number]> {
+  const ranges: Record<string, [number, number]> = {};
+  for (const { reading } of entries) {
+    if (reading === undefined) continue;
+    const range = ranges[reading.siteId];
+    ranges[reading.siteId] = range === undefined ? [reading.seq, reading.seq] : [Math.min(range[0], reading.seq), Math.max(range[1], reading.seq)];
+  }
+  return ranges;
 }
 
 /** Per partition, the first and last offset a commit covers. */

@@ -19,14 +19,15 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
 }
 
-/** A table on a local (or mounted) filesystem. Every write is fsynced before it counts. */
+/** A table on a local (or mounted) filesystem. Every write, and every new folder entry, is fsynced before it counts. */
 export class LocalObjectStore implements ObjectStore {
   constructor(readonly location: string) {}
 
   async put(key: string, body: Buffer): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectoryDurably(dirname(path));
     await writeDurably(path, body, 'w');
+    await syncDirectory(dirname(path));
   }
 
   /**
@@ -36,7 +37,7 @@ export class LocalObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
     const path = this.pathOf(key);
     const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
+    await makeDirectoryDurably(dir);
     const temp = join(dir, `.${randomUUID()}.tmp`);
     await writeDurably(temp, body, 'wx');
     try {
@@ -81,6 +82,19 @@ async function writeDurably(path: string, body: Buffer, flags: 'w' | 'wx'): Prom
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * mkdir -p, each new folder's entry fsynced into its parent: after a power cut a file whose
+ * folder entry was lost is lost too, and a commit would point at it.
+ */
+async function makeDirectoryDurably(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  for (let created = dir; ; created = dirname(created)) {
+    await syncDirectory(dirname(created));
+    if (created === firstCreated) return;
   }
 }
 

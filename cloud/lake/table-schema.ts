@@ -49,8 +49,8 @@ export interface ParquetFile {
 }
 
 /**
- * Encodes rows as one Parquet file (snappy, data page v1, a single row group per file up to the
- * given size) and computes the Delta statistics readers use to skip files.
+ * Encodes rows as one Parquet file (snappy, data page v1, all rows in one row group) and computes
+ * the Delta statistics readers use to skip files.
  */
 export async function encodeParquet(schema: TableSchema, rows: Row[]): Promise<ParquetFile> {
   const columns = dataColumns(schema);

@@ -23,6 +23,8 @@ test('bad batches are refused with the reason', () => {
     ['local time', JSON.stringify(batch([{ ...reading(1), ts: '2026-11-23T05:00:00+09:00' }])), /must match format "date-time"/],
     ['hour 25', JSON.stringify(batch([{ ...reading(1), ts: '2026-11-23T25:00:00Z' }])), /not a real instant/],
     ['30 February', JSON.stringify(batch([{ ...reading(1), ts: '2026-02-30T05:00:00.000Z' }])), /not a real instant/],
+    ['before 1970', JSON.stringify(batch([{ ...reading(1), ts: '1969-12-31T23:59:59.999Z' }])), /readings\[0\]\.ts 1969-12-31T23:59:59\.999Z is outside 1970-01-01 to 2199-12-31; check the gateway's clock/],
+    ['year 2300, past what a lake timestamp holds', JSON.stringify(batch([{ ...reading(1), ts: '2300-01-01T00:00:00Z' }])), /is outside 1970-01-01 to 2199-12-31/],
     ['bad raw EPC', JSON.stringify(batch([{ ...reading(1), raw: { zz: '00' } }])), /property name must be valid|must match pattern/],
     ['extra field', JSON.stringify(batch([{ ...reading(1), extra: 1 } as Reading])), /must NOT have additional properties/],
   ];
@@ -36,6 +38,8 @@ test('bad batches are refused with the reason', () => {
 test('a single reading and an ack parse, and a malformed ack does not', () => {
   assert.ok(parseReading(JSON.stringify(reading(5))).ok);
   assert.ok(!parseReading(JSON.stringify({ ...reading(5), ts: '2026-11-23T05:00:60Z' })).ok);
+  assert.ok(!parseReading(JSON.stringify({ ...reading(5), ts: '9999-12-31T23:59:59Z' })).ok, 'a reading in Kafka past 2199 is refused too');
+  assert.ok(parseReading(JSON.stringify({ ...reading(5), ts: '1970-01-01T00:00:05Z' })).ok, 'a gateway that booted without its clock still counts');
   assert.ok(parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":2}').ok);
   assert.ok(!parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":-1}').ok);
 });
