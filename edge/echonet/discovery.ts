@@ -6,7 +6,7 @@
 import type { Logger } from '../../shared/log.js';
 import { type Eoj, CONTROLLER_EOJ, NODE_PROFILE_EOJ, eojToHex, isNodeProfile } from './eoj.js';
 import { ESV } from './esv.js';
-import { type Frame, type Property, allProperties, requestedEpcs } from './frame.js';
+import { type Property, allProperties, requestedEpcs } from './frame.js';
 import { toHex } from './hex.js';
 import type { NodeChannel } from './node-channel.js';
 import { decodeInstanceList } from './properties-common.js';
@@ -49,12 +49,32 @@ function mapOf(properties: readonly Property[], epc: number): readonly number[] 
 }
 
 /** The instances a node listed in 0xD6 or 0xD5, or undefined if it listed none we can read. */
-export function instancesIn(frame: Frame): Eoj[] | undefined {
-  const edt =
-    findEdt(allProperties(frame), NodeProfileEpc.selfNodeInstanceListS) ?? findEdt(allProperties(frame), NodeProfileEpc.instanceListNotification);
+export function instancesIn(properties: readonly Property[]): Eoj[] | undefined {
+  const edt = findEdt(properties, NodeProfileEpc.selfNodeInstanceListS) ?? findEdt(properties, NodeProfileEpc.instanceListNotification);
   if (edt === undefined) return undefined;
   const list = decodeInstanceList(edt);
   return list.ok ? list.value : undefined;
+}
+
+/**
+ * A Get of a few EPCs that also works on nodes taking fewer per Get, down to one: a truncated answer
+ * is completed by asking for the rest, a batch refused as a whole is asked again EPC by EPC. Returns
+ * the properties that came with data. Values alongside single refusals (PDC 0) mean the node took
+ * the batch and lacks what it refused, so those are not asked again. Discovery asks a node rarely,
+ * so it does not learn a batch size as the poller does: such a node costs a few more frames.
+ */
+async function getEach(channel: NodeChannel, eoj: Eoj, epcs: readonly number[]): Promise<Property[]> {
+  const received = await channel.get(eoj, epcs);
+  const answered = allProperties(received.frame).filter((p) => epcs.includes(p.epc));
+  const withData = answered.filter((p) => p.edt.length > 0);
+  if (epcs.length === 1) return withData;
+  if (withData.length === 0) {
+    const singles: Property[] = [];
+    for (const epc of epcs) singles.push(...(await getEach(channel, eoj, [epc])));
+    return singles;
+  }
+  const cutOff = epcs.filter((epc) => !answered.some((p) => p.epc === epc));
+  return cutOff.length === 0 ? withData : [...withData, ...(await getEach(channel, eoj, cutOff))];
 }
 
 export class Discovery {
@@ -74,7 +94,7 @@ export class Discovery {
     await this.transport.multicastRequest(request, window, (received: ReceivedFrame) => {
       if (!isNodeProfile(received.frame.seoj) || responders.has(received.address)) return;
       responders.add(received.address);
-      onResponder(received.address, instancesIn(received.frame));
+      onResponder(received.address, instancesIn(allProperties(received.frame)));
     });
     this.log.debug({ nodes: responders.size, ...window }, 'echonet search finished');
     return responders.size;
@@ -83,13 +103,12 @@ export class Discovery {
   /** Who is the node at `address`: its 0x83, maker and instance list. Throws if it does not answer. */
   async describeNode(address: string): Promise<NodeDescription> {
     const wanted = [NodeProfileEpc.id, NodeProfileEpc.manufacturer, NodeProfileEpc.selfNodeInstanceListS];
-    const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, wanted);
-    const properties = allProperties(received.frame);
+    const properties = await getEach(this.channelFor(address), NODE_PROFILE_EOJ, wanted);
     const description: NodeDescription = {
       address,
       nodeId: hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH),
       manufacturer: hexOfLength(findEdt(properties, NodeProfileEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
-      instances: instancesIn(received.frame) ?? [],
+      instances: instancesIn(properties) ?? [],
     };
     this.log.debug({ address, nodeId: description.nodeId, instances: description.instances.map(eojToHex) }, 'echonet node described');
     return description;
@@ -104,8 +123,7 @@ export class Discovery {
   /** Maker and property maps of one object; maps the device refused stay null. */
   async describeObject(address: string, eoj: Eoj): Promise<ObjectDescription> {
     const wanted = [SuperClassEpc.manufacturer, SuperClassEpc.statusChangeAnnouncementPropertyMap, SuperClassEpc.setPropertyMap, SuperClassEpc.getPropertyMap];
-    const received = await this.channelFor(address).get(eoj, wanted);
-    const properties = allProperties(received.frame);
+    const properties = await getEach(this.channelFor(address), eoj, wanted);
     return {
       manufacturer: hexOfLength(findEdt(properties, SuperClassEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
       maps: {

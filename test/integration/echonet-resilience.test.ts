@@ -72,6 +72,23 @@ describe('controller resilience on loopback', () => {
     }
   });
 
+  test('units that take one EPC per Get are still described in full (id, instances, maps) and polled', async () => {
+    const rig = await startRig({
+      nodes: 2,
+      nodeQuirks: { 0: { maxGetBatch: { size: 1, behaviour: 'sna' } }, 1: { maxGetBatch: { size: 1, behaviour: 'truncate' } } },
+    });
+    for (const node of rig.sim.nodes) {
+      const device = await waitFor(`${node.address} described`, () => rig.controller.registry.get(node.deviceId));
+      assert.equal(device.node.kind, 'id', 'known by its 0x83');
+      assert.equal(device.manufacturer, 'ffffff');
+      assert.ok(device.maps.get?.includes(0xbb) && device.maps.set?.includes(0xb3) && device.maps.announce?.includes(0x80), JSON.stringify(device.maps));
+      const complete = await waitFor(`a complete poll of ${node.address}`, () =>
+        rig.observations.find((o) => o.deviceId === node.deviceId && o.kind === 'poll' && Object.keys(o.properties).length === 10),
+      );
+      assert.deepEqual(complete.properties.roomTemperature, node.reported().roomTemperature);
+    }
+  });
+
   test('vendor EPCs the Get map lists are polled and kept raw, never named', async () => {
     const rig = await startRig({ nodes: 1, quirks: { vendorEpcs: true } });
     const node = rig.sim.nodes[0];
