@@ -18,6 +18,10 @@ export interface LogEvent {
 export class Deployable {
   readonly events: LogEvent[] = [];
   readonly stderr: string[] = [];
+  /** Called with every log event as it arrives, for callers that count rather than search. */
+  private readonly listeners: Array<(event: LogEvent) => void> = [];
+  /** Events kept for `waitFor` and `tail`; older ones go, so a long-running demo's memory stays flat. */
+  private maxEvents = Number.POSITIVE_INFINITY;
   private readonly child: ChildProcess;
   /** Resolves with the exit code once the process has ended. */
   readonly exited: Promise<number | null>;
@@ -37,8 +41,22 @@ export class Deployable {
       pending = lines.pop() ?? '';
       for (const line of lines) this.record(line);
     });
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.stderr.push(chunk));
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr.push(chunk);
+      if (this.stderr.length > this.maxEvents) this.stderr.shift();
+    });
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+  }
+
+  /** Keeps at most the newest `count` events (and stderr chunks); listeners still see them all. */
+  retainAtMost(count: number): this {
+    this.maxEvents = count;
+    return this;
+  }
+
+  onEvent(listener: (event: LogEvent) => void): this {
+    this.listeners.push(listener);
+    return this;
   }
 
   get pid(): number | undefined {
@@ -81,11 +99,15 @@ export class Deployable {
 
   private record(line: string): void {
     if (line.trim() === '') return;
+    let event: LogEvent;
     try {
-      this.events.push(JSON.parse(line) as LogEvent);
+      event = JSON.parse(line) as LogEvent;
     } catch {
-      this.events.push({ msg: line });
+      event = { msg: line };
     }
+    this.events.push(event);
+    if (this.events.length > this.maxEvents) this.events.shift();
+    for (const listener of this.listeners) listener(event);
     for (const wake of this.waiters.splice(0)) wake();
   }
 }
