@@ -73,7 +73,7 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../../test/services/processes.js';
 
 /**
  * Runs a benchmark's main and exits with its code once stdout has drained (CI pipes it); a

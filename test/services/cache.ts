@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sleep } from './processes.js';
+import { processAlive, sleep } from './processes.js';
 
 /** `$ECHOLAKE_CACHE`, else `~/.cache/echolake`. Created on demand. */
 export function cacheDir(): string {
@@ -26,14 +26,6 @@ export function seconds(sinceMs: number): string {
   return `${((Date.now() - sinceMs) / 1000).toFixed(1)} s`;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Run `fn` holding an exclusive lock (a directory in the cache), so two test processes on one
@@ -57,7 +49,7 @@ export async function withInstallLock<T>(name: string, fn: () => Promise<T>, wai
       } catch {
         // being created right now, or left empty by a crash: judged on the next round
       }
-      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }

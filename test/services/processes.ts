@@ -109,6 +109,16 @@ export function canConnect(port: number, timeoutMs = 1000): Promise<boolean> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether a process with this PID exists (EPERM: it does, and belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A long-running service process: the leader of its own process group, output in `logFile`. */
 export class ServiceProcess {
   readonly name: string;

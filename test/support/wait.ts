@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../services/processes.js';
+
+export { sleep };
 
 /** Polls `probe` until it yields a value (not undefined or false), or fails naming what it waited for. */
 export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {

@@ -19,21 +19,24 @@ function assertError(result: { status: number; body: unknown }, status: number, 
   assert.match(error.message, mentions);
 }
 
+/** How the device list, and the device itself before its values, describe the online aircon. */
+const AIRCON_SUMMARY = {
+  id: AIRCON_ID,
+  deviceType: 'homeAirConditioner',
+  eoj: '013001',
+  protocol: { type: 'ECHONET_Lite', version: 'Rel.R' },
+  manufacturer: { code: '0x00000b' },
+  address: '127.0.0.2',
+  availability: 'online',
+  lastSeenAt: '2026-11-23T05:00:10.000Z',
+};
+
 test('GET /elapi/v1/devices lists every device in the guideline\'s shape, with address and availability', async () => {
   const { status, body } = await get('/elapi/v1/devices');
   assert.equal(status, 200);
   assert.deepEqual(body, {
     devices: [
-      {
-        id: AIRCON_ID,
-        deviceType: 'homeAirConditioner',
-        eoj: '013001',
-        protocol: { type: 'ECHONET_Lite', version: 'Rel.R' },
-        manufacturer: { code: '0x00000b' },
-        address: '127.0.0.2',
-        availability: 'online',
-        lastSeenAt: '2026-11-23T05:00:10.000Z',
-      },
+      AIRCON_SUMMARY,
       {
         id: QUIET_ID,
         deviceType: 'homeAirConditioner',
@@ -62,14 +65,7 @@ test('GET /elapi/v1/devices/{id} describes the device with its latest values and
   const { status, body } = await get(`/elapi/v1/devices/${AIRCON_ID}`);
   assert.equal(status, 200);
   assert.deepEqual(body, {
-    id: AIRCON_ID,
-    deviceType: 'homeAirConditioner',
-    eoj: '013001',
-    protocol: { type: 'ECHONET_Lite', version: 'Rel.R' },
-    manufacturer: { code: '0x00000b' },
-    address: '127.0.0.2',
-    availability: 'online',
-    lastSeenAt: '2026-11-23T05:00:10.000Z',
+    ...AIRCON_SUMMARY,
     latest: {
       properties: { operationStatus: true, targetTemperature: 26, roomTemperature: 28, humidity: null },
       raw: { '80': '30', '82': '00005200', b3: '1a', bb: '1c', ba: 'fd' },
