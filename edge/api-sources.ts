@@ -1,6 +1,7 @@
 import type { ApiSources, DeviceView, GatewayStatus, Readiness } from './api/sources.js';
 import type { ReadingStore } from './buffer/reading-store.js';
 import type { EchonetController } from './echonet/controller.js';
+import { guidelineDeviceType } from './echonet/device-types.js';
 import type { DeviceRecord } from './echonet/registry.js';
 import type { MqttUplink } from './uplink/mqtt-uplink.js';
 
@@ -35,6 +36,7 @@ function deviceView(device: DeviceRecord): DeviceView {
   return {
     id: device.deviceId,
     eoj: device.eoj,
+    deviceType: guidelineDeviceType(device.eoj),
     address: device.address,
     manufacturer: device.manufacturer,
     availability: device.availability,

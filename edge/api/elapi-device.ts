@@ -4,13 +4,9 @@
  * machine-readable appendix's shortNames. We add what installers need on site: EOJ, address,
  * availability and when the device was last heard from.
  */
-import { ClassCode } from '../echonet/eoj.js';
 import type { PropertyValue } from '../../shared/reading.js';
 import { AVAILABILITIES } from './availability.js';
 import type { Availability, DeviceView, LatestValues } from './sources.js';
-
-/** Guideline device-type names of the classes the gateway decodes; others are shown by class code. */
-const DEVICE_TYPES: ReadonlyMap<number, string> = new Map([[ClassCode.homeAirConditioner, 'homeAirConditioner']]);
 
 export interface ElapiProtocol {
   type: 'ECHONET_Lite';
@@ -33,11 +29,6 @@ export interface ElapiDeviceDescription extends ElapiDeviceSummary {
   latest: LatestValues | null;
 }
 
-/** `homeAirConditioner` for class 0x0130; `0x0291` for a class without a guideline name here. */
-export function deviceTypeOf(eoj: string): string {
-  const classHex = eoj.slice(0, 4);
-  return DEVICE_TYPES.get(Number.parseInt(classHex, 16)) ?? `0x${classHex}`;
-}
 
 /** EPC 0x82 of a device object is `00 00 <release letter> <revision>`. */
 function releaseOf(raw: Readonly<Record<string, string>> | undefined): string | undefined {
@@ -55,7 +46,7 @@ function protocolOf(device: DeviceView): ElapiProtocol {
 export function summarise(device: DeviceView): ElapiDeviceSummary {
   return {
     id: device.id,
-    deviceType: deviceTypeOf(device.eoj),
+    deviceType: device.deviceType,
     eoj: device.eoj,
     protocol: protocolOf(device),
     manufacturer: device.manufacturer === null ? null : { code: `0x${device.manufacturer}` },

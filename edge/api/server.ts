@@ -3,6 +3,7 @@
  * recent readings, the gateway's health and metrics, and the OpenAPI document describing it all.
  * It is a component: main starts it after the parts it reads from and stops it before them.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Component } from '../../shared/lifecycle.js';
 import type { Logger } from '../../shared/log.js';
@@ -30,11 +31,11 @@ export interface ApiOptions {
   readonly version: string;
 }
 
-const EVERY_INTERFACE = new Set(['0.0.0.0', '::', '[::]']);
-
-/** Whether binding `host` exposes the API on every network the gateway is on, not only the LAN. */
+/** Whether binding `host` exposes the API on every network the gateway is on, not only the LAN: the unspecified address in any spelling. */
 export function listensOnEveryInterface(host: string): boolean {
-  return EVERY_INTERFACE.has(host);
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIPv4(bare)) return bare === '0.0.0.0';
+  return isIPv6(bare) && bare.split(':').every((group) => /^0*$/.test(group));
 }
 
 /** Per-request lines at debug: a scraper every 15 s would otherwise fill journald on an SD card. */

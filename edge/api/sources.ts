@@ -23,6 +23,8 @@ export interface DeviceView {
   readonly id: string;
   /** Six lowercase hex digits, e.g. `013001`. */
   readonly eoj: string;
+  /** As the Web API guideline names it (`homeAirConditioner`), or the class code (`0x0291`). */
+  readonly deviceType: string;
   /** The IP address the device answers at now. */
   readonly address: string;
   /** Maker code (EPC 0x8A), six lowercase hex digits; null until the device told us. */

@@ -26,6 +26,7 @@ export const devicesOnSite: DeviceView[] = [
   {
     id: AIRCON_ID,
     eoj: '013001',
+    deviceType: 'homeAirConditioner',
     address: '127.0.0.2',
     manufacturer: '00000b',
     availability: 'online',
@@ -39,6 +40,7 @@ export const devicesOnSite: DeviceView[] = [
   {
     id: QUIET_ID,
     eoj: '013001',
+    deviceType: 'homeAirConditioner',
     address: '127.0.0.9',
     manufacturer: null,
     availability: 'unreachable',
@@ -48,6 +50,7 @@ export const devicesOnSite: DeviceView[] = [
   {
     id: LIGHT_ID,
     eoj: '029001',
+    deviceType: '0x0290',
     address: '192.168.1.40',
     manufacturer: '000005',
     availability: 'offline',

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { deviceTypeOf } from '../../edge/api/elapi-device.js';
 import { AIRCON_ID, LIGHT_ID, QUIET_ID, apiServer, type ErrorShape } from '../support/api-fakes.js';
 
 const server = apiServer();
@@ -117,10 +116,4 @@ test('ids and property names outside their alphabet are a 400 naming the paramet
 
 test('a trailing slash finds the same route', async () => {
   assert.equal((await get('/elapi/v1/devices/')).status, 200);
-});
-
-test('device types use the guideline\'s names where the gateway knows the class, else the class code', () => {
-  assert.equal(deviceTypeOf('013001'), 'homeAirConditioner');
-  assert.equal(deviceTypeOf('013002'), 'homeAirConditioner');
-  assert.equal(deviceTypeOf('027d01'), '0x027d');
 });

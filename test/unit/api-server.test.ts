@@ -41,8 +41,8 @@ test('over a real socket on loopback: reads, refuses without the token, and stop
 });
 
 test('the wildcard addresses are recognised, so the log can warn about them', () => {
-  for (const host of ['0.0.0.0', '::', '[::]']) assert.equal(listensOnEveryInterface(host), true, host);
-  for (const host of ['192.168.1.10', '127.0.0.1', '::1', 'fe80::1%eth0']) assert.equal(listensOnEveryInterface(host), false, host);
+  for (const host of ['0.0.0.0', '::', '[::]', '::0', '0:0:0:0:0:0:0:0', '[0::0]']) assert.equal(listensOnEveryInterface(host), true, host);
+  for (const host of ['192.168.1.10', '127.0.0.1', '::1', 'fe80::1%eth0', '0:0:0:0:0:0:0:1', 'gateway.local']) assert.equal(listensOnEveryInterface(host), false, host);
 });
 
 test('the OpenAPI document lists every route with its parameters and response schemas', async () => {
