@@ -2,14 +2,16 @@ import type { Logger } from '../../shared/log.js';
 import type { Observation, Reading } from '../../shared/reading.js';
 import type { ReadingStore } from './reading-store.js';
 
-/**
- * Gathers observations and commits them to the outbox together, at most once per interval: one
- * transaction for many readings, because each commit costs an fsync and an SD card has only so
- * many writes in it. A reading counts as made once its commit returned.
- */
 /** Readings held in memory while the store keeps failing; past this the oldest go (the watchdog restarts the gateway long before). */
 const MAX_PENDING = 50_000;
 
+/**
+ * Gathers observations and commits them to the outbox together, at most once per interval: one
+ * transaction for many readings, because each commit costs an fsync and an SD card has only so
+ * many writes in it. The interval rather than the poll cycle sets the pace: devices are polled at
+ * their own phases, so a cycle has no single end, and a second's worth of readings is one commit
+ * however many devices the site has. A reading counts as made once its commit returned.
+ */
 export class GroupCommit {
   private pending: Observation[] = [];
   private timer: NodeJS.Timeout | undefined;

@@ -13,4 +13,3 @@ const nodeMajor = Number(process.versions.node.split('.')[0]);
  */
 export const Database = require(nodeMajor >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3') as typeof BetterSqlite3;
 export type Database = BetterSqlite3.Database;
-export type Statement<Params extends unknown[], Result> = BetterSqlite3.Statement<Params, Result>;
