@@ -5,7 +5,7 @@
  * `observation` numbers and keeps the readings.
  *
  *   transport ── discovery (multicast search + unicast probes of static addresses, describe nodes/objects) ── registry
- *            ├── node channels (one request in flight per node, retries) ── poller (periodic Gets, backoff)
+ *            ├── node channels (one request in flight per node, frames paced, retries) ── poller (periodic Gets, staggered phases, backoff)
  *            ├── availability (online / unreachable / offline, see availability.ts)
  *            └── own node (answers Gets of the gateway's own node profile and controller object)
  */
@@ -27,6 +27,7 @@ import { type PollResult, Poller, pollPlanFor } from './poller.js';
 import { NodeProfileEpc } from './properties-node-profile.js';
 import { codecFor, encodeByName } from './properties.js';
 import { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, UNKNOWN_MAPS } from './registry.js';
+import { Stagger } from './stagger.js';
 import {
   type CollectWindow,
   type ReceivedFrame,
@@ -66,6 +67,8 @@ export interface EchonetControllerOptions {
   readonly retryMaxDelayMs?: number;
   /** EPCs per Get at most; devices that take fewer are detected. Default 10. */
   readonly maxBatchSize?: number;
+  /** From one frame to the next to one node, at least. Default 20 ms. */
+  readonly minFrameGapMs?: number;
   /** Consecutive failed poll cycles before a device is no longer online (unreachable or offline). Default 2. */
   readonly unavailableAfterFailures?: number;
   /** A device not online that announced nothing for this many of its poll intervals is offline. Default 10. */
@@ -119,6 +122,8 @@ interface NodeState {
 }
 
 const MAX_WAITING_INFS = 16;
+/** First frames to nodes we have not talked to yet at least this far apart: a search answered by a whole site is described in turn, not in one burst. */
+export const NEW_NODE_STEP_MS = 5;
 /** Addresses we keep state for. Far above any site; stops spoofed sources from growing our tables. */
 const MAX_TRACKED_NODES = 1024;
 const OTHER_CLASS_POLL_FACTOR = 10;
@@ -130,6 +135,7 @@ interface ResolvedSettings {
   readonly pollIntervalMs: number;
   readonly otherClassPollIntervalMs: number;
   readonly maxBatchSize: number;
+  readonly minFrameGapMs: number;
   readonly unavailableAfterFailures: number;
   readonly offlineAfterPollIntervals: number;
   readonly announceAtStart: boolean;
@@ -145,6 +151,7 @@ function resolveSettings(options: EchonetControllerOptions): ResolvedSettings {
     pollIntervalMs,
     otherClassPollIntervalMs: options.otherClassPollIntervalMs ?? OTHER_CLASS_POLL_FACTOR * pollIntervalMs,
     maxBatchSize: options.maxBatchSize ?? 10,
+    minFrameGapMs: options.minFrameGapMs ?? 20,
     unavailableAfterFailures: options.unavailableAfterFailures ?? 2,
     offlineAfterPollIntervals: options.offlineAfterPollIntervals ?? 10,
     announceAtStart: options.announceAtStart ?? true,
@@ -168,6 +175,7 @@ function resolveSettings(options: EchonetControllerOptions): ResolvedSettings {
   for (const [name, value] of Object.entries(positive)) {
     if (!(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
   }
+  if (!(settings.minFrameGapMs >= 0)) throw new RangeError(`minFrameGapMs must not be negative, got ${settings.minFrameGapMs}`);
   if (settings.maxBatchSize > 255) throw new RangeError('maxBatchSize is at most 255 (OPC is one byte)');
   const badAddress = settings.staticAddresses.find((address) => !isIPv4(address) || address === '0.0.0.0');
   if (badAddress !== undefined) throw new RangeError(`staticAddresses must be IPv4 unicast addresses, got ${badAddress}`);
@@ -192,6 +200,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private readonly ownNode: OwnNode;
   private readonly availability: AvailabilityTracker;
   private readonly channels = new Map<string, NodeChannel>();
+  private readonly newNodes = new Stagger(NEW_NODE_STEP_MS);
   private readonly nodes = new Map<string, NodeState>();
   /** Where each identification number answers, so checking for twins costs one lookup, not a scan. */
   private readonly addressByNodeId = new Map<string, string>();
@@ -326,7 +335,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private channelFor(address: string): NodeChannel {
     let channel = this.channels.get(address);
     if (channel === undefined) {
-      channel = new NodeChannel(address, this.transport, this.settings.retry, this.log, this.random);
+      const pacing = { minGapMs: this.settings.minFrameGapMs, notBefore: this.newNodes.next() };
+      channel = new NodeChannel(address, this.transport, this.settings.retry, pacing, this.log, this.random);
       this.channels.set(address, channel);
     }
     return channel;

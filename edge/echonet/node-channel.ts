@@ -1,7 +1,8 @@
 /**
  * The way to one node: requests to an address go out one at a time (devices drop or truncate
- * answers when several requests overlap), each with a timeout, and are retried with exponential
- * backoff and jitter. Channels are independent, so a silent node only ever delays itself.
+ * answers when several requests overlap) and at least `minGapMs` apart (devices drop requests that
+ * follow each other too closely), each with a timeout, and are retried with exponential backoff and
+ * jitter. Channels are independent, so a silent node only ever delays itself.
  */
 import type { Logger } from '../../shared/log.js';
 import { type Eoj, CONTROLLER_EOJ, eojToHex } from './eoj.js';
@@ -20,6 +21,16 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { timeoutMs: 2_000, maxRetries: 2, baseDelayMs: 500, maxDelayMs: 5_000 };
 
+export interface ChannelPacing {
+  /** From one frame to the next to this node, at least. */
+  readonly minGapMs: number;
+  /** No frame before this time (ms since 1970): nodes found together are not all asked at once. */
+  readonly notBefore: number;
+}
+
+/** All a channel needs of the transport. */
+export type RequestTransport = Pick<EchonetTransport, 'request'>;
+
 /** Queued requests beyond this are refused: callers that wait for their previous request never get here. */
 const MAX_QUEUED = 32;
 
@@ -33,15 +44,19 @@ export class NodeChannel {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private closed = false;
+  private nextFrameAt: number;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
 
   constructor(
     readonly address: string,
-    private readonly transport: EchonetTransport,
+    private readonly transport: RequestTransport,
     private readonly policy: RetryPolicy,
+    private readonly pacing: ChannelPacing,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.nextFrameAt = pacing.notBefore;
+  }
 
   /** Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. */
   get(deoj: Eoj, epcs: readonly number[]): Promise<ReceivedFrame> {
@@ -54,7 +69,7 @@ export class NodeChannel {
   }
 
   request(frame: OutgoingFrame): Promise<ReceivedFrame> {
-    if (this.closed) return Promise.reject(new EchonetRequestError('CLOSED', `channel to ${this.address} closed`));
+    if (this.closed) return Promise.reject(this.closedError());
     if (this.queued >= MAX_QUEUED) {
       return Promise.reject(new EchonetRequestError('SEND_FAILED', `${this.queued} requests already queued for ${this.address}`));
     }
@@ -67,7 +82,8 @@ export class NodeChannel {
 
   private async withRetries(frame: OutgoingFrame): Promise<ReceivedFrame> {
     for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw new EchonetRequestError('CLOSED', `channel to ${this.address} closed`);
+      await this.waitForTurn();
+      if (this.closed) throw this.closedError();
       try {
         return await this.transport.request(this.address, frame, this.policy.timeoutMs);
       } catch (error) {
@@ -81,6 +97,16 @@ export class NodeChannel {
         await this.sleep(delayMs);
       }
     }
+  }
+
+  private async waitForTurn(): Promise<void> {
+    const waitMs = this.nextFrameAt - Date.now();
+    if (waitMs > 0 && !this.closed) await this.sleep(waitMs);
+    this.nextFrameAt = Date.now() + this.pacing.minGapMs;
+  }
+
+  private closedError(): EchonetRequestError {
+    return new EchonetRequestError('CLOSED', `channel to ${this.address} closed`);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -4,6 +4,8 @@
  * merged into one result. Each device has one timer, set from the start of its last cycle (so the
  * cadence does not drift by the time a cycle takes); requests go through the node's channel, so a
  * silent device only delays its own node. A device that fails is polled less often, never given up.
+ * Devices keep the phase of their first poll, and first polls are staggered, so the devices of a
+ * site found together are not polled in the same instant, cycle after cycle.
  */
 import type { Logger } from '../../shared/log.js';
 import { BatchSizeLearner } from './batch-size.js';
@@ -16,6 +18,7 @@ import { AirconEpc } from './properties-home-air-conditioner.js';
 import { isVendorEpc } from './properties.js';
 import { SuperClassEpc } from './properties-super-class.js';
 import type { PropertyMap } from './property-map.js';
+import { Stagger } from './stagger.js';
 
 /** What we poll on a home air conditioner, in order of importance (the first batch gets these first). */
 export const AIRCON_POLL_EPCS: readonly number[] = [
@@ -69,6 +72,9 @@ export function pollPlanFor(eoj: Eoj, getMap: PropertyMap | null): number[] {
   if (getMap === null) return [...REQUIRED_STATUS_EPCS];
   return getMap.filter((epc) => !DESCRIPTIVE_EPCS.has(epc));
 }
+
+/** First polls at least this far apart: a hundred devices found by one search start within two seconds. */
+export const FIRST_POLL_STEP_MS = 20;
 
 /** A failing device is polled at most this many intervals apart: rarely enough to cost little, often enough to notice its return. */
 export const MAX_POLL_BACKOFF_FACTOR = 8;
@@ -129,6 +135,7 @@ interface BatchOutcome {
 
 export class Poller {
   private readonly devices = new Map<string, DeviceState>();
+  private readonly firstPolls = new Stagger(FIRST_POLL_STEP_MS);
   private stopped = false;
 
   constructor(
@@ -147,7 +154,7 @@ export class Poller {
     }
     const state: DeviceState = { target, batchSize: new BatchSizeLearner(this.options.maxBatchSize), failures: 0, timer: undefined, cycle: undefined };
     this.devices.set(target.deviceId, state);
-    this.schedule(state, 0);
+    this.schedule(state, this.firstPolls.next() - Date.now());
   }
 
   /** Polls a device now instead of at its next tick (e.g. after it moved or its node answered again). */

@@ -9,7 +9,10 @@ import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV } from '../../edge/echonet/esv.js';
 import { type Frame, allProperties, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
 import { decodeProperties } from '../../edge/echonet/properties.js';
+import { NEW_NODE_STEP_MS } from '../../edge/echonet/controller.js';
+import { FIRST_POLL_STEP_MS } from '../../edge/echonet/poller.js';
 import { EchonetTransport } from '../../edge/echonet/transport.js';
+import type { SimulatedNodeHandle } from '../../edge/simulator/simulator.js';
 import type { Observation } from '../../shared/reading.js';
 import { type ControllerRig, type Rig, INTERFACE, logger, onFreePort, openController, openSimulator, startRig, stopAfterTest, stopOpened } from '../support/echonet-rig.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -161,6 +164,45 @@ describe('finding devices', () => {
     await sleep(5 * intervalMs);
     const gets = pollsOf().map((count, i) => count - (before[i] ?? 0));
     assert.ok(gets.every((n) => n >= 4 && n <= 6), `Gets per node in 5 cycles: ${gets.join(' ')}`);
+  });
+});
+
+/** When an object of a unit answered our Gets, oldest first. */
+const getAnswerTimes = (node: SimulatedNodeHandle, eoj = node.eoj): number[] => node.served(eoj).flatMap((s) => (s.kind === 'poll' ? [s.at.getTime()] : []));
+/** When a unit answered our Gets of its air conditioner's state (not of its maps), oldest first. */
+const pollAnswerTimes = (node: SimulatedNodeHandle): number[] =>
+  node.served().flatMap((s) => (s.kind === 'poll' && s.raw['80'] !== undefined ? [s.at.getTime()] : []));
+const gaps = (times: readonly number[]): number[] => times.slice(1).map((t, i) => t - (times[i] as number));
+
+describe('pacing', () => {
+  test('frames to one unit are at least the gap apart, also when a poll takes ten Gets', async () => {
+    const minFrameGapMs = 40;
+    const rig = await startRig({ nodes: 1, quirks: { maxGetBatch: { size: 1, behaviour: 'sna' } } }, { minFrameGapMs, pollIntervalMs: 300, searchIntervalMs: 60_000 });
+    const [node] = rig.sim.nodes;
+    assert.ok(node);
+    await waitFor('two polls', () => rig.observations.filter((o) => o.kind === 'poll').length >= 2, 8_000);
+    // The first node profile answer is to the multicast search, which is no node's channel.
+    const answers = [...getAnswerTimes(node), ...getAnswerTimes(node, '0ef001').slice(1)].sort((a, b) => a - b);
+    assert.ok(answers.length >= 15, `${answers.length} answers`);
+    // Answers leave as the requests arrive, give or take the event loop's jitter (the unit shares our
+    // process); without pacing they would follow each other within a millisecond or two.
+    const between = gaps(answers);
+    assert.ok(between.every((gap) => gap >= 0.75 * minFrameGapMs), `gaps ${between.join(', ')} ms`);
+    assert.ok((answers.at(-1) as number) - (answers[0] as number) >= between.length * minFrameGapMs - 5, `gaps ${between.join(', ')} ms`);
+  });
+
+  test('units found by one search are described in turn and first polled a step apart, and keep those phases', async () => {
+    const nodes = 12;
+    const intervalMs = 1_000;
+    const rig = await startRig({ nodes }, { pollIntervalMs: intervalMs, searchIntervalMs: 60_000 });
+    await waitFor('three polls of every unit', () => rig.sim.nodes.every((n) => pollAnswerTimes(n).length >= 3), 6_000);
+    const describedAt = rig.sim.nodes.map((n) => n.served('0ef001').find((s) => s.kind === 'poll' && s.raw['8a'] !== undefined)?.at.getTime() as number).sort((a, b) => a - b);
+    assert.ok((describedAt.at(-1) as number) - (describedAt[0] as number) >= (nodes - 1) * NEW_NODE_STEP_MS - 5, `described at ${gaps(describedAt).join(', ')} ms apart`);
+    // The first poll of a unit may wait for the frame gap after its description; its phase shows from the second on.
+    for (const cycle of [1, 2]) {
+      const times = rig.sim.nodes.map((n) => pollAnswerTimes(n)[cycle] as number).sort((a, b) => a - b);
+      assert.ok(gaps(times).every((gap) => gap >= FIRST_POLL_STEP_MS / 2), `cycle ${cycle + 1}: gaps ${gaps(times).join(', ')} ms`);
+    }
   });
 });
 
