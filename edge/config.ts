@@ -26,6 +26,8 @@ export interface EdgeConfig {
 }
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
+/** Not 0.0.0.0: it names no device, and as the interface it would let the routing table pick where multicast goes. */
+const SPECIFIC_IPV4 = IPV4.replace('^', '^(?!0\\.0\\.0\\.0$)');
 
 /** The schema; the state folder's default is where systemd's StateDirectory put it, if it did. */
 export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
@@ -40,14 +42,23 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       additionalProperties: false,
       required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses'],
       properties: {
-        interface: { type: 'string', pattern: IPV4, description: 'IPv4 address of the LAN interface the aircons are on; multicast goes out there only' },
+        interface: {
+          type: 'string',
+          pattern: SPECIFIC_IPV4,
+          description: "this gateway's own IPv4 address on the aircons' LAN (`ip -4 addr` shows it), not 0.0.0.0; multicast goes out there only",
+        },
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 3610 },
         pollIntervalMs: { type: 'integer', minimum: 100, default: 30_000 },
         searchIntervalMs: { type: 'integer', minimum: 1000, default: 300_000 },
         requestTimeoutMs: { type: 'integer', minimum: 50, default: 2_000 },
         retries: { type: 'integer', minimum: 0, maximum: 10, default: 2 },
         maxEpcsPerGet: { type: 'integer', minimum: 1, maximum: 32, default: 10 },
-        staticAddresses: { type: 'array', items: { type: 'string', pattern: IPV4 }, default: [], description: 'devices multicast does not reach, probed by unicast' },
+        staticAddresses: {
+          type: 'array',
+          items: { type: 'string', pattern: SPECIFIC_IPV4, description: "a device's own IPv4 address, not 0.0.0.0" },
+          default: [],
+          description: 'devices multicast does not reach, probed by unicast',
+        },
       },
     },
     buffer: {

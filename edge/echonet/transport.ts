@@ -8,6 +8,7 @@
  * logged (within a budget) and dropped.
  */
 import dgram from 'node:dgram';
+import { isIPv4 } from 'node:net';
 import type { Logger } from '../../shared/log.js';
 import { eojToHex } from './eoj.js';
 import { type Esv, esvName, isResponseOnlyEsv, responseEsvsFor } from './esv.js';
@@ -136,6 +137,18 @@ function freshCounters(): TransportCounters {
   };
 }
 
+/**
+ * Throws unless `address` names one IPv4 interface. With 0.0.0.0 (or nothing) the kernel would pick
+ * the interface for multicast from the routing table, and a search could leave by the default route.
+ */
+export function checkInterfaceAddress(address: string | undefined, field: string): void {
+  if (address !== undefined && isIPv4(address) && address !== '0.0.0.0') return;
+  throw new RangeError(
+    `${field} must be this host's own IPv4 address on the devices' LAN (\`ip -4 addr\` shows it), got "${address ?? ''}": ` +
+      'multicast goes out on that interface only, and with 0.0.0.0 the routing table would choose it',
+  );
+}
+
 function bindSocket(socket: dgram.Socket, address: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
@@ -193,7 +206,8 @@ export class EchonetTransport {
   private state: 'new' | 'open' | 'closed' = 'new';
 
   constructor(options: TransportOptions) {
-    if (!options.interfaceAddress) throw new Error('interfaceAddress is required: multicast must never use the default route');
+    checkInterfaceAddress(options.interfaceAddress, 'interfaceAddress');
+    if (options.multicastInterface !== undefined) checkInterfaceAddress(options.multicastInterface, 'multicastInterface');
     this.interfaceAddress = options.interfaceAddress;
     this.multicastInterface = options.multicastInterface ?? options.interfaceAddress;
     this.port = options.port ?? ECHONET_LITE_PORT;

@@ -11,6 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/log.js';
+import { checkInterfaceAddress } from '../echonet/transport.js';
 import { type NodeQuirks, type TimeWindow, ALL_QUIRKS_PRESET, allQuirksMix } from './quirks.js';
 import { startSimulator } from './simulator.js';
 
@@ -126,14 +127,16 @@ function nodeQuirksFrom(values: Flags, nodes: number): Record<number, NodeQuirks
 function parseCli(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
   const nodes = numberArg(values.nodes, 'nodes', 1);
+  // Loopback by default: the simulator must never multicast onto a real network unless told to.
+  const interfaceAddress = values.interface ?? '127.0.0.1';
+  checkInterfaceAddress(interfaceAddress, '--interface');
   return {
     help: values.help ?? false,
     logLevel: values['log-level'] ?? process.env.LOG_LEVEL ?? 'info',
     nodes,
     baseAddress: values['base-address'] ?? '127.0.0.2',
     port: numberArg(values.port, 'port', 3610),
-    // Loopback by default: the simulator must never multicast onto a real network unless told to.
-    interfaceAddress: values.interface ?? '127.0.0.1',
+    interfaceAddress,
     tickMs: numberArg(values['tick-ms'], 'tick-ms', 1000),
     timeScale: numberArg(values['time-scale'], 'time-scale', 1),
     seed: numberArg(values.seed, 'seed', 1),

@@ -10,7 +10,7 @@ import { type Eoj, eojToHex } from '../echonet/eoj.js';
 import { ESV } from '../echonet/esv.js';
 import { isSetGetFrame } from '../echonet/frame.js';
 import { byteHex, toHex } from '../echonet/hex.js';
-import { ECHONET_LITE_PORT } from '../echonet/transport.js';
+import { ECHONET_LITE_PORT, checkInterfaceAddress } from '../echonet/transport.js';
 import { consecutiveAddresses } from './addresses.js';
 import { type AirconState, initialAirconState, remoteControlChange, reportedAircon } from './aircon-model.js';
 import { AIRCON_EOJ } from './device-objects.js';
@@ -207,7 +207,7 @@ function scheduleTimedQuirks(handle: NodeHandle, spareAddress: () => string, tim
 }
 
 export async function startSimulator(options: SimulatorOptions): Promise<SimulatorHandle> {
-  if (!options.interfaceAddress) throw new Error('interfaceAddress is required: multicast must never use the default route');
+  checkInterfaceAddress(options.interfaceAddress, 'interfaceAddress');
   const count = options.nodes ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`nodes must be a positive integer, got ${count}`);
   const makerCode = (options.makerCode ?? DEFAULT_MAKER_CODE).toLowerCase();

@@ -86,12 +86,20 @@ test('echolake-sim --preset all-quirks gives each node its profile; quirk flags 
 });
 
 test('echolake-sim refuses bad flags with exit code 2 and the usage', async () => {
-  for (const args of [['--deaf-between', 'soon'], ['--preset', 'chaos'], ['--quirk-nodes', 'x']]) {
+  const refusals: Array<[args: string[], why: RegExp]> = [
+    [['--deaf-between', 'soon'], /--deaf-between/],
+    [['--preset', 'chaos'], /--preset/],
+    [['--quirk-nodes', 'x'], /--quirk-nodes/],
+    // 0.0.0.0 would leave the choice of the multicast interface to the routing table.
+    [['--interface', '0.0.0.0'], /--interface must be this host's own IPv4 address/],
+  ];
+  for (const [args, why] of refusals) {
     const child = runCli(args);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 2, args.join(' '));
+    assert.match(stderr, why);
     assert.match(stderr, /usage: echolake-sim/);
   }
 });

@@ -133,6 +133,9 @@ test('close() rejects pending requests at once', async () => {
   await assert.rejects(transport.request('127.0.0.7', get, 100), (error: unknown) => error instanceof EchonetRequestError && error.code === 'CLOSED');
 });
 
-test('interfaceAddress is required', () => {
-  assert.throws(() => new EchonetTransport({ interfaceAddress: '', logger }), /interfaceAddress is required/);
+test('the interface must be named by its own address: nothing and 0.0.0.0 would let the routing table choose it', () => {
+  for (const address of ['', '0.0.0.0', 'eth0']) {
+    assert.throws(() => new EchonetTransport({ interfaceAddress: address, logger }), new RegExp(`^RangeError: interfaceAddress must be this host's own IPv4 address .*got "${address}"`));
+    assert.throws(() => new EchonetTransport({ interfaceAddress: '127.0.0.5', multicastInterface: address, logger }), /^RangeError: multicastInterface must be/);
+  }
 });
