@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ReadingStore } from '../../edge/buffer/reading-store.js';
+import { Database } from '../../edge/buffer/sqlite.js';
 import { startSimulator, type SimulatorHandle } from '../../edge/simulator/simulator.js';
 import { silentLogger } from '../../shared/log.js';
 import type { Reading } from '../../shared/reading.js';
@@ -157,6 +158,7 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   silence(true);
   await site.drained(60_000);
   await site.edge.stop('SIGKILL');
+  const lastOfFirstDatabase = lastSeqIn(join(stateDir, 'edge.db'));
   const fd = openSync(join(stateDir, 'edge.db'), 'r+');
   writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 0);
   closeSync(fd);
@@ -189,6 +191,7 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   // Before the corruption: everything was acknowledged, so one unbroken run.
   const before = [...new Set(seqs.filter((seq) => seq < secondEpoch))].sort((a, b) => a - b);
   assert.equal(before[0], firstEpoch, 'the first database starts where it said');
+  assert.equal(before[before.length - 1], lastOfFirstDatabase, 'the last reading the first database made reached Kafka');
   assertUnbroken(before, new Set(), 'first database');
 
   // After: an unbroken run up to the last seq made, with holes exactly where drops were counted.
@@ -215,6 +218,16 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
       `the batch whose ack was held: ${heldCopies / Math.max(1, heldSize)} copies`,
   );
 });
+
+/** The last seq a database handed out, read as another process would (WAL included). */
+function lastSeqIn(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare<[], { last_seq: number }>('SELECT last_seq FROM sequence').get()?.last_seq ?? 0;
+  } finally {
+    db.close();
+  }
+}
 
 function assertUnbroken(sorted: number[], holes: Set<number>, what: string): void {
   for (let i = 1; i < sorted.length; i += 1) {

@@ -79,7 +79,7 @@ test('--check-config accepts a good file and names the field and the fix in a ba
   assert.equal(await refused.exited, 2);
   const text = refused.stderr.join('');
   assert.match(text, /siteId: must match pattern/);
-  assert.match(text, /echonet\.interface: must match pattern .*IPv4 address of the LAN interface/);
+  assert.match(text, /echonet\.interface: must match pattern .*IPv4 address on the aircons' LAN/);
   assert.match(text, /echonet\.pollIntervalMs: must be >= 100/);
   assert.match(text, /uplink\.url: must match pattern/);
 
