@@ -18,7 +18,7 @@ import { type NodeKey, deviceIdOf, nodeKeyOf, sameNode } from './device-id.js';
 import { type NodeDescription, Discovery } from './discovery.js';
 import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, parseEojHex } from './eoj.js';
 import { ESV, isRequestEsv } from './esv.js';
-import { type Frame, type Property, type SingleListFrame, allProperties } from './frame.js';
+import { type Frame, type Property, type SingleListFrame, allProperties, detachedFrame } from './frame.js';
 import { byteHex } from './hex.js';
 import { type RetryPolicy, DEFAULT_RETRY_POLICY, NodeChannel } from './node-channel.js';
 import { buildObservation } from './observation.js';
@@ -100,7 +100,7 @@ export interface ControllerCounters {
   readonly transport: Readonly<TransportCounters>;
   readonly observations: number;
   readonly searches: number;
-  /** INFs from objects we could not attribute (yet), dropped after the queue filled or the node was described. */
+  /** INFs from objects we could not attribute, dropped: their queue or the address table was full, their address was forgotten, or their node was described without them. */
   readonly unattributedInfs: number;
   /** Requests to our own node profile or controller object that we answered. */
   readonly requestsAnswered: number;
@@ -117,14 +117,23 @@ interface NodeState {
   describedAt: number;
   /** Resolves true if the node answered. */
   describing: Promise<boolean> | undefined;
-  /** INFs that arrived before we knew which device sent them. */
+  /** INFs that arrived before we knew which device sent them, copied out of their datagrams. */
   readonly waitingInfs: ReceivedFrame[];
 }
 
+/** INFs kept per address until its node is described: a unit's burst at boot fits, a flood does not. */
 const MAX_WAITING_INFS = 16;
-/** First frames to nodes we have not talked to yet at least this far apart: a search answered by a whole site is described in turn, not in one burst. */
+const MAX_WAITING_INF_BYTES = 4_096;
+/**
+ * First frames to nodes we have not talked to yet at least this far apart, and at most half a second
+ * off: a search answered by a whole site is described in turn, not in one burst.
+ */
 export const NEW_NODE_STEP_MS = 5;
-/** Addresses we keep state for. Far above any site; stops spoofed sources from growing our tables. */
+const NEW_NODE_WINDOW_MS = 500;
+/**
+ * Addresses we keep state for. Far above any site; stops spoofed sources from growing our tables.
+ * Once full, addresses that never turned out to be a node we could describe make room for new ones.
+ */
 const MAX_TRACKED_NODES = 1024;
 const OTHER_CLASS_POLL_FACTOR = 10;
 
@@ -200,7 +209,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private readonly ownNode: OwnNode;
   private readonly availability: AvailabilityTracker;
   private readonly channels = new Map<string, NodeChannel>();
-  private readonly newNodes = new Stagger(NEW_NODE_STEP_MS);
+  private readonly newNodes = new Stagger(NEW_NODE_STEP_MS, NEW_NODE_WINDOW_MS);
   private readonly nodes = new Map<string, NodeState>();
   /** Where each identification number answers, so checking for twins costs one lookup, not a scan. */
   private readonly addressByNodeId = new Map<string, string>();
@@ -342,18 +351,41 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     return channel;
   }
 
-  /** The state kept for an address; undefined once the table is full (the frame is then ignored). */
+  /**
+   * The state kept for an address, as a frame from it arrives; undefined when the table is full of
+   * nodes worth keeping (the frame is then ignored). The map's order is the order addresses were
+   * last heard from, oldest first.
+   */
   private nodeAt(address: string): NodeState | undefined {
-    let node = this.nodes.get(address);
-    if (node === undefined) {
-      if (this.nodes.size >= MAX_TRACKED_NODES) {
-        this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
-        return undefined;
-      }
-      node = { address, key: undefined, describedAt: 0, describing: undefined, waitingInfs: [] };
-      this.nodes.set(address, node);
+    const known = this.nodes.get(address);
+    if (known !== undefined) {
+      this.nodes.delete(address);
+      this.nodes.set(address, known);
+      return known;
     }
+    if (this.nodes.size >= MAX_TRACKED_NODES && !this.forgetAnUndescribedNode()) {
+      this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
+      return undefined;
+    }
+    const node: NodeState = { address, key: undefined, describedAt: 0, describing: undefined, waitingInfs: [] };
+    this.nodes.set(address, node);
     return node;
+  }
+
+  /**
+   * Forgets the least recently heard address whose node we never described (spoofed sources, strays
+   * that do not answer), so that they cannot lock out real devices; false if there is none.
+   */
+  private forgetAnUndescribedNode(): boolean {
+    for (const node of this.nodes.values()) {
+      if (node.key !== undefined || node.describing !== undefined) continue;
+      this.nodes.delete(node.address);
+      // Its channel goes too (a request still on it ends on its own); a device there gets a new one.
+      this.channels.delete(node.address);
+      this.stats.unattributedInfs += node.waitingInfs.length;
+      return true;
+    }
+    return false;
   }
 
   private assignNodeKey(node: NodeState, key: NodeKey | undefined): void {
@@ -563,19 +595,26 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
 
   private attributeNotification(received: ReceivedFrame): void {
     const node = this.nodeAt(received.address);
-    if (node === undefined) return;
+    if (node === undefined) {
+      this.stats.unattributedInfs += 1;
+      return;
+    }
     const device = this.registry.findByEndpoint(received.address, eojToHex(received.frame.seoj));
     if (device !== undefined && node.key !== undefined && sameNode(node.key, device.node)) {
       this.acceptNotification(device, received);
       return;
     }
-    // Not attributable yet: keep it until the node is described (bounded), then try again.
-    if (node.waitingInfs.length >= MAX_WAITING_INFS) {
+    this.keepUntilDescribed(node, received);
+    void this.describeIfStale(received.address, false);
+  }
+
+  /** An INF we cannot attribute yet waits for its node's description; the oldest go when too many wait. */
+  private keepUntilDescribed(node: NodeState, received: ReceivedFrame): void {
+    node.waitingInfs.push({ ...received, frame: detachedFrame(received.frame) });
+    while (node.waitingInfs.length > MAX_WAITING_INFS || propertyBytes(node.waitingInfs) > MAX_WAITING_INF_BYTES) {
       node.waitingInfs.shift();
       this.stats.unattributedInfs += 1;
     }
-    node.waitingInfs.push(received);
-    void this.describeIfStale(received.address, false);
   }
 
   private replayWaitingInfs(node: NodeState): void {
@@ -612,6 +651,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.warn({ deviceId: source.deviceId, address: source.address, eoj: eojToHex(source.eoj), epc: byteHex(epc), reason }, 'echonet property value not understood, kept raw');
     }
   }
+}
+
+function propertyBytes(frames: readonly ReceivedFrame[]): number {
+  return frames.reduce((sum, { frame }) => sum + allProperties(frame).reduce((n, p) => n + 2 + p.edt.length, 0), 0);
 }
 
 function describeKey(key: NodeKey): string {

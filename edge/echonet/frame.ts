@@ -211,6 +211,17 @@ export function encodeFrame(frame: Frame): Buffer {
   return out;
 }
 
+/**
+ * The frame with its EDTs copied out of the bytes it was decoded from (decoded EDTs are views into
+ * them): a frame kept after its datagram then holds only its own property bytes.
+ */
+export function detachedFrame(frame: Frame): Frame {
+  const copy = (list: readonly Property[]): Property[] => list.map(({ epc, edt }) => ({ epc, edt: Uint8Array.from(edt) }));
+  return isSetGetFrame(frame)
+    ? { ...frame, setProperties: copy(frame.setProperties), getProperties: copy(frame.getProperties) }
+    : { ...frame, properties: copy(frame.properties) };
+}
+
 /** A property list for a Get or INF_REQ: EPCs with empty EDTs. */
 export function requestedEpcs(epcs: readonly number[]): Property[] {
   return epcs.map((epc) => ({ epc, edt: new Uint8Array(0) }));

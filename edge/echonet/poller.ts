@@ -73,8 +73,9 @@ export function pollPlanFor(eoj: Eoj, getMap: PropertyMap | null): number[] {
   return getMap.filter((epc) => !DESCRIPTIVE_EPCS.has(epc));
 }
 
-/** First polls at least this far apart: a hundred devices found by one search start within two seconds. */
+/** First polls at least this far apart, and within two seconds of a device's discovery (a hundred fit). */
 export const FIRST_POLL_STEP_MS = 20;
+const FIRST_POLL_WINDOW_MS = 2_000;
 
 /** A failing device is polled at most this many intervals apart: rarely enough to cost little, often enough to notice its return. */
 export const MAX_POLL_BACKOFF_FACTOR = 8;
@@ -135,7 +136,7 @@ interface BatchOutcome {
 
 export class Poller {
   private readonly devices = new Map<string, DeviceState>();
-  private readonly firstPolls = new Stagger(FIRST_POLL_STEP_MS);
+  private readonly firstPolls = new Stagger(FIRST_POLL_STEP_MS, FIRST_POLL_WINDOW_MS);
   private stopped = false;
 
   constructor(

@@ -3,11 +3,15 @@
  * moves, units that truncate or refuse big Gets, vendor EPCs, nodes without an identification number.
  */
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { afterEach, describe, test } from 'node:test';
 import type { Availability, DeviceEvent, EchonetControllerOptions } from '../../edge/echonet/controller.js';
+import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
+import { ESV } from '../../edge/echonet/esv.js';
+import { type Frame, encodeFrame } from '../../edge/echonet/frame.js';
 import { InMemoryDeviceRegistry } from '../../edge/echonet/registry.js';
 import { type SimulatedNodeHandle, type SimulatorOptions, allQuirksMix } from '../../edge/simulator/simulator.js';
-import { type Rig, pollCount as polls, startRig as startLoopbackRig, stopOpened } from '../support/echonet-rig.js';
+import { type Rig, INTERFACE, onFreePort, openController, openSimulator, pollCount as polls, startRig as startLoopbackRig, stopOpened } from '../support/echonet-rig.js';
 import { sleep, waitFor as waitUntil } from '../support/wait.js';
 
 afterEach(stopOpened);
@@ -260,5 +264,58 @@ describe('simulator quirks against the controller', () => {
     for (const index of [0, 3, 4]) {
       assert.equal(rig.controller.registry.get(node(index).deviceId)?.latest?.properties.roomTemperature, node(index).reported().roomTemperature, `node ${index} read in full`);
     }
+  });
+});
+
+/** Sends `frame` to the controller from `address` (any 127.x.y.z is ours on loopback), as a spoofer would. */
+async function sendFrom(address: string, port: number, frame: Frame): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0 }, () => resolve());
+    });
+    await new Promise<void>((resolve, reject) => socket.send(encodeFrame(frame), port, INTERFACE, (error) => (error ? reject(error) : resolve())));
+  } finally {
+    socket.close();
+  }
+  // The send completes without a turn of the event loop: give the controller one to read the
+  // datagram, or a long run of these fills its receive queue and the kernel drops the rest.
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An INF from an object nobody described, with `bytes` of property data. */
+const strangerInf = (bytes: number): Frame => ({
+  tid: 1,
+  seoj: makeEoj(0x01, 0x30, 0x01),
+  deoj: NODE_PROFILE_EOJ,
+  esv: ESV.Inf,
+  properties: Array.from({ length: Math.ceil(bytes / 250) }, (_, i) => ({ epc: 0xf0 + (i % 16), edt: new Uint8Array(Math.min(248, bytes - 250 * i)) })),
+});
+
+describe('hostile input', () => {
+  test('INFs from a source that is never described are kept within a byte budget, not a datagram each', async () => {
+    // Nobody answers at the source, and the description waits for its timeout meanwhile.
+    const rig = await onFreePort((port) => openController(port, { requestTimeoutMs: 10_000 }));
+    for (let i = 0; i < 3; i++) await sendFrom('127.0.3.7', rig.port, strangerInf(2_000));
+    await waitFor('the oldest dropped for room', () => rig.controller.counters().unattributedInfs === 1, 3_000);
+    await sendFrom('127.0.3.7', rig.port, strangerInf(20));
+    await sleep(100);
+    assert.equal(rig.controller.counters().unattributedInfs, 1, 'small ones still fit');
+  });
+
+  test('spoofed sources filling the address table cannot lock a real unit out', async () => {
+    const rig = await onFreePort((port) => openController(port, { requestTimeoutMs: 50, maxRetries: 0, searchIntervalMs: 60_000 }));
+    const spoofed = Array.from({ length: 1_100 }, (_, i) => `127.0.${4 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+    for (const address of spoofed) await sendFrom(address, rig.port, strangerInf(4));
+    // Their descriptions time out within a second; until then they are not forgotten.
+    await sleep(1_500);
+    const sim = await openSimulator(rig.port, { nodes: 1, baseAddress: '127.0.9.2' });
+    const [node] = sim.nodes;
+    assert.ok(node);
+    await waitFor('the real unit, announced after the flood', () => rig.controller.registry.get(node.deviceId), 5_000);
+    await waitFor('and polled', () => polls(rig, node.deviceId) > 0);
+    const { unattributedInfs } = rig.controller.counters();
+    assert.ok(unattributedInfs > spoofed.length - 1_024, `${unattributedInfs}: INFs of sources ignored or forgotten count as unattributed`);
   });
 });

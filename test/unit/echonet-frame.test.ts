@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV, type Esv, isSetGetEsv } from '../../edge/echonet/esv.js';
-import { type Frame, type FrameErrorCode, FrameEncodeError, decodeFrame, encodeFrame } from '../../edge/echonet/frame.js';
+import { type Frame, type FrameErrorCode, FrameEncodeError, allProperties, decodeFrame, detachedFrame, encodeFrame } from '../../edge/echonet/frame.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -106,6 +106,19 @@ describe('ECHONET Lite frame codec', () => {
     const decoded = decodeFrame(encodeFrame({ tid: 7, seoj: AIRCON, deoj: CONTROLLER_EOJ, esv: ESV.GetRes, properties }));
     assert.ok(decoded.ok && 'properties' in decoded.value);
     assert.equal(decoded.value.properties.length, 255);
+  });
+
+  test('a detached frame holds copies of its EDTs, not views into the datagram', () => {
+    for (const esv of [ESV.Inf, ESV.SetGetRes]) {
+      const datagram = encodeFrame(frameFor(esv));
+      const decoded = decodeFrame(datagram);
+      assert.ok(decoded.ok);
+      const detached = detachedFrame(decoded.value);
+      assert.deepEqual(plain(detached), plain(decoded.value));
+      datagram.fill(0);
+      assert.notDeepEqual(plain(detached), plain(decoded.value), 'the datagram is gone; the copy is not');
+      for (const { edt } of allProperties(detached)) assert.equal(edt.buffer.byteLength, edt.length, 'each EDT owns just its bytes');
+    }
   });
 
   test('encoding refuses frames our own code built wrong', () => {

@@ -33,12 +33,20 @@ const gaps = (times: readonly number[]): number[] => times.slice(1).map((t, i) =
 describe('stagger', () => {
   test('start times asked for together are a step apart; one asked for alone starts at once', () => {
     let now = 1_000;
-    const stagger = new Stagger(20, () => now);
+    const stagger = new Stagger(20, 1_000, () => now);
     assert.deepEqual([stagger.next(), stagger.next(), stagger.next()], [1_000, 1_020, 1_040]);
     now = 1_030;
     assert.equal(stagger.next(), 1_060, 'still behind the burst');
     now = 5_000;
     assert.equal(stagger.next(), 5_000);
+  });
+
+  test('a burst bigger than the window starts over from the present: a flood cannot push starts far off', () => {
+    const stagger = new Stagger(20, 100, () => 0);
+    assert.deepEqual(
+      Array.from({ length: 8 }, () => stagger.next()),
+      [0, 20, 40, 60, 80, 100, 0, 20],
+    );
   });
 });
 
