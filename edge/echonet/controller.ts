@@ -35,6 +35,7 @@ import {
   ECHONET_LITE_MULTICAST_GROUP,
   ECHONET_LITE_PORT,
   EchonetTransport,
+  frameFields,
 } from './transport.js';
 
 export type { Availability } from './availability.js';
@@ -104,6 +105,8 @@ export interface ControllerCounters {
   readonly unattributedInfs: number;
   /** Requests to our own node profile or controller object that we answered. */
   readonly requestsAnswered: number;
+  /** Bugs caught in work nobody waits for (answering requests, INFC_Res), each logged at error level. */
+  readonly internalErrors: number;
 }
 
 export type SetOutcome =
@@ -218,7 +221,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private searching: Promise<unknown> | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
-  private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0 };
+  private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0, internalErrors: 0 };
 
   constructor(options: EchonetControllerOptions) {
     super();
@@ -536,11 +539,11 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private handleUnsolicited(received: ReceivedFrame): void {
     const { frame } = received;
     if (isRequestEsv(frame.esv)) {
-      void this.answerRequest(received);
+      this.inBackground('answer a request', received, () => this.answerRequest(received));
       return;
     }
     // The transport hands us nothing else than requests, INF and INFC.
-    if (frame.esv === ESV.Infc) void this.acknowledgeInfc(received.address, frame);
+    if (frame.esv === ESV.Infc) this.inBackground('acknowledge an INFC', received, () => this.acknowledgeInfc(received.address, frame));
     if (isNodeProfile(frame.seoj)) {
       // 0xD5 at boot or when the instance list changed: (re)describe now, the node may have moved or grown.
       const announcesInstances = allProperties(frame).some((p) => p.epc === NodeProfileEpc.instanceListNotification);
@@ -548,6 +551,14 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       return;
     }
     this.attributeNotification(received);
+  }
+
+  /** Work nobody waits for: a bug in it is logged and counted, never an unhandled rejection that ends the process. */
+  private inBackground(what: string, cause: ReceivedFrame, work: () => Promise<void>): void {
+    work().catch((error: unknown) => {
+      this.stats.internalErrors += 1;
+      this.log.error({ err: error, what, address: cause.address, ...frameFields(cause.frame) }, 'echonet controller failed at work nobody waits for');
+    });
   }
 
   /** Answers what other nodes ask our node profile or controller object; other objects are not ours to answer for. */

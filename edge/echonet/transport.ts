@@ -185,7 +185,8 @@ class WarningBudget {
   }
 }
 
-function frameFields(frame: Frame): Record<string, unknown> {
+/** A frame's header as log fields. */
+export function frameFields(frame: Frame): Record<string, unknown> {
   return { tid: frame.tid, esv: esvName(frame.esv), seoj: eojToHex(frame.seoj), deoj: eojToHex(frame.deoj) };
 }
 

@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, describe, mock, test } from 'node:test';
 import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV } from '../../edge/echonet/esv.js';
 import { type Frame, allProperties, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
+import { LocalNode } from '../../edge/echonet/local-node.js';
 import { decodeProperties } from '../../edge/echonet/properties.js';
 import { NEW_NODE_STEP_MS } from '../../edge/echonet/controller.js';
 import { FIRST_POLL_STEP_MS } from '../../edge/echonet/poller.js';
@@ -252,5 +253,25 @@ describe("the controller's own node", () => {
     assert.equal(properties.selfNodeInstanceListS, '05ff01');
     assert.deepEqual(allProperties(answer.frame).map((p) => p.epc), wanted);
     assert.equal(rig.controller.counters().requestsAnswered, 1);
+  });
+
+  test('a bug while answering a request is logged and counted; the controller goes on', async () => {
+    const { rig, peer } = await onFreePort(async (port) => {
+      const peer = new EchonetTransport({ interfaceAddress: '127.0.0.9', multicastInterface: INTERFACE, port, logger });
+      await peer.open();
+      stopAfterTest(() => peer.close());
+      return { rig: await openController(port), peer };
+    });
+    const getId = { seoj: makeEoj(0x01, 0x30, 0x01), deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([0x83]) } as const;
+    const broken = mock.method(LocalNode.prototype, 'handle', () => {
+      throw new Error('a bug in the answer rules');
+    });
+    try {
+      await assert.rejects(peer.request(INTERFACE, getId, 300), /no answer/);
+      assert.equal(rig.controller.counters().internalErrors, 1);
+    } finally {
+      broken.mock.restore();
+    }
+    assert.equal((await peer.request(INTERFACE, getId, 1_000)).frame.esv, ESV.GetRes, 'the next request is answered');
   });
 });
