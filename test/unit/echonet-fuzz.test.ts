@@ -45,9 +45,12 @@ function validFrame(next: () => number): Buffer {
 function mutate(bytes: Buffer, next: () => number): Buffer {
   const out = Buffer.from(bytes);
   switch (next() % 4) {
-    case 0: // flip a few bytes (counts, PDCs and EDTs alike)
-      for (let i = next() % 4; i >= 0; i--) out[next() % out.length] ^= 1 + (next() % 0xff);
+    case 0: {
+      // flip one to four neighbouring bytes (counts, PDCs and EDTs alike)
+      const at = next() % out.length;
+      for (let i = next() % 4; i >= 0; i--) out[(at + i) % out.length] = (out[(at + i) % out.length] as number) ^ (1 + (next() % 0xff));
       return out;
+    }
     case 1: // truncate
       return out.subarray(0, next() % out.length);
     case 2: // append junk
