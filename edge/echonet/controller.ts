@@ -15,7 +15,7 @@ import type { Logger } from '../../shared/log.js';
 import type { Observation, PropertyValue } from '../../shared/reading.js';
 import { type Availability, type AvailabilityChange, AvailabilityTracker } from './availability.js';
 import { type NodeKey, deviceIdOf, nodeKeyOf, sameNode } from './device-id.js';
-import { type NodeDescription, Discovery } from './discovery.js';
+import { type NodeDescription, type SearchAnswer, Discovery } from './discovery.js';
 import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, parseEojHex } from './eoj.js';
 import { ESV, isRequestEsv } from './esv.js';
 import { type Frame, type Property, type SingleListFrame, allProperties, detachedFrame } from './frame.js';
@@ -117,7 +117,10 @@ interface NodeState {
   readonly address: string;
   /** Who answers at this address, once described. */
   key: NodeKey | undefined;
+  /** When we last learned or confirmed who answers here. */
   describedAt: number;
+  /** The node's instance list (EOJs in hex) as last described. */
+  instances: string | undefined;
   /** Resolves true if the node answered. */
   describing: Promise<boolean> | undefined;
   /** INFs that arrived before we knew which device sent them, copied out of their datagrams. */
@@ -299,10 +302,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     const probes = this.settings.staticAddresses.map(async (address) => {
       if (await this.describeIfStale(address, false)) answered.add(address);
     });
-    const search = this.discovery.search(this.settings.searchWindow, (address, instances) => {
-      answered.add(address);
-      this.log.debug({ address, instances: instances?.map(eojToHex) }, 'echonet node answered search');
-      void this.describeIfStale(address, false);
+    const search = this.discovery.search(this.settings.searchWindow, (answer) => {
+      answered.add(answer.address);
+      this.log.debug({ address: answer.address, nodeId: answer.nodeId, instances: answer.instances?.map(eojToHex) }, 'echonet node answered search');
+      this.followUpSearchAnswer(answer);
     });
     const [searched] = await Promise.allSettled([search, ...probes]);
     // A failed multicast must not cost the static probes: they exist for networks where multicast fails.
@@ -370,7 +373,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
       return undefined;
     }
-    const node: NodeState = { address, key: undefined, describedAt: 0, describing: undefined, waitingInfs: [] };
+    const node: NodeState = { address, key: undefined, describedAt: 0, instances: undefined, describing: undefined, waitingInfs: [] };
     this.nodes.set(address, node);
     return node;
   }
@@ -398,10 +401,25 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   }
 
   /**
-   * Describes the node at `address` unless that is under way or was done lately; resolves true if
-   * the node answered (or did lately). Searches re-describe each node once per search round, which
-   * is how we notice a different node taking over an address. Never rejects.
+   * A node that answers a search with the id and instance list we know at its address is confirmed
+   * without another frame; another id or instance list there is (re)described at once. Nodes whose
+   * answer leaves the id out are described once per search round, which is how we notice a
+   * different node taking over their address.
    */
+  private followUpSearchAnswer(answer: SearchAnswer): void {
+    const node = this.nodes.get(answer.address);
+    if (node?.key?.kind !== 'id' || answer.nodeId === null || answer.instances === undefined) {
+      void this.describeIfStale(answer.address, false);
+      return;
+    }
+    if (node.key.id === answer.nodeId && node.instances === instancesKey(answer.instances)) {
+      node.describedAt = Date.now();
+      return;
+    }
+    void this.describeIfStale(answer.address, true);
+  }
+
+  /** Describes the node at `address` unless that is under way or was done lately; resolves true if the node answered (or did lately). Never rejects. */
   private describeIfStale(address: string, force: boolean): Promise<boolean> {
     const node = this.state === 'running' ? this.nodeAt(address) : undefined;
     if (node === undefined) return Promise.resolve(false);
@@ -431,6 +449,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     }
     this.assignNodeKey(node, key);
     node.describedAt = Date.now();
+    node.instances = instancesKey(description.instances);
     for (const eoj of description.instances.filter((e) => !isNodeProfile(e))) {
       await this.registerObject(node, key, description, eoj);
     }
@@ -662,6 +681,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.warn({ deviceId: source.deviceId, address: source.address, eoj: eojToHex(source.eoj), epc: byteHex(epc), reason }, 'echonet property value not understood, kept raw');
     }
   }
+}
+
+function instancesKey(instances: readonly Eoj[]): string {
+  return instances.map(eojToHex).join(' ');
 }
 
 function propertyBytes(frames: readonly ReceivedFrame[]): number {

@@ -1,7 +1,8 @@
 /**
- * Finding nodes and learning what they are: a multicast search (Get of node profile 0xD6), then per
- * node a unicast Get of its identification number, maker and instance list, then per object its
- * property maps. Every unicast step goes through the node's channel, so it is paced and retried.
+ * Finding nodes and learning what they are: a multicast search (Get of node profile 0xD6 and 0x83),
+ * then per node a unicast Get of its identification number, maker and instance list, then per
+ * object its property maps. Every unicast step goes through the node's channel, so it is paced and
+ * retried.
  */
 import type { Logger } from '../../shared/log.js';
 import { type Eoj, CONTROLLER_EOJ, NODE_PROFILE_EOJ, eojToHex, isNodeProfile } from './eoj.js';
@@ -24,6 +25,15 @@ export interface NodeDescription {
   readonly instances: readonly Eoj[];
 }
 
+/** What a node said in answer to a search: enough to tell whether it is the node we know at its address. */
+export interface SearchAnswer {
+  readonly address: string;
+  /** Node profile 0x83 as hex, or null where the node has none or left it out. */
+  readonly nodeId: string | null;
+  /** Undefined where the node left its instance list out. */
+  readonly instances: readonly Eoj[] | undefined;
+}
+
 export interface ObjectDescription {
   readonly manufacturer: string | null;
   readonly maps: PropertyMaps;
@@ -35,6 +45,10 @@ const MANUFACTURER_CODE_LENGTH = 3;
 function findEdt(properties: readonly Property[], epc: number): Uint8Array | undefined {
   const edt = properties.find((p) => p.epc === epc)?.edt;
   return edt !== undefined && edt.length > 0 ? edt : undefined;
+}
+
+function nodeIdIn(properties: readonly Property[]): string | null {
+  return hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH);
 }
 
 function hexOfLength(edt: Uint8Array | undefined, length: number): string | null {
@@ -86,15 +100,17 @@ export class Discovery {
 
   /**
    * Multicast search. `onResponder` is called as each node answers (not after the window), with the
-   * instance list it sent along. Resolves with the number of nodes that answered.
+   * id and instance list it sent along. Resolves with the number of nodes that answered.
    */
-  async search(window: CollectWindow, onResponder: (address: string, instances: Eoj[] | undefined) => void): Promise<number> {
-    const request = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs([NodeProfileEpc.selfNodeInstanceListS]) };
+  async search(window: CollectWindow, onResponder: (answer: SearchAnswer) => void): Promise<number> {
+    const wanted = [NodeProfileEpc.selfNodeInstanceListS, NodeProfileEpc.id];
+    const request = { seoj: CONTROLLER_EOJ, deoj: NODE_PROFILE_EOJ, esv: ESV.Get, properties: requestedEpcs(wanted) };
     const responders = new Set<string>();
     await this.transport.multicastRequest(request, window, (received: ReceivedFrame) => {
       if (!isNodeProfile(received.frame.seoj) || responders.has(received.address)) return;
       responders.add(received.address);
-      onResponder(received.address, instancesIn(allProperties(received.frame)));
+      const properties = allProperties(received.frame);
+      onResponder({ address: received.address, nodeId: nodeIdIn(properties), instances: instancesIn(properties) });
     });
     this.log.debug({ nodes: responders.size, ...window }, 'echonet search finished');
     return responders.size;
@@ -106,7 +122,7 @@ export class Discovery {
     const properties = await getEach(this.channelFor(address), NODE_PROFILE_EOJ, wanted);
     const description: NodeDescription = {
       address,
-      nodeId: hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH),
+      nodeId: nodeIdIn(properties),
       manufacturer: hexOfLength(findEdt(properties, NodeProfileEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
       instances: instancesIn(properties) ?? [],
     };
@@ -117,7 +133,7 @@ export class Discovery {
   /** Only the node's 0x83, for checking whether a node is still at an address. */
   async nodeIdAt(address: string): Promise<string | null> {
     const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, [NodeProfileEpc.id]);
-    return hexOfLength(findEdt(allProperties(received.frame), NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH);
+    return nodeIdIn(allProperties(received.frame));
   }
 
   /** Maker and property maps of one object; maps the device refused stay null. */

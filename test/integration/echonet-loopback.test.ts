@@ -142,6 +142,32 @@ describe('finding devices', () => {
     await waitFor('four searches', () => rig.controller.counters().searches >= 4, 3_000);
   });
 
+  test('a search answered with the id and instances known at an address costs no new description', async () => {
+    const rig = await startRig({}, { searchIntervalMs: 300, searchWindowMs: 100 });
+    await waitFor('three devices', () => aircons(rig).length === 3);
+    const descriptions = (): number[] => rig.sim.nodes.map((n) => n.served('0ef001').filter((s) => s.kind === 'poll' && s.raw['8a'] !== undefined).length);
+    const before = { descriptions: descriptions(), searches: rig.controller.counters().searches };
+    await sleep(1_500);
+    assert.ok(rig.controller.counters().searches >= before.searches + 3, 'searches went on');
+    assert.deepEqual(descriptions(), before.descriptions);
+  });
+
+  test('a search notices at once that another node answers at a known address', async () => {
+    const rig = await startRig({ nodes: 1 }, { searchIntervalMs: 60_000 });
+    const [first] = rig.sim.nodes;
+    assert.ok(first);
+    await waitFor('the first unit', () => rig.controller.registry.get(first.deviceId));
+    await rig.sim.stop();
+    // Another unit takes the address without announcing itself: it is quiet for its first 200 ms.
+    const replacement = await openSimulator(rig.port, { nodes: 1, seed: 2, quirks: { silentBetween: { fromMs: 0, toMs: 200 } } });
+    const [second] = replacement.nodes;
+    assert.ok(second && second.address === first.address && second.deviceId !== first.deviceId);
+    await sleep(300);
+    assert.equal(rig.controller.registry.get(second.deviceId), undefined, 'not found without a search');
+    assert.equal(await rig.controller.searchNow(), 1);
+    await waitFor('the new unit', () => rig.controller.registry.get(second.deviceId), 1_000);
+  });
+
   test('a search ends soon after the last answer instead of waiting out its window', async () => {
     const rig = await startRig({}, { searchWindowMs: 10_000, searchQuietMs: 150 });
     const started = Date.now();
