@@ -119,8 +119,6 @@ interface NodeState {
   key: NodeKey | undefined;
   /** When we last learned or confirmed who answers here. */
   describedAt: number;
-  /** The node's instance list (EOJs in hex) as last described. */
-  instances: string | undefined;
   /** Resolves true if the node answered. */
   describing: Promise<boolean> | undefined;
   /** INFs that arrived before we knew which device sent them, copied out of their datagrams. */
@@ -373,7 +371,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
       return undefined;
     }
-    const node: NodeState = { address, key: undefined, describedAt: 0, instances: undefined, describing: undefined, waitingInfs: [] };
+    const node: NodeState = { address, key: undefined, describedAt: 0, describing: undefined, waitingInfs: [] };
     this.nodes.set(address, node);
     return node;
   }
@@ -401,10 +399,11 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   }
 
   /**
-   * A node that answers a search with the id and instance list we know at its address is confirmed
-   * without another frame; another id or instance list there is (re)described at once. Nodes whose
-   * answer leaves the id out are described once per search round, which is how we notice a
-   * different node taking over their address.
+   * A node that answers a search with the id we know at its address, listing only objects we know
+   * with their property maps, is confirmed without another frame; another id there, a new object or
+   * one whose maps we still lack is (re)described at once. Nodes whose answer leaves the id out are
+   * described once per search round, which is how we notice a different node taking over their
+   * address.
    */
   private followUpSearchAnswer(answer: SearchAnswer): void {
     const node = this.nodes.get(answer.address);
@@ -412,11 +411,16 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       void this.describeIfStale(answer.address, false);
       return;
     }
-    if (node.key.id === answer.nodeId && node.instances === instancesKey(answer.instances)) {
+    if (node.key.id === answer.nodeId && this.knowsInFull(node.key, answer.instances)) {
       node.describedAt = Date.now();
       return;
     }
     void this.describeIfStale(answer.address, true);
+  }
+
+  /** Whether every object listed is a device we know with its Get map, so describing its node again would teach nothing. */
+  private knowsInFull(key: NodeKey, instances: readonly Eoj[]): boolean {
+    return instances.every((eoj) => isNodeProfile(eoj) || (this.registry.get(deviceIdOf(key, eoj))?.maps.get ?? null) !== null);
   }
 
   /** Describes the node at `address` unless that is under way or was done lately; resolves true if the node answered (or did lately). Never rejects. */
@@ -449,7 +453,6 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     }
     this.assignNodeKey(node, key);
     node.describedAt = Date.now();
-    node.instances = instancesKey(description.instances);
     for (const eoj of description.instances.filter((e) => !isNodeProfile(e))) {
       await this.registerObject(node, key, description, eoj);
     }
@@ -681,10 +684,6 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.warn({ deviceId: source.deviceId, address: source.address, eoj: eojToHex(source.eoj), epc: byteHex(epc), reason }, 'echonet property value not understood, kept raw');
     }
   }
-}
-
-function instancesKey(instances: readonly Eoj[]): string {
-  return instances.map(eojToHex).join(' ');
 }
 
 function propertyBytes(frames: readonly ReceivedFrame[]): number {

@@ -77,18 +77,18 @@ export function instancesIn(properties: readonly Property[]): Eoj[] | undefined 
  * the batch and lacks what it refused, so those are not asked again. Discovery asks a node rarely,
  * so it does not learn a batch size as the poller does: such a node costs a few more frames.
  */
-async function getEach(channel: NodeChannel, eoj: Eoj, epcs: readonly number[]): Promise<Property[]> {
+async function getAllOf(channel: NodeChannel, eoj: Eoj, epcs: readonly number[]): Promise<Property[]> {
   const received = await channel.get(eoj, epcs);
   const answered = allProperties(received.frame).filter((p) => epcs.includes(p.epc));
   const withData = answered.filter((p) => p.edt.length > 0);
   if (epcs.length === 1) return withData;
   if (withData.length === 0) {
     const singles: Property[] = [];
-    for (const epc of epcs) singles.push(...(await getEach(channel, eoj, [epc])));
+    for (const epc of epcs) singles.push(...(await getAllOf(channel, eoj, [epc])));
     return singles;
   }
   const cutOff = epcs.filter((epc) => !answered.some((p) => p.epc === epc));
-  return cutOff.length === 0 ? withData : [...withData, ...(await getEach(channel, eoj, cutOff))];
+  return cutOff.length === 0 ? withData : [...withData, ...(await getAllOf(channel, eoj, cutOff))];
 }
 
 export class Discovery {
@@ -119,7 +119,7 @@ export class Discovery {
   /** Who is the node at `address`: its 0x83, maker and instance list. Throws if it does not answer. */
   async describeNode(address: string): Promise<NodeDescription> {
     const wanted = [NodeProfileEpc.id, NodeProfileEpc.manufacturer, NodeProfileEpc.selfNodeInstanceListS];
-    const properties = await getEach(this.channelFor(address), NODE_PROFILE_EOJ, wanted);
+    const properties = await getAllOf(this.channelFor(address), NODE_PROFILE_EOJ, wanted);
     const description: NodeDescription = {
       address,
       nodeId: nodeIdIn(properties),
@@ -139,7 +139,7 @@ export class Discovery {
   /** Maker and property maps of one object; maps the device refused stay null. */
   async describeObject(address: string, eoj: Eoj): Promise<ObjectDescription> {
     const wanted = [SuperClassEpc.manufacturer, SuperClassEpc.statusChangeAnnouncementPropertyMap, SuperClassEpc.setPropertyMap, SuperClassEpc.getPropertyMap];
-    const properties = await getEach(this.channelFor(address), eoj, wanted);
+    const properties = await getAllOf(this.channelFor(address), eoj, wanted);
     return {
       manufacturer: hexOfLength(findEdt(properties, SuperClassEpc.manufacturer), MANUFACTURER_CODE_LENGTH),
       maps: {

@@ -8,11 +8,13 @@ import { afterEach, describe, mock, test } from 'node:test';
 import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
 import { ESV } from '../../edge/echonet/esv.js';
 import { type Frame, allProperties, decodeFrame, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
-import { LocalNode } from '../../edge/echonet/local-node.js';
+import { type GetReader, LocalNode, nodeProfileObject, readAll, refuseAll } from '../../edge/echonet/local-node.js';
 import { decodeProperties } from '../../edge/echonet/properties.js';
 import { NEW_NODE_STEP_MS } from '../../edge/echonet/controller.js';
 import { FIRST_POLL_STEP_MS } from '../../edge/echonet/poller.js';
 import { EchonetTransport } from '../../edge/echonet/transport.js';
+import { initialAirconState } from '../../edge/simulator/aircon-model.js';
+import { airconObject } from '../../edge/simulator/device-objects.js';
 import type { SimulatedNodeHandle } from '../../edge/simulator/simulator.js';
 import type { Observation } from '../../shared/reading.js';
 import { type ControllerRig, type Rig, INTERFACE, logger, onFreePort, openController, openSimulator, startRig, stopAfterTest, stopOpened } from '../support/echonet-rig.js';
@@ -166,6 +168,30 @@ describe('finding devices', () => {
     assert.equal(rig.controller.registry.get(second.deviceId), undefined, 'not found without a search');
     assert.equal(await rig.controller.searchNow(), 1);
     await waitFor('the new unit', () => rig.controller.registry.get(second.deviceId), 1_000);
+  });
+
+  test('a search has a node described again while one of its objects still lacks its property maps', async () => {
+    // A unit scripted here (not the simulator), so that it can refuse its maps for a while.
+    const identity = { nodeId: 'feffffff00000000000000000000000042', makerCode: 'ffffff' };
+    const aircon = airconObject(identity, { state: initialAirconState(() => 0.5) }, { vendorEpcs: false, extendedPropertyMaps: false });
+    const unit = new LocalNode([nodeProfileObject(identity, [aircon.eoj]), aircon]);
+    const maps = new Set([0x9d, 0x9e, 0x9f]);
+    let refuseMaps = true;
+    const readGet: GetReader = (target, epcs) => (refuseMaps && target === aircon && epcs.some((epc) => maps.has(epc)) ? refuseAll(epcs) : readAll(target, epcs));
+    const rig = await onFreePort(async (port) => {
+      const peer = new EchonetTransport({ interfaceAddress: '127.0.0.9', multicastInterface: INTERFACE, port, logger });
+      peer.onFrame((received) => {
+        for (const reply of unit.handle(received.frame, readGet).unicast) void peer.send(received.address, reply);
+      });
+      await peer.open();
+      stopAfterTest(() => peer.close());
+      return openController(port, { searchIntervalMs: 300, searchWindowMs: 100 });
+    });
+    const deviceId = `${identity.nodeId}-013001`;
+    const device = await waitFor('the unit, known without its maps', () => rig.controller.registry.get(deviceId));
+    assert.equal(device.maps.get, null);
+    refuseMaps = false;
+    await waitFor('its maps, read at a later search', () => rig.controller.registry.get(deviceId)?.maps.get ?? undefined, 2_000);
   });
 
   test('a search ends soon after the last answer instead of waiting out its window', async () => {
