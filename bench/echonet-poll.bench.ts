@@ -2,19 +2,23 @@
 // Goals (issue #4): one Get frame per device per cycle where the device allows it, and under 2 % of
 // one core at the default 30 s interval.
 //
-// The units run in the echolake-sim process, the controller alone in another (compiled JavaScript);
-// CPU is the controller process's own (getrusage: every thread, GC included).
+// The units run in the echolake-sim process, the controller alone in another (compiled JavaScript,
+// under the systemd unit's Node flags); CPU is the controller process's own (getrusage: every
+// thread, GC included).
 //
-//   A. Short interval (default 1 s, searches off): windows of 10 s, each about ten cycles of all
-//      devices. Per cycle: controller CPU, frames sent per device, Get-to-reading time per device and
-//      the span of a cycle (first Get to last reading of the 100). Share at 30 s = CPU per cycle / 30 s.
-//   B. Directly at the defaults (30 s poll interval, a search every 60 s): CPU over a few real 30 s
-//      cycles, searches included.
+//   A. Short interval (default 1 s) with a search every ten cycles, as the edge's defaults have it
+//      (poll every 30 s, search every 300 s): windows of 10 s, each about ten cycles of all devices.
+//      Per cycle: controller CPU, frames sent per device (searches included), Get-to-reading time
+//      per device, and how many devices' cycles begin in the busiest 20 ms (the pacing: devices keep
+//      the staggered phases of their first polls). Share at 30 s = CPU per cycle / 30 s.
+//   B. Directly at the edge's defaults (poll every 30 s, search every 300 s): CPU over ten real 30 s
+//      cycles, so that one search falls inside.
 //
 //   node --expose-gc --import tsx bench/echonet-poll.bench.ts [--nodes 100] [--interval-ms 1000]
-//        [--windows 5] [--window-s 10] [--direct-cycles 4] [--base-address 127.0.1.2]
-import { type Sample, type TimingRecords, ControllerProcess } from './support/echonet-controller-process.js';
-import { INTERFACE, type SimProcess, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
+//        [--windows 5] [--window-s 10] [--direct-cycles 10] [--base-address 127.0.1.2]
+import { FIRST_POLL_STEP_MS } from '../edge/echonet/poller.js';
+import { type Sample, type TimingRecords, ControllerProcess, controllerNodeFlags } from './support/echonet-controller-process.js';
+import { INTERFACE, type SimProcess, edgeEchonetDefaults, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
 import { type Spread, goal, quantile, round, roundSpread, showSpread, sleep, spread, table, runBenchmark } from './support/report.js';
 import { machine, machineLine } from './support/proc.js';
 
@@ -22,9 +26,13 @@ const NODES = numberFlag('nodes', 100);
 const INTERVAL_MS = numberFlag('interval-ms', 1_000);
 const WINDOWS = numberFlag('windows', 5);
 const WINDOW_S = numberFlag('window-s', 10);
-const DIRECT_CYCLES = numberFlag('direct-cycles', 4);
+const DIRECT_CYCLES = numberFlag('direct-cycles', 10);
 const BASE_ADDRESS = stringFlag('base-address', '127.0.1.2');
-const DEFAULT_INTERVAL_MS = 30_000;
+const EDGE = edgeEchonetDefaults();
+const DEFAULT_INTERVAL_MS = EDGE.pollIntervalMs;
+const CYCLES_PER_SEARCH = EDGE.searchIntervalMs / EDGE.pollIntervalMs;
+/** The window the busiest burst of cycle starts is counted in: the first polls' stagger step. */
+const BURST_WINDOW_MS = FIRST_POLL_STEP_MS;
 const PROPERTIES = 10;
 const GOAL_SHARE = 0.02;
 
@@ -89,37 +97,31 @@ async function waitForReadings(controller: ControllerProcess, atLeast: number, t
 interface CycleTiming {
   /** Get of a cycle sent → the device's reading emitted, ms, per device and cycle. */
   readonly perDevice: { p50: number; p95: number; max: number; n: number };
-  /** First Get to last reading of one cycle of all devices. */
-  readonly span: Spread;
-  /** Devices per reconstructed cycle (should be all of them). */
-  readonly devicesPerCycle: Spread;
+  /** The most device cycles that began within BURST_WINDOW_MS of each other. */
+  readonly busiestBurst: number;
 }
 
-/**
- * Cycles from the timing records: every device polls once per interval from its own phase (the moment
- * it was discovered), so Get times cluster; a gap of more than half an interval separates two cycles.
- * The first and last clusters may be partial and are left out.
- */
-function cycleTiming(records: TimingRecords, intervalMs: number): CycleTiming {
-  const all = Object.values(records).flat().sort((a, b) => a[0] - b[0]);
-  const latencies = all.map(([start, end]) => end - start).sort((a, b) => a - b);
-  const clusters: Array<Array<[number, number]>> = [];
-  for (const record of all) {
-    const current = clusters.at(-1);
-    const last = current?.at(-1);
-    if (current === undefined || last === undefined || record[0] - last[0] > intervalMs / 2) clusters.push([record]);
-    else current.push(record);
+/** The most of the sorted `times` that fall within `windowMs` of each other. */
+function busiest(times: readonly number[], windowMs: number): number {
+  let most = 0;
+  for (let first = 0, last = 0; last < times.length; last++) {
+    while ((times[last] as number) - (times[first] as number) >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
   }
-  const whole = clusters.slice(1, -1);
+  return most;
+}
+
+function cycleTiming(records: TimingRecords): CycleTiming {
+  const all = Object.values(records).flat();
+  const latencies = all.map(([start, end]) => end - start).sort((a, b) => a - b);
   return {
     perDevice: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? Number.NaN, n: latencies.length },
-    span: spread(whole.map((c) => Math.max(...c.map((r) => r[1])) - Math.min(...c.map((r) => r[0])))),
-    devicesPerCycle: spread(whole.map((c) => c.length)),
+    busiestBurst: busiest(all.map(([start]) => start).sort((a, b) => a - b), BURST_WINDOW_MS),
   };
 }
 
 async function phaseShort(sim: SimProcess): Promise<{ windows: Window[]; timing: CycleTiming }> {
-  const controller = await startMeasured(sim, { pollIntervalMs: INTERVAL_MS, searchIntervalMs: 3_600_000 });
+  const controller = await startMeasured(sim, { pollIntervalMs: INTERVAL_MS, searchIntervalMs: CYCLES_PER_SEARCH * INTERVAL_MS });
   try {
     // Warm-up: three cycles of every device.
     await waitForReadings(controller, 4 * NODES, 30_000);
@@ -133,7 +135,7 @@ async function phaseShort(sim: SimProcess): Promise<{ windows: Window[]; timing:
       const simTo = await sim.cpuMs();
       windows.push(windowOf(from, to, simFrom === undefined || simTo === undefined ? undefined : simTo - simFrom));
     }
-    const timing = cycleTiming(await controller.timing(false), INTERVAL_MS);
+    const timing = cycleTiming(await controller.timing(false));
     return { windows, timing };
   } finally {
     await controller.exit();
@@ -142,10 +144,10 @@ async function phaseShort(sim: SimProcess): Promise<{ windows: Window[]; timing:
 
 async function phaseDirect(sim: SimProcess): Promise<Window[]> {
   if (DIRECT_CYCLES <= 0) return [];
-  const controller = await startMeasured(sim, { pollIntervalMs: DEFAULT_INTERVAL_MS });
+  const controller = await startMeasured(sim, { pollIntervalMs: DEFAULT_INTERVAL_MS, searchIntervalMs: EDGE.searchIntervalMs });
   try {
-    // Every device's first poll starts when it is found; windows start just after and are one interval
-    // long, so each holds one poll of every device (and, every other window, a search).
+    // Every device's first poll comes within two seconds of its discovery; windows start just after
+    // and are one interval long, so each holds one poll of every device (and the tenth, a search).
     await waitForReadings(controller, NODES, 10_000);
     await sleep(2_000);
     const windows: Window[] = [];
@@ -168,15 +170,15 @@ const pct = (share: number): string => `${(share * 100).toFixed(3)} %`;
 async function main(): Promise<number> {
   const host = machine();
   console.log(`machine: ${machineLine(host)}`);
-  console.log(`poll cycles of ${NODES} simulated air conditioners × ${PROPERTIES} properties`);
+  console.log(`poll cycles of ${NODES} simulated air conditioners × ${PROPERTIES} properties; controller process flags: ${controllerNodeFlags().join(' ') || "(Node's defaults)"}`);
   const sim = await spawnSimulator({ nodes: NODES, baseAddress: BASE_ADDRESS });
   console.log(`simulator pid ${sim.pid}, port ${sim.port}: ${sim.nodes.length} nodes up`);
   let short: Awaited<ReturnType<typeof phaseShort>>;
   let direct: Window[];
   try {
-    console.log(`A: poll interval ${INTERVAL_MS} ms, searches off, ${WINDOWS} windows of ${WINDOW_S} s …`);
+    console.log(`A: poll interval ${INTERVAL_MS} ms, a search every ${CYCLES_PER_SEARCH} cycles, ${WINDOWS} windows of ${WINDOW_S} s …`);
     short = await phaseShort(sim);
-    if (DIRECT_CYCLES > 0) console.log(`B: defaults (poll every 30 s, search every 60 s), ${DIRECT_CYCLES} windows of 30 s …`);
+    if (DIRECT_CYCLES > 0) console.log(`B: the edge's defaults (poll every ${DEFAULT_INTERVAL_MS / 1000} s, search every ${EDGE.searchIntervalMs / 1000} s), ${DIRECT_CYCLES} windows of ${DEFAULT_INTERVAL_MS / 1000} s …`);
     direct = await phaseDirect(sim);
   } finally {
     await sim.stop();
@@ -184,7 +186,7 @@ async function main(): Promise<number> {
 
   const { windows, timing } = short;
   console.log();
-  console.log(`A. poll interval ${INTERVAL_MS} ms (searches off), per window of ${WINDOW_S} s:`);
+  console.log(`A. poll interval ${INTERVAL_MS} ms (a search every ${CYCLES_PER_SEARCH} cycles), per window of ${WINDOW_S} s:`);
   console.log(
     table(
       ['window', 'cycles', 'CPU (ms)', 'of it kernel', 'CPU per cycle (ms)', 'share at 30 s', 'frames sent / device / cycle', 'frames received / device / cycle', 'timeouts', 'event loop busy', 'simulator CPU (ms)'],
@@ -212,19 +214,19 @@ async function main(): Promise<number> {
   console.log();
   console.log(`controller CPU per cycle of ${NODES} devices: min / median / max ${showSpread(perCycle, 2, ' ms')}`);
   console.log(`→ share of one core at a 30 s interval: ${pct(shareAt30.min)} / ${pct(shareAt30.median)} / ${pct(shareAt30.max)}`);
-  console.log(`frames sent per device per cycle: ${framesPerDeviceOverall.toFixed(4)} over all windows (per window ${showSpread(framesPerDevice, 3)})`);
+  console.log(
+    `frames sent per device per cycle, searches included: ${framesPerDeviceOverall.toFixed(4)} over all windows (per window ${showSpread(framesPerDevice, 3)}; ${windows.reduce((n, w) => n + w.searches, 0)} searches)`,
+  );
   console.log(`of the CPU time, in the kernel: ${pct(kernelShare.min)} / ${pct(kernelShare.median)} / ${pct(kernelShare.max)}`);
   console.log(
     `Get → reading per device: p50 ${timing.perDevice.p50.toFixed(2)} ms, p95 ${timing.perDevice.p95.toFixed(2)} ms, max ${timing.perDevice.max.toFixed(2)} ms (${timing.perDevice.n} polls)`,
   );
-  console.log(
-    `wall time of a cycle (first Get to last reading of all ${NODES}; devices keep the phase they were found at): ${showSpread(timing.span, 1, ' ms')}, devices per cycle ${showSpread(timing.devicesPerCycle, 0)}`,
-  );
+  console.log(`device cycles begun in the busiest ${BURST_WINDOW_MS} ms: ${timing.busiestBurst} of ${NODES} (devices keep the staggered phases of their first polls)`);
 
   let directShare: Spread | undefined;
   if (direct.length > 0) {
     console.log();
-    console.log('B. defaults: poll every 30 s, search every 60 s, per 30 s window:');
+    console.log(`B. the edge's defaults: poll every ${DEFAULT_INTERVAL_MS / 1000} s, search every ${EDGE.searchIntervalMs / 1000} s, per ${DEFAULT_INTERVAL_MS / 1000} s window:`);
     console.log(
       table(
         ['window', 'polls', 'searches', 'CPU (ms)', 'share of one core', 'frames sent', 'timeouts'],
@@ -261,7 +263,8 @@ async function main(): Promise<number> {
       framesSentPerDevicePerCyclePerWindow: roundSpread(framesPerDevice, 4),
       kernelSharePercent: roundSpread({ ...kernelShare, min: kernelShare.min * 100, median: kernelShare.median * 100, max: kernelShare.max * 100 }, 1),
       getToReadingMs: { p50: round(timing.perDevice.p50, 3), p95: round(timing.perDevice.p95, 3), max: round(timing.perDevice.max, 3), n: timing.perDevice.n },
-      cycleSpanMs: roundSpread(timing.span, 1),
+      busiestBurst: { windowMs: BURST_WINDOW_MS, deviceCycles: timing.busiestBurst },
+      searches: windows.reduce((n, w) => n + w.searches, 0),
       timeouts: windows.reduce((n, w) => n + w.timeouts, 0) + direct.reduce((n, w) => n + w.timeouts, 0),
       direct30s:
         directShare === undefined

@@ -2,27 +2,28 @@
 // Goal (issue #4): RSS under 80 MB after an hour of polling, and no growth.
 //
 //   A. An hour in compressed time: an hour at the default 30 s interval is 120 poll cycles per
-//      device; here they run at 250 ms (120 cycles in 30 s) with a search every 500 ms instead of
-//      every 60 s. RSS and heapUsed after two forced collections at the start (after 5 cycles),
+//      device; here they run at 250 ms (120 cycles in 30 s) with a search every 2.5 s instead of
+//      every 300 s (the edge's ratio). RSS and heapUsed after two forced collections at the start (after 5 cycles),
 //      every 5 cycles, the middle and the end. "No growth": the least-squares slope of heapUsed from
 //      cycle 30 on (the first cycles still add compiled code and inline caches) stays under
 //      512 KiB per 100 cycles. Anything kept per poll — an observation is ~1 KB — would show as
 //      several MiB per 100 cycles; the heap's own settling (±200 KiB) does not. For a finer bound run
 //      longer: `--cycles 1440` (12 h at 30 s, 6 minutes).
-//   B. The real rate: the defaults (poll every 30 s, search every 60 s) for a few real cycles.
+//   B. The real rate: the edge's defaults (poll every 30 s, search every 300 s) for a few real cycles.
 //
-// Why both: V8 sizes its young generation by the allocation rate. 100 devices every 250 ms are 400
-// polls a second, 120 times the real rate, and the young generation grows towards its 2 × 16 MiB
-// maximum, which the real rate never asks for; so A's RSS is an upper bound and the goal is judged
-// on B. (ECHOLAKE_BENCH_CHILD_FLAGS=--max-semi-space-size=1 runs A with a small young generation.)
+// Why both: V8 sizes its young generation by the allocation rate, and 100 devices every 250 ms are
+// 400 polls a second, 120 times the real rate. The controller runs under the systemd unit's Node
+// flags, as the gateway does, which cap the young generation at 2 × 1 MiB; with Node's defaults
+// (ECHOLAKE_BENCH_CHILD_FLAGS= , empty) it grows towards 2 × 16 MiB under A's load, which the real
+// rate never asks for.
 //
 // The controller runs alone in its process as compiled JavaScript (the tsx loader alone would add
 // about 40 MB); the baseline row is that process with every module loaded, before the controller.
 //
 //   node --expose-gc --import tsx bench/echonet-rss.bench.ts [--cycles 120] [--runs 3] [--poll-ms 250]
 //        [--real-cycles 4] [--nodes 100] [--base-address 127.0.1.2]
-import { type Sample, ControllerProcess } from './support/echonet-controller-process.js';
-import { INTERFACE, type SimProcess, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
+import { type Sample, ControllerProcess, controllerNodeFlags } from './support/echonet-controller-process.js';
+import { INTERFACE, type SimProcess, edgeEchonetDefaults, numberFlag, spawnSimulator, stringFlag } from './support/echonet-harness.js';
 import { goal, mib, round, roundSpread, showSpread, sleep, spread, table, runBenchmark } from './support/report.js';
 import { machine, machineLine } from './support/proc.js';
 
@@ -33,7 +34,10 @@ const POLL_MS = numberFlag('poll-ms', 250);
 const REAL_CYCLES = numberFlag('real-cycles', 4);
 const BASE_ADDRESS = stringFlag('base-address', '127.0.1.2');
 const SAMPLE_EVERY_CYCLES = Math.max(1, numberFlag('sample-every', 5));
-const REAL_INTERVAL_MS = 30_000;
+const EDGE = edgeEchonetDefaults();
+const REAL_INTERVAL_MS = EDGE.pollIntervalMs;
+/** Poll cycles per search at the edge's defaults (300 s / 30 s). */
+const CYCLES_PER_SEARCH = EDGE.searchIntervalMs / EDGE.pollIntervalMs;
 const GOAL_BYTES = 80 * 1_000_000; // "80 MB"
 /** heapUsed drifting less than this per 100 cycles (after warm-up) counts as flat. */
 const FLAT_BYTES_PER_100_CYCLES = 512 * 1024;
@@ -85,9 +89,8 @@ async function oneRun(sim: SimProcess, plan: Plan, name: string): Promise<Run> {
   try {
     const baseline = await controller.sample(true);
     const startedAt = Date.now();
-    // A search every two poll intervals: 60 s at the real rate, as the defaults.
     await controller.start(
-      { interfaceAddress: INTERFACE, port: sim.port, pollIntervalMs: plan.pollMs, searchIntervalMs: 2 * plan.pollMs },
+      { interfaceAddress: INTERFACE, port: sim.port, pollIntervalMs: plan.pollMs, searchIntervalMs: CYCLES_PER_SEARCH * plan.pollMs },
       sim.nodes.map((n) => n.deviceId),
     );
     const discovered = await controller.waitDiscovered(30_000);
@@ -163,7 +166,7 @@ async function main(): Promise<number> {
     `${NODES} simulated air conditioners. A: ${CYCLES} poll cycles per device at ${POLL_MS} ms (= ${((CYCLES * REAL_INTERVAL_MS) / 3_600_000).toFixed(1)} h at 30 s), ${RUNS} runs` +
       (REAL_CYCLES > 0 ? `; B: ${REAL_CYCLES} real cycles at 30 s` : ''),
   );
-  if (process.env.ECHOLAKE_BENCH_CHILD_FLAGS) console.log(`controller process flags: ${process.env.ECHOLAKE_BENCH_CHILD_FLAGS}`);
+  console.log(`controller process flags: ${controllerNodeFlags().join(' ') || "(Node's defaults)"}`);
   const sim = await spawnSimulator({ nodes: NODES, baseAddress: BASE_ADDRESS });
   console.log(`simulator pid ${sim.pid}, port ${sim.port}: ${sim.nodes.length} nodes up`);
   const runs: Run[] = [];
@@ -208,7 +211,7 @@ async function main(): Promise<number> {
       bench: 'echonet-rss',
       machine: host,
       nodes: NODES,
-      childFlags: process.env.ECHOLAKE_BENCH_CHILD_FLAGS ?? '',
+      childFlags: controllerNodeFlags().join(' '),
       compressed: {
         cycles: CYCLES,
         pollMs: POLL_MS,

@@ -6,6 +6,9 @@
  * compiled JavaScript (dist/), and so does the measured process. The TypeScript compiler emits only
  * the child and what it imports into a temporary directory, which a `node_modules` link and a
  * `package.json` of type module make resolvable; it is removed when the benchmark exits.
+ *
+ * And with the Node flags of the systemd unit, as the gateway runs the edge: a small young
+ * generation, a 64 MB old generation and one V8 worker thread change both memory and CPU time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import type { ChildControllerOptions, ChildRequest, DiscoveryResult, Sample, TimingRecords } from './echonet-controller-child.js';
+import { unitNodeFlags } from '../../test/support/edge-node-flags.js';
 import { ROOT, trackChild } from './echonet-harness.js';
 
 export type { ChildControllerOptions, DiscoveryResult, Sample, TimingRecords } from './echonet-controller-child.js';
@@ -44,6 +48,15 @@ export function compileControllerChild(): string {
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
   compiled = join(outDir, CHILD_SOURCE.replace(/\.ts$/, '.js'));
   return compiled;
+}
+
+/**
+ * The unit's Node flags (systemd/echolake-edge.service), unless ECHOLAKE_BENCH_CHILD_FLAGS
+ * (space-separated) names others; set it empty for Node's defaults.
+ */
+export function controllerNodeFlags(): string[] {
+  const override = process.env.ECHOLAKE_BENCH_CHILD_FLAGS;
+  return override === undefined ? unitNodeFlags() : override.split(/\s+/).filter((flag) => flag !== '');
 }
 
 type Command = ChildRequest['cmd'];
@@ -79,14 +92,10 @@ export class ControllerProcess {
     return this.child.pid ?? -1;
   }
 
-  /**
-   * Node/V8 flags for the controller process come from ECHOLAKE_BENCH_CHILD_FLAGS (space-separated),
-   * e.g. `--max-semi-space-size=1` to see how much of the RSS is the young generation.
-   */
+  /** Runs under controllerNodeFlags(). */
   static async spawn(): Promise<ControllerProcess> {
     const script = compileControllerChild();
-    const flags = (process.env.ECHOLAKE_BENCH_CHILD_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
-    const child = spawn(process.execPath, ['--expose-gc', ...flags, script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, ['--expose-gc', ...controllerNodeFlags(), script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     trackChild(child);
     const [ready] = (await once(child, 'message')) as [Reply];
     if (!ready.ok) throw new Error('controller child did not start');

@@ -9,10 +9,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { type EdgeConfig, loadEdgeConfig } from '../../edge/config.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const INTERFACE = '127.0.0.1';
 
+/** The edge's ECHONET Lite settings where a site sets nothing (edge/config.ts), e.g. poll every 30 s, search every 300 s. */
+export function edgeEchonetDefaults(): EdgeConfig['echonet'] {
+  const required = { ECHOLAKE_EDGE_SITE_ID: 'bench', ECHOLAKE_EDGE_ECHONET__INTERFACE: INTERFACE, ECHOLAKE_EDGE_UPLINK__URL: 'mqtt://127.0.0.1:1883' };
+  return loadEdgeConfig(undefined, required).echonet;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Command line: `--name value` flags, with an environment fallback so `npm run bench` can pass them.
