@@ -203,7 +203,7 @@ async function main(): Promise<number> {
   const growthVerdict = judged ? goal(flat) : `not judged (${CYCLES} cycles; needs ${SETTLED_CYCLES + JUDGED_CYCLES} or more)`;
   console.log(
     `goal: RSS under 80 MB at the real rate: ${realUnder === undefined ? 'not measured (--real-cycles 0)' : goal(realUnder)}; ` +
-      `under the compressed load: ${goal(compressedUnder)} (an upper bound, see the top of this file); ` +
+      `under the compressed load (${Math.round(REAL_INTERVAL_MS / POLL_MS)} times the real rate): ${goal(compressedUnder)}; ` +
       `no growth (heapUsed slope under ${FLAT_BYTES_PER_100_CYCLES / 1024} KiB / 100 cycles): ${growthVerdict}`,
   );
   console.log(
