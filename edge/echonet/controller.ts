@@ -101,7 +101,10 @@ export interface ControllerCounters {
   readonly transport: Readonly<TransportCounters>;
   readonly observations: number;
   readonly searches: number;
-  /** INFs from objects we could not attribute, dropped: their queue or the address table was full, their address was forgotten, or their node was described without them. */
+  /**
+   * INFs from objects we could not attribute, dropped: their queue or the address table was full,
+   * their address was forgotten, or their node was described without them.
+   */
   readonly unattributedInfs: number;
   /** Requests to our own node profile or controller object that we answered. */
   readonly requestsAnswered: number;
@@ -423,7 +426,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     return instances.every((eoj) => isNodeProfile(eoj) || (this.registry.get(deviceIdOf(key, eoj))?.maps.get ?? null) !== null);
   }
 
-  /** Describes the node at `address` unless that is under way or was done lately; resolves true if the node answered (or did lately). Never rejects. */
+  /**
+   * Describes the node at `address` unless that is under way or was done lately; resolves true if
+   * the node answered (or did lately). Never rejects.
+   */
   private describeIfStale(address: string, force: boolean): Promise<boolean> {
     const node = this.state === 'running' ? this.nodeAt(address) : undefined;
     if (node === undefined) return Promise.resolve(false);
