@@ -91,7 +91,8 @@ export class MqttUplink {
   private state: UplinkState = 'connecting';
   private inFlight: InFlight | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  /** A later look at the outbox: a young batch lingering for more readings, or a store that failed. */
+  private pumpTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempts = 0;
   private lastAckAt: string | undefined;
@@ -128,7 +129,7 @@ export class MqttUplink {
 
   async stop(): Promise<void> {
     this.state = 'stopped';
-    for (const timer of [this.ackTimer, this.lingerTimer, this.reconnectTimer]) clearTimeout(timer);
+    for (const timer of [this.ackTimer, this.pumpTimer, this.reconnectTimer]) clearTimeout(timer);
     const client = this.client;
     if (client === undefined) return;
     if (client.connected) {
@@ -247,11 +248,7 @@ export class MqttUplink {
    */
   private retryAfterStoreFailure(step: string, err: unknown): void {
     this.log.error({ siteId: this.options.siteId, err: (err as Error).message, step }, 'reading store failed under the uplink; will retry');
-    clearTimeout(this.lingerTimer);
-    this.lingerTimer = setTimeout(() => {
-      this.lingerTimer = undefined;
-      this.pump();
-    }, STORE_RETRY_MS);
+    this.pumpLater(STORE_RETRY_MS);
   }
 
   /** The batch a restart interrupted, exactly as it was; otherwise the oldest unsent readings once the batch is full or old enough. */
@@ -265,14 +262,19 @@ export class MqttUplink {
     const waitMs = Math.min(this.options.batchMaxAgeMs, pending.oldestAt + this.options.batchMaxAgeMs - Date.now());
     if (!pending.full && waitMs > 0) {
       // Not full and young: let more readings join it rather than send a trickle of small messages.
-      this.lingerTimer ??= setTimeout(() => {
-        this.lingerTimer = undefined;
-        this.pump();
-      }, waitMs);
+      this.pumpLater(waitMs);
       return undefined;
     }
     this.outbox.markInFlight(pending);
     return pending;
+  }
+
+  /** Pumps after `delayMs`, unless a pump is due already. */
+  private pumpLater(delayMs: number): void {
+    this.pumpTimer ??= setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, delayMs);
   }
 
   private send(): void {
