@@ -1,7 +1,9 @@
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { parseReadingBatch } from '../../shared/reading-schema.js';
-import { READING_SCHEMA_VERSION, acksTopic, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
+import { ackFor, encodeAck } from '../../shared/contract/envelopes.js';
+import { everySiteFilter, parseSiteTopic, sharedFilter, siteTopic } from '../../shared/contract/topics.js';
+import { READING_SCHEMA_VERSION, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
 import type { Placement, ReadingSink } from './kafka-readings-sink.js';
 
 const INGEST_SESSION_EXPIRY_S = 600;
@@ -16,8 +18,6 @@ export interface IngestOptions {
   password?: string | undefined;
 }
 
-const READINGS_FILTER = 'echolake/v1/sites/+/readings';
-const SITE_FROM_TOPIC = /^echolake\/v1\/sites\/([^/]+)\/readings$/;
 
 /**
  * Takes reading batches from MQTT, writes them to Kafka and only then acknowledges them to the
@@ -58,7 +58,7 @@ export class MqttIngest {
       client.once('error', reject);
     });
     client.on('connect', () => this.log.info({ url: this.options.url }, 'ingest reconnected'));
-    const filter = this.options.sharedGroup === '' ? READINGS_FILTER : `$share/${this.options.sharedGroup}/${READINGS_FILTER}`;
+    const filter = sharedFilter(this.options.sharedGroup, everySiteFilter('readings'));
     await client.subscribeAsync(filter, { qos: 1 });
     this.log.info({ url: this.options.url, filter }, 'ingest subscribed');
   }
@@ -70,8 +70,9 @@ export class MqttIngest {
 
   private async handle(packet: IPublishPacket): Promise<void> {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const topicSite = SITE_FROM_TOPIC.exec(packet.topic)?.[1];
-    if (topicSite === undefined) return;
+    const topic = parseSiteTopic(packet.topic);
+    if (topic?.channel !== 'readings') return;
+    const topicSite = topic.siteId;
     const parsed = parseReadingBatch(payload);
     if (!parsed.ok) return this.reject(topicSite, packet.topic, payload, parsed.error);
     const batch = parsed.value;
@@ -94,7 +95,7 @@ export class MqttIngest {
       this.log.error({ siteId: batch.siteId, batchId: batch.batchId, err: (err as Error).message }, 'kafka write failed; batch left for the site to resend');
       return;
     }
-    this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
+    this.acknowledge(ackFor(batch.siteId, batch.batchId, last.seq));
     this.log.info(
       { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length, kafka: placed },
       'batch in kafka and acknowledged',
@@ -107,7 +108,7 @@ export class MqttIngest {
    * the site resends the batch and the lake drops the copy.
    */
   private acknowledge(ack: BatchAck): void {
-    this.client?.publish(acksTopic(ack.siteId), JSON.stringify(ack), { qos: 1 }, (err) => {
+    this.client?.publish(siteTopic(ack.siteId, 'acks'), encodeAck(ack), { qos: 1 }, (err) => {
       if (err) this.log.warn({ siteId: ack.siteId, batchId: ack.batchId, err: err.message }, 'ack publish failed; the site will resend');
     });
   }
@@ -146,7 +147,7 @@ function ackForUnreadableBatch(siteId: string, payload: Buffer): BatchAck | unde
     if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > lastSeq) lastSeq = seq;
   }
   if (lastSeq === 0) return undefined;
-  return { v: READING_SCHEMA_VERSION, siteId, batchId: candidate.batchId.slice(0, 64), lastSeq };
+  return ackFor(siteId, candidate.batchId.slice(0, 64), lastSeq);
 }
 
 /** Whether the batch, or any reading in it, says it follows a later contract than this cloud reads. */
