@@ -158,7 +158,7 @@ test('a site cannot write, read or acknowledge for another, while a good site fl
   ];
   for (const [index, [target, payload]] of forgeries.entries()) {
     const forger = await connectAs(other, testSecret(other), { clientId: `echolake-edge-${other}-forger${index}` });
-    const closed = new Promise((resolve) => forger.once('close', resolve));
+    const closed = new Promise<void>((resolve) => forger.once('close', () => resolve()));
     forger.publish(target, payload, { qos: 1 });
     await closed;
   }
@@ -204,7 +204,7 @@ test('the API shows sites to operators only, without secrets; a site disabled wh
   const connected = await connectAs(good, testSecret(good), { clientId: `echolake-edge-${good}-late` });
   disableSite(join(dir, 'sites.yaml'), good);
   await cloud.waitFor((e) => e.msg === 'site registry reloaded', 10_000, 'the reload');
-  const closed = new Promise((resolve) => connected.once('close', resolve));
+  const closed = new Promise<void>((resolve) => connected.once('close', () => resolve()));
   connected.publish(siteTopic(good, 'readings'), batch(good, 2000, 2001), { qos: 1 });
   await closed;
   assert.match(await connectOutcome({ clientId: `echolake-edge-${good}`, username: good, password: testSecret(good) }), /Not authorized/);
