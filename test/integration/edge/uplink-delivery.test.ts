@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { connectAsync, type IClientOptions } from 'mqtt';
 import { pino } from 'pino';
-import { ReadingStore } from '../../edge/buffer/reading-store.js';
-import { MqttUplink, type OutboxPort, type UplinkOptions } from '../../edge/uplink/mqtt-uplink.js';
-import type { Reading } from '../../shared/reading.js';
-import { startMosquitto } from '../services/mosquitto.js';
-import { AckingCloud, type ReceivedBatch } from '../support/acking-cloud.js';
-import { makeTestPki } from '../support/certificates.js';
-import { requiredEnv } from '../support/env.js';
-import { aircon } from '../support/observations.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { ReadingStore } from '../../../edge/buffer/reading-store.js';
+import { Uplink, type OutboxPort, type UplinkOptions } from '../../../edge/uplink/uplink.js';
+import type { Reading } from '../../../shared/reading.js';
+import { startMosquitto } from '../../services/mosquitto.js';
+import { AckingCloud, type ReceivedBatch } from '../../support/acking-cloud.js';
+import { makeTestPki } from '../../support/certificates.js';
+import { requiredEnv } from '../../support/env.js';
+import { aircon } from '../../support/observations.js';
+import { TcpProxy } from '../../support/tcp-proxy.js';
+import { sleep, waitFor } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'echolake-uplink-delivery-'));
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -28,16 +28,16 @@ after(async () => {
 
 interface Rig {
   store: ReadingStore;
-  uplink: MqttUplink;
-  logs: Array<{ msg: string; err?: string }>;
+  uplink: Uplink;
+  logs: Array<{ msg: string; err?: { message?: string } }>;
 }
 
 function openRig(name: string, options: Partial<UplinkOptions> & Pick<UplinkOptions, 'url' | 'siteId'>, outbox?: (store: ReadingStore) => OutboxPort): Rig {
   const logs: Rig['logs'] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Rig['logs'][number]) });
   const store = ReadingStore.open({ path: join(dir, `${name}.db`), siteId: options.siteId, durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
-  const uplink = new MqttUplink(
-    { protocolVersion: 5, batchMaxReadings: 10, batchMaxBytes: 1 << 20, batchMaxAgeMs: 0, ackTimeoutMs: 5_000, reconnectMinMs: 100, reconnectMaxMs: 200, ...options },
+  const uplink = new Uplink(
+    { protocolVersion: 5, batchMaxReadings: 10, batchMaxBytes: 1 << 20, batchMaxAgeMs: 0, ackTimeoutMs: 5_000, ackTimeoutMaxMs: 60_000, maxIncomingBytes: 65_536, reconnectMinMs: 100, reconnectMaxMs: 200, ...options },
     outbox?.(store) ?? store,
     log,
   );
@@ -90,7 +90,7 @@ test('over TLS, with the site\'s client certificate and password, batches are de
   const intruder = openRig('intruder', { url: brokerUrl.href, siteId: 'site-tls', username: 'site-tls', password: 'wrong', tls });
   intruder.uplink.start();
   const refused = await waitFor('the refusal logged', () => intruder.logs.find((line) => line.msg === 'uplink error'), 10_000);
-  assert.match(refused.err ?? '', /not authori[sz]ed|bad user ?name or password/i);
+  assert.match(refused.err?.message ?? '', /not authori[sz]ed|bad user ?name or password/i);
   assert.notEqual(intruder.uplink.status().state, 'connected');
 });
 
