@@ -78,7 +78,7 @@ export class MqttTransport implements UplinkTransport {
     this.emptiedPending = 0;
     const guard = new PacketSizeGuard(this.options.maxIncomingBytes, client.options.protocolVersion ?? 4, (packet) => {
       this.oversized += 1;
-      if (packet.topic === this.acksTopic) this.emptiedPending += 1;
+      this.emptiedPending += 1;
       this.warnings.warn(
         'oversized-packet',
         { siteId: this.options.siteId, topic: packet.topic, bytes: packet.bytes, limit: this.options.maxIncomingBytes, oversized: this.oversized },
@@ -166,13 +166,13 @@ export class MqttTransport implements UplinkTransport {
 
   /** Only the site's acks topic carries acks; whatever else a session delivers is counted and dropped. */
   private onMessage(topic: string, payload: Buffer): void {
-    if (topic !== this.acksTopic) {
-      this.delivery.reject('wrongTopic', { topic, bytes: payload.length }, 'message on a topic other than the site\'s acks topic ignored');
+    if (payload.length === 0 && this.emptiedPending > 0) {
+      // The guard's stand-in for an oversized PUBLISH (they arrive in order), counted there already.
+      this.emptiedPending -= 1;
       return;
     }
-    if (payload.length === 0 && this.emptiedPending > 0) {
-      // The guard's stand-in for an oversized PUBLISH, counted there already.
-      this.emptiedPending -= 1;
+    if (topic !== this.acksTopic) {
+      this.delivery.reject('wrongTopic', { topic, bytes: payload.length }, 'message on a topic other than the site\'s acks topic ignored');
       return;
     }
     this.delivery.offerAck(payload, { topic });
