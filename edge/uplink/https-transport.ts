@@ -1,5 +1,5 @@
 import { Agent, request, type RequestOptions } from 'node:https';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import { validateHeaderValue, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from '../../shared/log.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { BatchDelivery, OutgoingBatch } from './delivery.js';
@@ -45,6 +45,7 @@ export class HttpsTransport implements UplinkTransport {
     private readonly warnings: RepeatedWarnings,
   ) {
     this.endpoint = readingsEndpoint(options.url, options.siteId);
+    if (options.password !== undefined) assertHeaderSafe(options.password);
     // One connection, kept open between batches: one batch is in flight at a time anyway.
     this.agent = new Agent({ keepAlive: true, maxSockets: 1, ...options.tls, rejectUnauthorized: true });
   }
@@ -63,7 +64,15 @@ export class HttpsTransport implements UplinkTransport {
       accept: 'application/json',
       ...(this.options.password !== undefined && { authorization: `Bearer ${this.options.password}` }),
     };
-    const req = request(this.endpoint, { method: 'POST', agent: this.agent, headers });
+    let req: ClientRequest;
+    try {
+      req = request(this.endpoint, { method: 'POST', agent: this.agent, headers });
+    } catch (err) {
+      this.current = undefined;
+      this.counts.failed += 1;
+      this.retryLater('https-request', { err }, 'the request to the cloud could not be made; the batch goes again later');
+      return;
+    }
     this.current = req;
     req.on('response', (res) => this.readAnswer(req, batch, res));
     req.on('error', (err) => {
@@ -197,6 +206,15 @@ export function readingsEndpoint(url: string, siteId: string): URL {
   endpoint.password = '';
   endpoint.pathname = `${endpoint.pathname.replace(/\/+$/, '')}/v1/sites/${encodeURIComponent(siteId)}/readings`;
   return endpoint;
+}
+
+/** A secret with a line break (a file edited on another system) cannot go into a header: said at start, not per batch. */
+function assertHeaderSafe(secret: string): void {
+  try {
+    validateHeaderValue('authorization', `Bearer ${secret}`);
+  } catch {
+    throw new Error('the site secret holds a character an HTTP header cannot carry (a line break or control character): check the file uplink.passwordFile names');
+  }
 }
 
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */

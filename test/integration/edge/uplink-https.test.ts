@@ -259,3 +259,10 @@ test("a cloud certificate the configured CA did not sign is refused before anyth
   assert.equal(cloud.received.length, 0);
   assert.equal(site.uplink.status().state, 'disconnected');
 });
+
+test('a secret no HTTP header can carry (a line break inside) fails the start with the reason, rather than each batch', () => {
+  const broken = join(dir, 'broken-password');
+  writeFileSync(broken, 'first line\nsecond line\n');
+  const site = openRig('https://127.0.0.1:9/ingest', { passwordFile: broken });
+  assert.throws(() => site.uplink.start(), /the site secret holds a character an HTTP header cannot carry.*uplink\.passwordFile/);
+});
