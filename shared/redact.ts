@@ -1,19 +1,19 @@
 /**
- * A URL as it may be logged: without its userinfo (`user:password@`), which would otherwise reach
- * journald, a log shipper and anyone who reads either. Used by both deployables for every URL
- * they log; what it cannot parse loses anything between `//` and `@` all the same.
+ * A URL fit for a log line: user name and password removed (`mqtts://site:secret@host` →
+ * `mqtts://host`). Used by both deployables for every URL they log; what URL cannot parse loses
+ * anything between `//` and `@` all the same.
  */
 export function redactUrl(url: string): string {
-  let parsed: URL;
   try {
-    parsed = new URL(url);
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^/?#]*@/, '//');
+    // Not a URL we can take apart: drop anything up to an @ that could be credentials.
+    return url.replace(/\/\/[^/@]*@/, '//');
   }
-  if (parsed.username === '' && parsed.password === '') return url;
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.href;
 }
 
 /** The user name and password a URL carries, decoded; undefined where it has none. */

@@ -21,8 +21,9 @@ interface DeadLetterAnswer {
  * answer is the cloud's ack, given only once Kafka holds the batch. The protocol is the MQTT one
  * (delivery.ts): one batch in flight, the same batch again until it is acknowledged.
  *
- * - 200: the ack. 422 `dead-lettered`: the cloud kept the batch as a dead letter; the ack inside
- *   counts, and the error is logged, since readings went somewhere nobody reads by default.
+ * - 200: the ack. 422 with an ack (`dead_lettered`): the cloud kept the batch as a dead letter;
+ *   the ack counts, and the error is logged, since readings went somewhere nobody reads by default.
+ *   422 without an ack: kept, and tried again with backoff.
  * - 401/403: the secret was refused; logged as such, the batch kept, tried again with backoff.
  * - 413: the batch is too large for the cloud; it and every later batch are halved.
  * - 429/503 (after Retry-After when given), other answers and network errors: again with backoff.
@@ -137,7 +138,7 @@ export class HttpsTransport implements UplinkTransport {
       this.failures += 1;
       this.warnings.error(
         'https-credentials',
-        { ...fields, url: redactUrl(this.options.url), username: this.options.username },
+        { ...fields, url: redactUrl(this.options.url), username: this.options.username, answer: errorMessage(body) },
         "the cloud refused this site's credentials: check uplink.passwordFile against the site's secret in the cloud (rotated? disabled site?); the batch stays and goes again with backoff",
       );
       this.delivery.retryIn(this.backoffMs());
@@ -158,13 +159,16 @@ export class HttpsTransport implements UplinkTransport {
     this.retryLater(`https-${status}`, { ...fields, answer: errorMessage(body) }, 'the cloud did not take the batch; it goes again later');
   }
 
-  /** 422: a dead letter carries its ack; any other refusal of the batch itself is kept and retried. */
+  /**
+   * 422 with an ack: the cloud kept the batch as a dead letter and says not to send it again.
+   * 422 without one (a contract newer than the cloud reads): kept and offered again later.
+   */
   private onUnprocessable(batch: OutgoingBatch, body: string): void {
     const answer = parseJson(body) as DeadLetterAnswer | undefined;
-    if (answer?.error?.code === 'dead-lettered' && answer.ack !== undefined) {
+    if (answer?.ack !== undefined) {
       this.counts.deadLettered += 1;
       this.log.error(
-        { siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, reason: errorMessage(body) },
+        { siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, code: String(answer.error?.code), reason: errorMessage(body) },
         'the cloud kept the batch as a dead letter, not as readings; it counts as delivered (see the dead-letter topic)',
       );
       this.settle(this.delivery.offerAck(JSON.stringify(answer.ack), { status: 422, batchId: batch.batchId }));

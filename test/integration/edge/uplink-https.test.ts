@@ -204,16 +204,19 @@ test('429 and 503 wait for Retry-After; other failures and a cut connection back
   assert.equal(link.failed, 2);
 });
 
-test('422 dead-lettered: the ack inside counts, and the error is logged', async () => {
+test('422 with an ack (dead_lettered): the ack counts, and the error is logged; 422 without one: kept and sent again', async () => {
   const cloud = await FakeCloud.start();
+  cloud.script.push(status(422, {}, '{"error":{"code":"invalid_request","message":"contract v2: this cloud reads v1"}}'));
   cloud.script.push((batch, res) =>
-    res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'dead-lettered', message: 'readings[0].ts is not a date' }, ack: ackOf(batch) })),
+    res.writeHead(422, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'dead_lettered', message: 'readings[0].ts is not a date' }, ack: ackOf(batch) })),
   );
   const site = openRig(cloud.url);
   fill(site, 12);
   site.uplink.start();
   await waitFor('every reading acknowledged', () => drained(site), 15_000);
-  assert.equal(cloud.received.length, 2, 'the dead-lettered batch is not sent again');
+  assert.equal(cloud.received.length, 3, 'the batch again after the plain 422; the dead-lettered one not again');
+  assert.equal(cloud.received[0]?.batch.batchId, cloud.received[1]?.batch.batchId);
+  assert.notEqual(cloud.received[1]?.batch.batchId, cloud.received[2]?.batch.batchId);
   const line = site.logs.find((l) => l.msg.startsWith('the cloud kept the batch as a dead letter'));
   assert.equal(line?.level, 50);
   assert.equal(line?.reason, 'readings[0].ts is not a date');
