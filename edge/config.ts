@@ -102,7 +102,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         passwordFile: {
           type: 'string',
           minLength: 1,
-          description: "file holding the site secret, read at start (with systemd: /run/credentials/echolake-edge.service/uplink-password, from LoadCredential=)",
+          description: "file holding the site secret, read at start (with systemd: /run/credentials/echolake-edge.service/uplink.password, from LoadCredential=)",
         },
         tls: {
           type: 'object',

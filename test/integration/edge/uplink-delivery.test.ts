@@ -69,7 +69,7 @@ test('over TLS, with the site\'s client certificate and the password from its fi
   const cloud = await AckingCloud.start(brokerUrl.href, 'site-tls', { connect: clientTls('cloud-ingest', 'cloud secret') });
   cleanup.push(() => cloud.stop());
   // The password from a file, as systemd's LoadCredential= hands it over, trailing newline and all.
-  const passwordFile = join(dir, 'uplink-password');
+  const passwordFile = join(dir, 'uplink.password');
   writeFileSync(passwordFile, 'correct horse battery\n', { mode: 0o600 });
   const site = openRig('tls', { url: `mqtts://127.0.0.1:${link.port}`, siteId: 'site-tls', username: 'site-tls', passwordFile, tls });
   const made = site.store.append([aircon(0), aircon(1), aircon(2)]);

@@ -29,7 +29,7 @@ after(async () => {
 
 const pki = makeTestPki(mkdtempSync(join(dir, 'pki-')));
 const SECRET = 'site secret, from a file';
-const secretFile = join(dir, 'uplink-password');
+const secretFile = join(dir, 'uplink.password');
 writeFileSync(secretFile, `${SECRET}\n`);
 
 interface Received {

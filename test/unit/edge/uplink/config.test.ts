@@ -38,8 +38,8 @@ test('an https:// URL, the password from a file, and the new bounds with their d
 });
 
 test('a password file the service cannot read, both password and passwordFile, an https:// URL without a secret, and an inverted ack timeout are refused with the fix', () => {
-  const unreadable = problems(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  passwordFile: /nonexistent/uplink-password\n`), {}));
-  assert.match(unreadable, /uplink\.passwordFile: cannot read \/nonexistent\/uplink-password \(ENOENT\).*LoadCredential=/);
+  const unreadable = problems(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  passwordFile: /nonexistent/uplink.password\n`), {}));
+  assert.match(unreadable, /uplink\.passwordFile: cannot read \/nonexistent\/uplink.password \(ENOENT\).*LoadCredential=/);
   const both = problems(() => loadEdgeConfig(file(`${base}uplink:\n  url: mqtts://a:8883\n  password: x\n  passwordFile: ${file('x')}\n`), {}));
   assert.match(both, /uplink\.password and uplink\.passwordFile are both set: keep passwordFile/);
   const noSecret = problems(() => loadEdgeConfig(file(`${base}uplink:\n  url: https://cloud.example\n`), {}));
