@@ -184,7 +184,9 @@ async function main(): Promise<number> {
         ? `discovered at ${event.device.address}`
         : event.type === 'moved'
           ? `moved ${event.from} → ${event.device.address}`
-          : `${event.from} → ${event.device.availability}`;
+          : event.type === 'availability'
+            ? `${event.from} → ${event.device.availability}`
+            : 'property maps changed';
     timeline.push({ at: Date.now(), deviceId: event.device.deviceId, what });
   });
 

@@ -17,10 +17,17 @@ export interface NodeQuirks {
   readonly dropRequestRate?: number;
   /** Gets of more EPCs than `size`: `sna` refuses them all (Get_SNA), `truncate` answers only the first `size`. */
   readonly maxGetBatch?: { readonly size: number; readonly behaviour: 'sna' | 'truncate' };
+  /**
+   * Gets of more EPCs than this get no answer at all — no Get_SNA, no truncated reply — while
+   * smaller ones (searches, the node profile) are answered: units that silently drop big Gets.
+   */
+  readonly ignoreGetsOver?: number;
   /** Adds maker-specific EPCs 0xF0–0xF3 to the air conditioner's Get map. */
   readonly vendorEpcs?: boolean;
   /** The node profile has no identification number (0x83); controllers must fall back to address ids. */
   readonly noIdentificationNumber?: boolean;
+  /** 0x83 is 0xFE and sixteen zero bytes, as MoekadenRoom ships it: a placeholder that identifies nothing. */
+  readonly placeholderIdentificationNumber?: boolean;
   /** Answers no request at all, still announces by INF, like units whose request handling hangs. Toggled by `setSilent`. */
   readonly silent?: boolean;
   /** Eleven more optional settings, so the INF, Set and Get maps all have 16+ entries and travel as bitmaps. */
