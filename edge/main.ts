@@ -12,6 +12,7 @@ import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { EchonetController } from './echonet/controller.js';
 import { knownDeviceJson, parseKnownDevice } from './echonet/known-devices.js';
+import { deviceEventObservation } from './echonet/observation.js';
 import { SystemdNotifier } from './supervision/systemd-notify.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
 
@@ -68,6 +69,7 @@ function components(config: EdgeConfig): Component[] {
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
+  if (config.echonet.sendDeviceEvents) controller.on('device', (event) => commits.add(deviceEventObservation(event, new Date())));
   const parts: Component[] = [
     { name: 'buffer', start: () => undefined, stop: () => store.close() },
     keepKnownDevices(controller, store),

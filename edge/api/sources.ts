@@ -4,7 +4,7 @@
  * the API knows nothing else of the edge, so those parts can change without the API noticing.
  * Timestamps are ISO-8601 UTC strings, as in the reading contract.
  */
-import type { PropertyValue, Reading } from '../../shared/reading.js';
+import type { AnyReading, PropertyValue } from '../../shared/reading.js';
 
 /** Whether a device answers, as the registry tracks it. */
 export type Availability = 'online' | 'unreachable' | 'offline';
@@ -53,7 +53,7 @@ export interface ReadingHistory {
    * One device's readings from the local history, oldest first: with `since`, the first `limit`
    * readings whose `ts` is at or after it; without, the newest `limit` readings. Empty when none.
    */
-  readings(deviceId: string, query: ReadingQuery): readonly Reading[];
+  readings(deviceId: string, query: ReadingQuery): readonly AnyReading[];
 }
 
 export type UplinkState = 'connected' | 'disconnected';

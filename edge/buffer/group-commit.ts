@@ -1,5 +1,5 @@
 import type { Logger } from '../../shared/log.js';
-import type { Observation, Reading } from '../../shared/reading.js';
+import type { AnyReading, Recorded } from '../../shared/reading.js';
 import type { ReadingStore } from './reading-store.js';
 
 /** Readings held in memory while the store keeps failing; past this the oldest go (the watchdog restarts the gateway long before). */
@@ -13,17 +13,17 @@ const MAX_PENDING = 50_000;
  * however many devices the site has. A reading counts as made once its commit returned.
  */
 export class GroupCommit {
-  private pending: Observation[] = [];
+  private pending: Recorded[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: ReadingStore,
     private readonly intervalMs: number,
-    private readonly onCommitted: (readings: Reading[]) => void,
+    private readonly onCommitted: (readings: AnyReading[]) => void,
     private readonly log: Logger,
   ) {}
 
-  add(observation: Observation): void {
+  add(observation: Recorded): void {
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.log.error({ held: MAX_PENDING }, 'reading store failing for long: oldest held reading dropped');
@@ -39,7 +39,7 @@ export class GroupCommit {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    let readings: Reading[];
+    let readings: AnyReading[];
     try {
       readings = this.store.append(batch);
     } catch (err) {

@@ -4,7 +4,7 @@ import { HistoryIndex, type HistoryQuery } from './history-index.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
 import { Database } from './sqlite.js';
 import type { Logger } from '../../shared/log.js';
-import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
+import { READING_SCHEMA_VERSION, type AnyReading, type Numbered, type Recorded } from '../../shared/reading.js';
 
 export type Durability = 'NORMAL' | 'FULL';
 
@@ -108,7 +108,8 @@ export class ReadingStore {
   private readonly pageSize: number;
   private readonly statements;
   private readonly historyIndex: HistoryIndex;
-  private readonly appendAll: (observations: Observation[]) => Reading[];
+  private readonly appendAll: (observations: Recorded[]) => AnyReading[];
+  private readonly epoch_: string;
   private unhealthy: string | undefined;
 
   private constructor(
@@ -122,19 +123,20 @@ export class ReadingStore {
     this.statements = prepareStatements(this.db);
     if (opened.replaced?.lost !== undefined) this.recordLostWithCorruptFile(opened.replaced.lost);
     this.historyIndex = new HistoryIndex(this.db);
-    this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
+    this.epoch_ = this.readEpoch();
+    this.appendAll = this.db.transaction((observations: Recorded[]) => this.insert(observations));
   }
 
   static open(options: ReadingStoreOptions, log: Logger): ReadingStore {
     return new ReadingStore(options, log);
   }
 
-  /** Numbers and stores observations in one transaction (one commit, not one per row). */
-  append(observations: Observation[]): Reading[] {
+  /** Numbers and stores observations and device events in one transaction (one commit, not one per row). */
+  append<T extends Recorded>(observations: T[]): Array<T & Numbered> {
     if (observations.length === 0) return [];
     try {
       this.makeRoom(0);
-      const readings = this.commitWithinCap(observations);
+      const readings = this.commitWithinCap(observations) as unknown as Array<T & Numbered>;
       this.unhealthy = undefined;
       return readings;
     } catch (err) {
@@ -147,7 +149,7 @@ export class ReadingStore {
    * A commit larger than the room left under the cap fails with SQLITE_FULL and changes nothing;
    * then room is made for it and it goes again, once, so one big commit can never wedge the store.
    */
-  private commitWithinCap(observations: Observation[]): Reading[] {
+  private commitWithinCap(observations: Recorded[]): AnyReading[] {
     try {
       return this.appendAll(observations);
     } catch (err) {
@@ -222,8 +224,8 @@ export class ReadingStore {
   }
 
   /** A device's readings from the local history, oldest first: those after `since` (by `ts`), or else the newest `limit`. */
-  history(deviceId: string, query: HistoryQuery): Reading[] {
-    return this.historyIndex.query(deviceId, query).map((payload) => JSON.parse(payload) as Reading);
+  history(deviceId: string, query: HistoryQuery): AnyReading[] {
+    return this.historyIndex.query(deviceId, query).map((payload) => JSON.parse(payload) as AnyReading);
   }
 
   /**
@@ -292,6 +294,10 @@ export class ReadingStore {
 
   /** The seq stream's epoch: 16 random hex digits made with this database, new with every new database. */
   epoch(): string {
+    return this.epoch_;
+  }
+
+  private readEpoch(): string {
     const epoch = this.statements.epoch.get()?.epoch;
     if (epoch === undefined || epoch === null) throw new Error('the reading store has no epoch');
     return epoch;
@@ -305,13 +311,14 @@ export class ReadingStore {
     return this.statements.ackedThrough.get()?.value ?? 0;
   }
 
-  private insert(observations: Observation[]): Reading[] {
+  private insert(observations: Recorded[]): AnyReading[] {
     const { siteId } = this.options;
+    const epoch = this.epoch_;
     const advanced = this.statements.advanceSequence.get(observations.length, siteId);
     if (advanced === undefined) throw new Error(`sequence row for site ${siteId} is missing`);
     const firstSeq = advanced.last_seq - observations.length + 1;
     return observations.map((observation, index) => {
-      const reading: Reading = { v: READING_SCHEMA_VERSION, siteId, seq: firstSeq + index, ...observation };
+      const reading: AnyReading = { v: READING_SCHEMA_VERSION, siteId, seq: firstSeq + index, epoch, ...observation };
       this.statements.insert.run(reading.seq, reading.deviceId, Date.parse(reading.ts), JSON.stringify(reading));
       return reading;
     });

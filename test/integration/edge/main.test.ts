@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
+import { Database } from '../../../edge/buffer/sqlite.js';
 import { freePorts } from '../../services/processes.js';
 import { Deployable } from '../../support/deployable.js';
 import { INTERFACE, onFreePort, openSimulator, stopAfterTest, stopOpened } from '../../support/echonet-rig.js';
@@ -27,6 +28,16 @@ afterEach(stopOpened);
 interface DeviceView {
   id: string;
   availability: string;
+}
+
+/** The outbox's readings and events, as the uplink would send them, straight from the edge's database. */
+function unsentOf(path: string): Array<Record<string, unknown>> {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare<[], { payload: string }>('SELECT payload FROM readings ORDER BY seq').all().map((row) => JSON.parse(row.payload) as Record<string, unknown>);
+  } finally {
+    db.close();
+  }
 }
 
 async function devicesOf(api: string): Promise<DeviceView[]> {
@@ -48,6 +59,7 @@ test('known devices are listed at once after a restart and polled as soon as the
       ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '1000',
       ECHOLAKE_EDGE_API__PORT: '0',
       ECHOLAKE_EDGE_UPLINK__URL: `mqtt://127.0.0.1:${deadMqtt}`,
+      ECHOLAKE_EDGE_ECHONET__SEND_DEVICE_EVENTS: 'true',
     };
     const start = async (): Promise<{ edge: Deployable; api: string }> => {
       const edge = new Deployable('edge', 'edge/main.ts', [], env);
@@ -58,6 +70,14 @@ test('known devices are listed at once after a restart and polled as soon as the
     const first = await start();
     await until('both devices online', async () => (await devicesOf(first.api)).filter((d) => d.availability === 'online').length === 2, 20_000);
     assert.equal(await first.edge.stop('SIGTERM'), 0);
+    const outbox = unsentOf(join(env.ECHOLAKE_EDGE_STATE_DIR, 'edge.db'));
+    const found = outbox.filter((r) => r.kind === 'event' && (r.event as { type: string }).type === 'found');
+    assert.deepEqual(found.map((r) => r.deviceId).sort(), sim.devices().map((d) => d.deviceId).sort(), 'a found event per device, in the outbox');
+    const epochs = new Set(outbox.map((r) => r.epoch));
+    assert.equal(epochs.size, 1);
+    assert.match(String([...epochs][0]), /^[0-9a-f]{16}$/, 'every reading carries the database epoch');
+    const seqs = outbox.map((r) => Number(r.seq));
+    assert.deepEqual(seqs, seqs.map((_, i) => (seqs[0] ?? 0) + i), 'events and readings in one unbroken seq run');
 
     const [, late] = sim.nodes;
     assert.ok(late);
