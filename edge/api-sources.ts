@@ -1,4 +1,4 @@
-import type { ApiSources, DeviceView, GatewayStatus, Readiness } from './api/sources.js';
+import type { ApiSources, DeviceView, EchonetStats, GatewayStatus, Readiness } from './api/sources.js';
 import type { ReadingStore } from './buffer/reading-store.js';
 import type { EchonetController } from './echonet/controller.js';
 import { guidelineDeviceType } from './echonet/device-types.js';
@@ -29,6 +29,31 @@ export function apiSources(backends: ApiBackends): ApiSources {
     history: { readings: (deviceId, query) => store.history(deviceId, query) },
     status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
     discovery: { searchNow: () => controller.searchNow() },
+    echonet: { stats: () => echonetStats(controller) },
+  };
+}
+
+function echonetStats(controller: EchonetController): EchonetStats {
+  const counters = controller.counters();
+  const { transport } = counters;
+  return {
+    searches: counters.searches,
+    framesIn: transport.framesReceived,
+    framesOut: transport.framesSent,
+    framesDropped: {
+      malformed: transport.malformedFrames,
+      unexpected_address: transport.responsesFromUnexpectedAddress,
+      unmatched: transport.unmatchedResponses,
+      late: transport.lateResponses,
+      foreign_answer: counters.foreignAnswersDropped,
+      unattributed_inf: counters.unattributedInfs,
+    },
+    devices: controller.pollViews().flatMap(({ deviceId, batchSize, stats }) => {
+      const availability = controller.registry.get(deviceId)?.availability;
+      if (availability === undefined) return [];
+      const { requests, answers, timeouts, retries, getSna } = stats;
+      return [{ deviceId, availability, requests, answers, timeouts, retries, getSna, batchSize }];
+    }),
   };
 }
 

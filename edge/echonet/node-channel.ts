@@ -62,8 +62,8 @@ export class NodeChannel {
    * Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. With `stillWanted`, each
    * attempt first asks it and is cancelled if it says no (the address went to another node).
    */
-  get(deoj: Eoj, epcs: readonly number[], stillWanted?: () => boolean): Promise<ReceivedFrame> {
-    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) }, stillWanted);
+  get(deoj: Eoj, epcs: readonly number[], stillWanted?: () => boolean, onRetry?: () => void): Promise<ReceivedFrame> {
+    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) }, stillWanted, onRetry);
   }
 
   /** SetC of encoded properties on `deoj`; resolves with Set_Res or SetC_SNA. `stillWanted` as for `get`. */
@@ -71,19 +71,20 @@ export class NodeChannel {
     return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.SetC, properties }, stillWanted);
   }
 
-  request(frame: OutgoingFrame, stillWanted?: () => boolean): Promise<ReceivedFrame> {
+  /** `onRetry` hears of each attempt after the first (for the asker's counters). */
+  request(frame: OutgoingFrame, stillWanted?: () => boolean, onRetry?: () => void): Promise<ReceivedFrame> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.queued >= MAX_QUEUED) {
       return Promise.reject(new EchonetRequestError('SEND_FAILED', `${this.queued} requests already queued for ${this.address}`));
     }
     this.queued += 1;
-    const run = this.tail.then(() => this.withRetries(frame, stillWanted));
+    const run = this.tail.then(() => this.withRetries(frame, stillWanted, onRetry));
     // The queue continues whether this request succeeded or not.
     this.tail = run.catch(() => undefined).finally(() => (this.queued -= 1));
     return run;
   }
 
-  private async withRetries(frame: OutgoingFrame, stillWanted: (() => boolean) | undefined): Promise<ReceivedFrame> {
+  private async withRetries(frame: OutgoingFrame, stillWanted: (() => boolean) | undefined, onRetry: (() => void) | undefined): Promise<ReceivedFrame> {
     for (let attempt = 0; ; attempt++) {
       await this.waitForTurn();
       if (this.closed) throw this.closedError();
@@ -103,6 +104,7 @@ export class NodeChannel {
           'echonet request timed out, retrying',
         );
         await this.sleep(delayMs);
+        onRetry?.();
       }
     }
   }

@@ -31,14 +31,17 @@ export type GetChannel = Pick<NodeChannel, 'get'>;
 export interface DevicePollStats {
   requests: number;
   answers: number;
+  /** Gets (after their retries) that got no answer. */
   timeouts: number;
+  /** Attempts after a first that timed out. */
+  retries: number;
   getSna: number;
   /** Answers that arrived after the device's address went to another node: dropped, not read as the device's. */
   foreignAnswersDropped: number;
 }
 
 export function freshPollStats(): DevicePollStats {
-  return { requests: 0, answers: 0, timeouts: 0, getSna: 0, foreignAnswersDropped: 0 };
+  return { requests: 0, answers: 0, timeouts: 0, retries: 0, getSna: 0, foreignAnswersDropped: 0 };
 }
 
 export interface CycleDevice {
@@ -94,7 +97,7 @@ export class PollCycle {
       let received: ReceivedFrame;
       try {
         this.device.stats.requests += 1;
-        received = await this.channel.get(this.device.eoj, batch, this.isBound);
+        received = await this.channel.get(this.device.eoj, batch, this.isBound, this.countRetry);
       } catch (error) {
         if (!isTimeout(error)) return this.end(error);
         this.device.stats.timeouts += 1;
@@ -110,6 +113,10 @@ export class PollCycle {
     }
     return this.end(undefined);
   }
+
+  private readonly countRetry = (): void => {
+    this.device.stats.retries += 1;
+  };
 
   private nextSize(): number {
     if (this.timedOutSizes.length > 0) return 1; // is anybody there?

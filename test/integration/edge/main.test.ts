@@ -90,5 +90,12 @@ test('known devices are listed at once after a restart and polled as soon as the
     late.setSilent(false);
     await second.edge.waitFor((e) => e.msg === 'echonet device answers again' && e.deviceId === late.deviceId, 15_000, 'the late device polled once it answers');
     assert.ok(!second.edge.events.some((e) => e.msg === 'echonet device discovered'), 'nothing described as new: both were known');
+    const metrics = await (await fetch(`${second.api}/metrics`)).text();
+    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    assert.ok(sample('echolake_edge_echonet_searches_total') >= 1, 'searches counted');
+    assert.ok(sample(`echolake_edge_echonet_device_answers_total{device_id="${late.deviceId}"}`) >= 1, 'the late device\'s answers counted');
+    const silence = ['timeouts', 'retries'].map((name) => sample(`echolake_edge_echonet_device_${name}_total{device_id="${late.deviceId}"}`));
+    assert.ok((silence[0] ?? 0) + (silence[1] ?? 0) >= 1, `and its silence: ${silence.join(', ')}`);
+    assert.equal(sample(`echolake_edge_echonet_device_availability{device_id="${late.deviceId}"}`), 2);
   });
 });
