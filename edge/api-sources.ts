@@ -14,6 +14,8 @@ export interface ApiBackends {
   uplink: MqttUplink;
   /** Readings this process has recorded so far. */
   recorded: () => number;
+  /** Readings that left memory without reaching the database, by reason, since start. */
+  droppedUnsaved: () => Readonly<Record<string, number>>;
 }
 
 export function apiSources(backends: ApiBackends): ApiSources {
@@ -70,7 +72,7 @@ function deviceView(device: DeviceRecord): DeviceView {
   };
 }
 
-function gatewayStatus({ siteId, startedAt, store, uplink, recorded }: ApiBackends): GatewayStatus {
+function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsaved }: ApiBackends): GatewayStatus {
   const stats = store.stats();
   const link = uplink.status();
   return {
@@ -89,7 +91,8 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded }: ApiBacken
       oldestUnsentAgeSeconds: stats.oldestUnsentAt === undefined ? null : Math.max(0, Math.round((Date.now() - stats.oldestUnsentAt) / 1000)),
     },
     readingsRecorded: recorded(),
-    droppedReadings: stats.dropped,
+    // Given up in the store (byte cap, a corrupt file) plus never saved (a full disk, a shutdown then).
+    droppedReadings: stats.dropped + Object.values(droppedUnsaved()).reduce((sum, n) => sum + n, 0),
     databaseBytes: stats.databaseBytes,
   };
 }

@@ -75,11 +75,11 @@ function components(config: EdgeConfig): Component[] {
     keepKnownDevices(controller, store),
     storeMaintenance(store, MAINTENANCE_INTERVAL_MS, log.child({ part: 'buffer' })),
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
-    { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
+    { name: 'group-commit', start: () => undefined, stop: () => commits.close() },
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
   ];
   if (config.api.enabled) {
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded });
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
     const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
     parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
   }

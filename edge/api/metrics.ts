@@ -120,7 +120,7 @@ export class EdgeMetrics {
     this.requests = new Counter({ name: `${PREFIX}api_requests_total`, help: 'Local API requests answered', labelNames: ['method', 'route', 'status'], registers });
     this.counters = {
       recorded: new MirroredCounter(this.registry, 'readings_recorded_total', 'Readings this gateway recorded since it started'),
-      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings given up unsent, at the byte cap or with a corrupt database file it replaced, over the life of the database'),
+      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings given up unsent: at the byte cap or with a corrupt database file it replaced (over the life of the database), or never saved (a full disk, a shutdown then; since start)'),
       batchesAcked: new MirroredCounter(this.registry, 'uplink_batches_acknowledged_total', 'Batches the cloud acknowledged since start'),
       readingsAcked: new MirroredCounter(this.registry, 'uplink_readings_acknowledged_total', 'Readings the cloud acknowledged since start'),
       resends: new MirroredCounter(this.registry, 'uplink_resends_total', 'Batches sent again for want of an acknowledgement since start'),

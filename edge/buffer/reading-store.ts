@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { HistoryIndex, type HistoryQuery } from './history-index.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
 import { Database } from './sqlite.js';
@@ -74,6 +75,9 @@ export interface DroppedRun {
 
 /** Far above any site's devices; bounds what one save writes. */
 const MAX_KNOWN_DEVICES = 4_096;
+
+/** Left free on the file system for the WAL, its checkpoints and the journal. */
+const DISK_RESERVE_BYTES = 16 * 1024 * 1024;
 
 /** Rows per housekeeping step: a few tens of ms of DELETE on a Pi. */
 const PRUNE_CHUNK = 5_000;
@@ -345,11 +349,27 @@ export class ReadingStore {
   }
 
   /**
+   * The cap, lowered to what the file system can still give (less a reserve for the WAL and the
+   * journal): the database stops growing before the disk is full, rather than failing at it.
+   */
+  private effectiveMaxBytes(): number {
+    const { maxBytes, path } = this.options;
+    let free: number;
+    try {
+      const fs = statfsSync(dirname(path));
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return maxBytes;
+    }
+    return Math.min(maxBytes, Math.max(this.liveBytes() + free - DISK_RESERVE_BYTES, 0));
+  }
+
+  /**
    * Keeps the database under its cap, with room for `incomingBytes` more: acknowledged history
    * goes first, then the oldest unsent readings.
    */
   private makeRoom(incomingBytes: number): void {
-    const { maxBytes } = this.options;
+    const maxBytes = this.effectiveMaxBytes();
     if (this.liveBytes() + incomingBytes < maxBytes * HIGH_WATER) return;
     while (this.liveBytes() + incomingBytes > maxBytes * LOW_WATER) {
       const removed = this.dropOldestChunk();

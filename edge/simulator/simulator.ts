@@ -207,6 +207,23 @@ class QuirkTimers {
   }
 }
 
+/** The quirks that involve other nodes: swaps and address take-overs. */
+function scheduleNeighbourQuirks(handles: readonly NodeHandle[], startAddresses: readonly string[], timers: QuirkTimers, swap: (a: number, b: number) => Promise<void>, log: Logger): void {
+  for (const handle of handles) {
+    const { swapAfterMs, takeOverAddressOf } = handle.quirks;
+    if (swapAfterMs !== undefined && handles[handle.index + 1] !== undefined) timers.once(swapAfterMs, 'swapAfterMs', () => swap(handle.index, handle.index + 1));
+    const target = takeOverAddressOf === undefined ? undefined : handles[takeOverAddressOf.node];
+    const address = takeOverAddressOf === undefined ? undefined : startAddresses[takeOverAddressOf.node];
+    if (takeOverAddressOf === undefined || target === undefined || address === undefined) continue;
+    timers.once(takeOverAddressOf.afterMs, 'takeOverAddressOf', async () => {
+      if (target.address === address) return; // it has not left
+      const from = handle.address;
+      await handle.moveTo(address);
+      log.info({ node: handle.index, from, address, deviceId: handle.deviceId }, 'simulated air conditioner took over an address another unit left');
+    });
+  }
+}
+
 function scheduleTimedQuirks(handle: NodeHandle, spareAddress: () => string, timers: QuirkTimers, random: () => number, log: Logger): void {
   const { quirks } = handle;
   if (quirks.moveAfterMs !== undefined) {
@@ -270,6 +287,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     throw error;
   }
 
+  const swapAddresses = async (a: number, b: number): Promise<void> => {
+    const first = handles[a];
+    const second = handles[b];
+    if (first === undefined || second === undefined || a === b) throw new RangeError(`no two distinct nodes ${a} and ${b}`);
+    const [addressA, addressB] = [first.address, second.address];
+    await Promise.all([first.endpoint.close(), second.endpoint.close()]);
+    await Promise.all([first.endpoint.reopenAt(addressB), second.endpoint.reopenAt(addressA)]);
+    log.info({ nodes: [a, b], addresses: [addressB, addressA] }, 'simulated air conditioners swapped addresses');
+  };
+  scheduleNeighbourQuirks(handles, addresses, timers, swapAddresses, log);
+
   const tickMs = options.tickMs ?? 1_000;
   const timeScale = options.timeScale ?? 1;
   const ticker =
@@ -283,15 +311,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     nodes: handles,
     startedAt,
     devices: () => handles.flatMap((h) => h.devices()),
-    async swapAddresses(a, b) {
-      const first = handles[a];
-      const second = handles[b];
-      if (first === undefined || second === undefined || a === b) throw new RangeError(`no two distinct nodes ${a} and ${b}`);
-      const [addressA, addressB] = [first.address, second.address];
-      await Promise.all([first.endpoint.close(), second.endpoint.close()]);
-      await Promise.all([first.endpoint.reopenAt(addressB), second.endpoint.reopenAt(addressA)]);
-      log.info({ nodes: [a, b], addresses: [addressB, addressA] }, 'simulated air conditioners swapped addresses');
-    },
+    swapAddresses,
     async stop() {
       clearInterval(ticker);
       await stopAll();
