@@ -19,7 +19,17 @@ export interface CloudConfig {
     replicationFactor: number;
     topics: { readings: string; deadLetter: string };
   };
-  lake: { root: string; groupId: string; appId: string; maxRecords: number; maxAgeMs: number };
+  lake: {
+    root: string;
+    groupId: string;
+    appId: string;
+    maxRecords: number;
+    maxBytes: number;
+    maxAgeMs: number;
+    checkpointInterval: number;
+    maxSeqJump: number;
+    s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  };
 }
 
 export const cloudConfigSchema: SchemaObject = {
@@ -88,13 +98,29 @@ export const cloudConfigSchema: SchemaObject = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['root', 'groupId', 'appId', 'maxRecords', 'maxAgeMs'],
+      required: ['root', 'groupId', 'appId', 'maxRecords', 'maxBytes', 'maxAgeMs', 'checkpointInterval', 'maxSeqJump', 's3'],
       properties: {
-        root: { type: 'string', default: './var/lake', description: 'folder holding the Delta tables' },
+        root: { type: 'string', minLength: 1, default: './var/lake', description: 'where the Delta tables live: a local folder, or s3://bucket/prefix' },
         groupId: { type: 'string', default: 'echolake-lake' },
         appId: { type: 'string', default: 'echolake-lake', description: 'names the txn actions; keep it stable' },
-        maxRecords: { type: 'integer', minimum: 1, default: 5000, description: 'readings per commit at most' },
-        maxAgeMs: { type: 'integer', minimum: 10, default: 10000, description: 'longest wait before a commit' },
+        maxRecords: { type: 'integer', minimum: 1, maximum: 2000000, default: 250000, description: 'readings per commit at most' },
+        maxBytes: { type: 'integer', minimum: 1024, maximum: 1073741824, default: 134217728, description: 'bytes of Kafka messages per commit at most (about 10x the Parquet size)' },
+        maxAgeMs: { type: 'integer', minimum: 10, default: 60000, description: 'longest wait before a commit' },
+        checkpointInterval: { type: 'integer', minimum: 1, default: 10, description: 'a Delta checkpoint every this many table versions' },
+        maxSeqJump: { type: 'integer', minimum: 1, default: 100000000, description: "a seq more than this above its site's last is refused to the dead-letter table" },
+        s3: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          required: ['endpoint', 'region', 'accessKeyId', 'secretAccessKey', 'forcePathStyle'],
+          properties: {
+            endpoint: { type: 'string', default: '', description: 'S3-compatible endpoint URL (MinIO, …); empty for AWS' },
+            region: { type: 'string', default: 'us-east-1' },
+            accessKeyId: { type: 'string', default: '', description: "empty: the AWS SDK's default credential chain" },
+            secretAccessKey: { type: 'string', default: '' },
+            forcePathStyle: { type: 'boolean', default: false, description: 'path-style URLs (MinIO and most S3-compatible servers need it)' },
+          },
+        },
       },
     },
   },

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { runDeployable, type Component } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -9,10 +7,8 @@ import { loadCloudConfig, type CloudConfig } from './config.js';
 import { KafkaReadingSink } from './ingest/kafka-readings-sink.js';
 import { MqttIngest } from './ingest/mqtt-ingest.js';
 import { createKafka, ensureTopics } from './kafka/client.js';
-import { DeltaTable } from './lake/delta-table.js';
 import { LakeWriter } from './lake/lake-writer.js';
-import { LocalObjectStore } from './lake/object-store.js';
-import { READINGS_TABLE } from './lake/readings-table.js';
+import { openTableStore } from './lake/storage/open-store.js';
 
 const log = createLogger('cloud');
 
@@ -32,14 +28,15 @@ function components(config: CloudConfig): Component[] {
     parts.push(named('ingest', ingest));
   }
   if (config.roles.lake) {
-    const tableRoot = join(config.lake.root, 'readings');
-    mkdirSync(tableRoot, { recursive: true });
-    const table = new DeltaTable(new LocalObjectStore(tableRoot), READINGS_TABLE, log.child({ part: 'lake' }), 'echolake-cloud');
+    const stores = {
+      readings: openTableStore(config.lake.root, 'readings', config.lake.s3),
+      deadLetters: openTableStore(config.lake.root, 'dead_letters', config.lake.s3),
+    };
     const onFatal = (error: Error): void => {
-      log.fatal({ part: 'lake', err: error.message }, 'kafka consumer gave up; exiting to be restarted');
+      log.fatal({ part: 'lake', err: error }, 'kafka consumer gave up; exiting to be restarted');
       process.exit(1);
     };
-    const writer = new LakeWriter(kafka, table, { ...config.lake, topic: config.kafka.topics.readings, onFatal }, log.child({ part: 'lake' }));
+    const writer = new LakeWriter(kafka, stores, { ...config.lake, topic: config.kafka.topics.readings, onFatal }, log.child({ part: 'lake' }));
     parts.push(named('lake', writer));
   }
   return parts;
