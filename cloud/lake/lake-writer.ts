@@ -5,6 +5,7 @@ import { parseReading } from '../../shared/reading-schema.js';
 import { DeltaTable } from './delta/table.js';
 import { appendExactlyOnce, planExactlyOnce, txnNames, type AppendPlan, type ExactlyOnceRules, type PendingMessage } from './operations/append.js';
 import { checkpoint, cleanUpExpiredLogs } from './operations/checkpoint.js';
+import { EncoderPool } from './parquet/encoder-pool.js';
 import { appendDeadLetters } from './operations/dead-letters.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { DEAD_LETTERS_TABLE } from './tables/dead-letters.js';
@@ -55,6 +56,7 @@ export class LakeWriter {
   /** Serialises flushes from the batch handler and the age timer; a failed one does not block the next. */
   private flushing: Promise<void> = Promise.resolve();
   private lastLogCleanup = 0;
+  private encoder: EncoderPool | undefined;
 
   constructor(
     kafka: Kafka,
@@ -70,6 +72,7 @@ export class LakeWriter {
   async start(): Promise<void> {
     this.readings = await DeltaTable.open(this.stores.readings, READINGS_TABLE, this.log, this.engineInfo);
     this.deadLetters = await DeltaTable.open(this.stores.deadLetters, DEAD_LETTERS_TABLE, this.log, this.engineInfo);
+    this.encoder = new EncoderPool();
     await this.consumer.connect();
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => this.onRebalance(event.payload.memberAssignment));
@@ -92,6 +95,7 @@ export class LakeWriter {
       await this.flush();
     } finally {
       await this.consumer.disconnect();
+      await this.encoder?.close();
     }
   }
 
@@ -146,14 +150,14 @@ export class LakeWriter {
   }
 
   private async commitBuffer(): Promise<void> {
-    if (this.buffer.length === 0 || this.readings === undefined || this.deadLetters === undefined) return;
+    if (this.buffer.length === 0 || this.readings === undefined || this.deadLetters === undefined || this.encoder === undefined) return;
     const taken = this.buffer;
     const takenBytes = this.bufferedBytes;
     this.buffer = [];
     this.bufferedBytes = 0;
     try {
       await this.commitDeadLetters(taken);
-      const result = await appendExactlyOnce(this.readings, taken, this.rules);
+      const result = await appendExactlyOnce(this.readings, taken, this.rules, this.encoder);
       const offsets = offsetRanges(taken);
       this.log.info(
         { table: 'readings', version: result.version, rows: result.rows, files: result.files, bytes: takenBytes, offsets, sites: seqRanges(taken) },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddAction } from '../delta/actions.js';
 import { encodeParquet } from '../parquet/encode.js';
+import type { EncodedPartition } from '../parquet/encode-readings.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { assertFilled, dataColumns, type PartitionBatch, type TableDefinition } from '../tables/schema.js';
 
@@ -27,6 +28,17 @@ export async function writeDataFiles(store: ObjectStore, definition: TableDefini
     adds.push({ path, partitionValues, size: file.body.length, modificationTime: Date.now(), dataChange, stats: JSON.stringify(file.stats) });
   }
   return adds;
+}
+
+/** Uploads files encoded elsewhere (the encoder pool) and returns their add actions. */
+export async function uploadEncoded(store: ObjectStore, files: EncodedPartition[], dataChange: boolean): Promise<AddAction[]> {
+  return Promise.all(
+    files.map(async ({ partitionValues, body, stats }) => {
+      const path = `${partitionFolder(partitionValues)}part-00000-${randomUUID()}-c000.snappy.parquet`;
+      await store.put(path, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      return { path, partitionValues, size: body.byteLength, modificationTime: Date.now(), dataChange, stats: JSON.stringify(stats) };
+    }),
+  );
 }
 
 /** Removes files a commit that never happened wrote (a conflict made its plan stale); best effort, vacuum catches the rest. */

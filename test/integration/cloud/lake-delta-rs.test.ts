@@ -8,6 +8,7 @@ import { Snapshot } from '../../../cloud/lake/delta/snapshot.js';
 import { DeltaTable } from '../../../cloud/lake/delta/table.js';
 import { appendExactlyOnce, txnNames, type PendingMessage } from '../../../cloud/lake/operations/append.js';
 import { checkpoint } from '../../../cloud/lake/operations/checkpoint.js';
+import { inlineEncoder } from '../../../cloud/lake/parquet/encoder-pool.js';
 import { LocalObjectStore } from '../../../cloud/lake/storage/local-store.js';
 import { READINGS_TABLE, type LakeReading } from '../../../cloud/lake/tables/readings.js';
 import { silentLogger } from '../../../shared/log.js';
@@ -60,13 +61,13 @@ test('what we write reads back in delta-rs, pyarrow and DuckDB: rows, UTC micros
   const root = freshRoot();
   const table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
   const micro = reading(1, { ts: '2026-11-23T05:00:00.123456Z', epoch: '0123456789abcdef', properties: { humidity: 40.5 } });
-  await appendExactlyOnce(table, [{ reading: micro, position: { partition: 0, offset: '1' } }], rules);
-  for (let commit = 0; commit < 9; commit += 1) await appendExactlyOnce(table, messages(2 + commit * 100, 100), rules);
+  await appendExactlyOnce(table, [{ reading: micro, position: { partition: 0, offset: '1' } }], rules, inlineEncoder);
+  for (let commit = 0; commit < 9; commit += 1) await appendExactlyOnce(table, messages(2 + commit * 100, 100), rules, inlineEncoder);
   assert.equal(table.snapshot.version, 10);
   await checkpoint(table);
   // Without commits 0-9 only the checkpoint can tell delta-rs what the table holds.
   for (let version = 0; version < 10; version += 1) rmSync(join(root, '_delta_log', `${String(version).padStart(20, '0')}.json`));
-  await appendExactlyOnce(table, messages(5000, 50), rules);
+  await appendExactlyOnce(table, messages(5000, 50), rules, inlineEncoder);
   const read = await python<{ version: number; rows: number; seqs: number; ts: string; tsType: string; humidity: number; epoch: string; duckType: string; duckTs: string; txn: number; statsMaxSeq: number }>(
     `
 import json, sys, glob, duckdb, pyarrow.parquet as pq
@@ -105,7 +106,7 @@ print(json.dumps({"version": table.version(), "rows": len(rows), "seqs": len({r[
 test('a delta-rs checkpoint, new columns and the change data feed turned on by delta-rs do not stop our writer', async () => {
   const root = freshRoot();
   let table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
-  await appendExactlyOnce(table, messages(1, 10), rules);
+  await appendExactlyOnce(table, messages(1, 10), rules, inlineEncoder);
   await python<null>(
     `
 import sys
@@ -120,7 +121,7 @@ print("null")
     root,
   );
   table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
-  await appendExactlyOnce(table, messages(11, 10), rules);
+  await appendExactlyOnce(table, messages(11, 10), rules, inlineEncoder);
   const read = await python<{ rows: number; notes: unknown[]; cdf: string; fields: string[] }>(
     `
 import json, sys

@@ -5,6 +5,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { DeltaTable } from '../../../cloud/lake/delta/table.js';
 import { appendExactlyOnce, txnNames, type PendingMessage } from '../../../cloud/lake/operations/append.js';
 import { checkpoint } from '../../../cloud/lake/operations/checkpoint.js';
+import { inlineEncoder } from '../../../cloud/lake/parquet/encoder-pool.js';
 import { openTableStore } from '../../../cloud/lake/storage/open-store.js';
 import { s3Client, type S3Settings } from '../../../cloud/lake/storage/s3-store.js';
 import { READINGS_TABLE } from '../../../cloud/lake/tables/readings.js';
@@ -78,7 +79,7 @@ test('a Delta table on S3, checkpointed, reads back in delta-rs', async () => {
       const seq = commit * 20 + i + 1;
       return { reading: { v: 1, siteId: 's1', seq, ...aircon(seq % 3) }, position: { partition: 0, offset: String(seq) } };
     });
-    await appendExactlyOnce(table, pending, rules);
+    await appendExactlyOnce(table, pending, rules, inlineEncoder);
   }
   await checkpoint(table);
   const reopened = await DeltaTable.open(store, READINGS_TABLE, silentLogger(), 'test');

@@ -8,6 +8,7 @@ import { Snapshot } from '../../../../../cloud/lake/delta/snapshot.js';
 import { DeltaTable } from '../../../../../cloud/lake/delta/table.js';
 import { appendExactlyOnce, txnNames } from '../../../../../cloud/lake/operations/append.js';
 import { checkpoint, cleanUpExpiredLogs } from '../../../../../cloud/lake/operations/checkpoint.js';
+import { inlineEncoder } from '../../../../../cloud/lake/parquet/encoder-pool.js';
 import { LocalObjectStore } from '../../../../../cloud/lake/storage/local-store.js';
 import { READINGS_TABLE } from '../../../../../cloud/lake/tables/readings.js';
 import { silentLogger } from '../../../../../shared/log.js';
@@ -22,7 +23,7 @@ async function tableWith(commits: number, checkpointAt?: number): Promise<{ root
   const root = mkdtempSync(join(tmpdir(), 'echolake-snapshot-'));
   const table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
   for (let seq = 1; seq <= commits; seq += 1) {
-    await appendExactlyOnce(table, [{ reading: { v: 1, siteId: 's1', seq, ...aircon(0) }, position: { partition: 0, offset: String(seq) } }], rules);
+    await appendExactlyOnce(table, [{ reading: { v: 1, siteId: 's1', seq, ...aircon(0) }, position: { partition: 0, offset: String(seq) } }], rules, inlineEncoder);
     if (table.snapshot.version === checkpointAt) await checkpoint(table);
   }
   return { root, table };
@@ -95,7 +96,7 @@ test('an empty folder is no table; a log without protocol is refused', async () 
 test('update reads only what other writers committed since', async () => {
   const { root, table } = await tableWith(2);
   const other = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'other');
-  await appendExactlyOnce(other, [{ reading: { v: 1, siteId: 's2', seq: 1, ...aircon(1) }, position: { partition: 1, offset: '0' } }], rules);
+  await appendExactlyOnce(other, [{ reading: { v: 1, siteId: 's2', seq: 1, ...aircon(1) }, position: { partition: 1, offset: '0' } }], rules, inlineEncoder);
   const commits = await table.refresh();
   assert.equal(commits.length, 1);
   assert.equal(table.snapshot.version, 3);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DeltaTable } from '../../../../../cloud/lake/delta/table.js';
 import { appendExactlyOnce, txnNames, type PendingMessage } from '../../../../../cloud/lake/operations/append.js';
+import { inlineEncoder } from '../../../../../cloud/lake/parquet/encoder-pool.js';
 import { LocalObjectStore } from '../../../../../cloud/lake/storage/local-store.js';
 import { READINGS_TABLE, type LakeReading } from '../../../../../cloud/lake/tables/readings.js';
 import { silentLogger } from '../../../../../shared/log.js';
@@ -44,7 +45,7 @@ test('an append writes a parquet file per date, stats, and the txns in one commi
   const root = freshRoot();
   const table = await open(root);
   const pending = [message(0, 10, reading(1)), message(0, 11, reading(2, 's1', { ts: '2026-11-23T05:00:02.123456Z' })), message(1, 4, reading(3, 's2'))];
-  const result = await appendExactlyOnce(table, pending, rules);
+  const result = await appendExactlyOnce(table, pending, rules, inlineEncoder);
   assert.deepEqual([result.version, result.files, result.rows], [1, 1, 3]);
   const lines = logLines(root, 1);
   assert.ok('commitInfo' in (lines[0] ?? {}), 'commitInfo comes first');
@@ -69,7 +70,7 @@ test('an append writes a parquet file per date, stats, and the txns in one commi
 test('offsets and seqs the table already holds are dropped; unreadable messages are refused but advance the offset', async () => {
   const root = freshRoot();
   const table = await open(root);
-  await appendExactlyOnce(table, [message(0, 0, reading(1)), message(0, 1, reading(2))], rules);
+  await appendExactlyOnce(table, [message(0, 0, reading(1)), message(0, 1, reading(2))], rules, inlineEncoder);
   const replay = [
     message(0, 1, reading(2)), // re-read after a restart: offset already committed
     message(0, 2, reading(1)), // the site resent the batch 1-2: seqs already committed
@@ -77,7 +78,7 @@ test('offsets and seqs the table already holds are dropped; unreadable messages 
     message(0, 4, undefined), // unreadable
     message(0, 5, reading(3)),
   ];
-  const result = await appendExactlyOnce(table, replay, rules);
+  const result = await appendExactlyOnce(table, replay, rules, inlineEncoder);
   assert.equal(result.rows, 1);
   assert.deepEqual(result.plan.duplicates, [{ siteId: 's1', seq: 1 }, { siteId: 's1', seq: 2 }]);
   assert.deepEqual(result.plan.refused.map((r) => [r.position.offset, r.reason]), [['4', 'unreadable: not JSON']]);
@@ -88,16 +89,16 @@ test('offsets and seqs the table already holds are dropped; unreadable messages 
 
 test('a new edge database (new epoch) starts a new seq stream: its low seqs are not taken for copies', async () => {
   const table = await open(freshRoot());
-  await appendExactlyOnce(table, [message(0, 0, reading(500, 's1', { epoch: 'aaaaaaaaaaaaaaaa' }))], rules);
-  const result = await appendExactlyOnce(table, [message(0, 1, reading(1, 's1', { epoch: 'bbbbbbbbbbbbbbbb' })), message(0, 2, reading(500, 's1', { epoch: 'aaaaaaaaaaaaaaaa' }))], rules);
+  await appendExactlyOnce(table, [message(0, 0, reading(500, 's1', { epoch: 'aaaaaaaaaaaaaaaa' }))], rules, inlineEncoder);
+  const result = await appendExactlyOnce(table, [message(0, 1, reading(1, 's1', { epoch: 'bbbbbbbbbbbbbbbb' })), message(0, 2, reading(500, 's1', { epoch: 'aaaaaaaaaaaaaaaa' }))], rules, inlineEncoder);
   assert.equal(result.rows, 1, 'seq 1 of the new epoch is kept');
   assert.deepEqual(result.plan.duplicates, [{ siteId: 's1', seq: 500 }], 'the old epoch still drops its resends');
 });
 
 test('a seq far beyond the site\'s last is refused and never becomes the high mark', async () => {
   const table = await open(freshRoot());
-  await appendExactlyOnce(table, [message(0, 0, reading(10))], rules);
-  const result = await appendExactlyOnce(table, [message(0, 1, reading(10 + 1_000_000)), message(0, 2, reading(11)), message(0, 3, reading(12))], rules);
+  await appendExactlyOnce(table, [message(0, 0, reading(10))], rules, inlineEncoder);
+  const result = await appendExactlyOnce(table, [message(0, 1, reading(10 + 1_000_000)), message(0, 2, reading(11)), message(0, 3, reading(12))], rules, inlineEncoder);
   assert.equal(result.rows, 2, 'the genuine readings after the bad one still land');
   assert.match(result.plan.refused[0]?.reason ?? '', /seq 1000010 jumps more than 1000 past the last seq 10/);
   assert.equal(table.snapshot.txns.get('app-readings-0-site-s1'), 12);
@@ -107,7 +108,7 @@ test('two writers racing for one version: one wins, the other replans, drops the
   const root = freshRoot();
   const [a, b] = await Promise.all([open(root), open(root)]);
   const pending = [message(0, 0, reading(1))];
-  const results = await Promise.all([appendExactlyOnce(a, pending, rules), appendExactlyOnce(b, pending, rules)]);
+  const results = await Promise.all([appendExactlyOnce(a, pending, rules, inlineEncoder), appendExactlyOnce(b, pending, rules, inlineEncoder)]);
   assert.deepEqual(results.map((r) => r.rows).sort(), [0, 1], 'the loser saw the offset committed and added nothing');
   assert.deepEqual(results.map((r) => r.version), [1, 1], 'not even an empty version');
   assert.deepEqual(readdirSync(join(root, '_delta_log')).sort(), ['00000000000000000000.json', '00000000000000000001.json'], 'no temp files left, no empty commit');
@@ -117,7 +118,7 @@ test('two writers racing for one version: one wins, the other replans, drops the
 test('racing writers on different partitions both commit, at consecutive versions', async () => {
   const root = freshRoot();
   const [a, b] = await Promise.all([open(root), open(root)]);
-  const results = await Promise.all([appendExactlyOnce(a, [message(0, 0, reading(1))], rules), appendExactlyOnce(b, [message(1, 0, reading(1, 's2'))], rules)]);
+  const results = await Promise.all([appendExactlyOnce(a, [message(0, 0, reading(1))], rules, inlineEncoder), appendExactlyOnce(b, [message(1, 0, reading(1, 's2'))], rules, inlineEncoder)]);
   assert.deepEqual(results.map((r) => r.version).sort(), [1, 2]);
   const reopened = await open(root);
   assert.equal(reopened.snapshot.files.size, 2);
