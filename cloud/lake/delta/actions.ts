@@ -107,12 +107,14 @@ export function knownAction(value: unknown, where: string): Action | undefined {
     return { txn: record.txn as unknown as TxnAction };
   }
   if (isObject(record.metaData)) {
-    need(record.metaData, where, 'metaData', { id: 'string', schemaString: 'string' });
+    // schemaString is checked before a write (a reader of the log alone does not need it).
+    need(record.metaData, where, 'metaData', { id: 'string' });
     const metaData = record.metaData as unknown as MetaDataAction;
     return {
       metaData: {
         ...metaData,
         format: metaData.format ?? { provider: 'parquet', options: {} },
+        schemaString: metaData.schemaString ?? '',
         partitionColumns: metaData.partitionColumns ?? [],
         configuration: metaData.configuration ?? {},
       },

@@ -46,7 +46,12 @@ export class LogStore {
 
   async readCommit(version: number): Promise<Action[] | undefined> {
     const body = await this.store.get(commitKey(version));
-    return body === undefined ? undefined : parseCommit(body, `${this.location}${commitKey(version)}`);
+    return body === undefined ? undefined : parseCommit(body, this.describe(commitKey(version)));
+  }
+
+  /** A key as a person finds it: the store's location and the key. */
+  describe(key: string): string {
+    return this.location.endsWith('/') ? `${this.location}${key}` : `${this.location}/${key}`;
   }
 
   /** False when another writer committed this version first. */

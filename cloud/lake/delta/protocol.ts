@@ -53,6 +53,7 @@ export function assertReadable(protocol: ProtocolAction, location: string): void
  */
 export function assertWritable(protocol: ProtocolAction, metaData: MetaDataAction, location: string): void {
   assertReadable(protocol, location);
+  if (!metaData.schemaString.startsWith('{')) throw new DeltaLogError(`table at ${location} has no schema in its metaData: the log is damaged`);
   const { minWriterVersion } = protocol;
   let features: string[];
   if (minWriterVersion === 7) features = protocol.writerFeatures ?? [];

@@ -69,7 +69,7 @@ export class Snapshot {
         if (body === undefined) throw new CheckpointUnreadable(`${key} vanished`);
         let actions: Action[];
         try {
-          actions = await readCheckpoint(body, `${log.location}${key}`);
+          actions = await readCheckpoint(body, log.describe(key));
         } catch (err) {
           throw new CheckpointUnreadable((err as Error).message);
         }
