@@ -58,6 +58,7 @@ export interface AppendPlan {
 export function planExactlyOnce(snapshot: Snapshot, pending: PendingMessage[], rules: ExactlyOnceRules): AppendPlan {
   const txns = new Map<string, number>();
   const committed = (appId: string): number | undefined => txns.get(appId) ?? snapshot.txns.get(appId);
+  const highest = streamHighs(snapshot, rules.names);
   const plan: AppendPlan = { accepted: [], txns, duplicates: [], refused: [] };
   for (const { reading, position, unreadable } of pending) {
     const offsetId = rules.names.offset(position.partition);
@@ -74,15 +75,33 @@ export function planExactlyOnce(snapshot: Snapshot, pending: PendingMessage[], r
       plan.duplicates.push({ siteId: reading.siteId, seq: reading.seq });
       continue;
     }
-    if (mark !== undefined && reading.seq - mark > rules.maxSeqJump) {
-      const reason = `seq ${reading.seq} jumps more than ${rules.maxSeqJump} past the last seq ${mark} of its stream: a corrupt value, refused`;
+    // The jump is measured from the stream's highest seq in any partition: a device's first reading in a
+    // partition has no mark there yet, and must not be able to set one far ahead either.
+    const streamKey = rules.names.seq(-1, reading.siteId, reading.epoch);
+    const high = highest.get(streamKey);
+    if (high !== undefined && reading.seq - high > rules.maxSeqJump) {
+      const reason = `seq ${reading.seq} jumps more than ${rules.maxSeqJump} past the last seq ${high} of its stream: a corrupt value, refused`;
       plan.refused.push({ position, reason, value: Buffer.from(JSON.stringify(reading)), siteId: reading.siteId });
       continue;
     }
     txns.set(seqId, reading.seq);
+    highest.set(streamKey, Math.max(high ?? 0, reading.seq));
     plan.accepted.push({ reading, position });
   }
   return plan;
+}
+
+/** Per seq stream (site and epoch, over all partitions), the highest seq the table holds; keyed as names.seq(-1, …). */
+function streamHighs(snapshot: Snapshot, names: TxnNames): Map<string, number> {
+  const prefix = names.offset(-1).slice(0, -'-1'.length);
+  const highs = new Map<string, number>();
+  for (const [appId, version] of snapshot.txns) {
+    const match = /^-?\d+(-site-.*)$/.exec(appId.slice(prefix.length));
+    if (!appId.startsWith(prefix) || match === null) continue;
+    const key = `${prefix}-1${match[1] ?? ''}`;
+    highs.set(key, Math.max(highs.get(key) ?? 0, version));
+  }
+  return highs;
 }
 
 export interface AppendResult {

@@ -104,6 +104,15 @@ test('a seq far beyond the site\'s last is refused and never becomes the high ma
   assert.equal(table.snapshot.txns.get('app-readings-0-site-s1'), 12);
 });
 
+test('a jump is measured from the site\'s highest seq in any partition, so a fresh partition cannot take it either', async () => {
+  const table = await open(freshRoot());
+  await appendExactlyOnce(table, [message(0, 0, reading(10))], rules, inlineEncoder);
+  const result = await appendExactlyOnce(table, [message(1, 0, reading(10 + 5000)), message(1, 1, reading(11))], rules, inlineEncoder);
+  assert.equal(result.rows, 1);
+  assert.equal(result.plan.refused.length, 1);
+  assert.equal(table.snapshot.txns.get('app-readings-1-site-s1'), 11);
+});
+
 test('two writers racing for one version: one wins, the other replans, drops the copy and leaves no orphan file', async () => {
   const root = freshRoot();
   const [a, b] = await Promise.all([open(root), open(root)]);
