@@ -36,6 +36,7 @@ import { airconBatch, type AirconFleet } from './support/aircon-readings.js';
 import { breakdown, maintainToEnd, timeMaintenance, timeStats, type BatchBreakdown } from './support/drain-breakdown.js';
 import { cpuSeconds, machineCpu, machineLine, pidListeningOn, rssBytes } from './support/proc.js';
 import { median, mib, num, percentile, sleep, table, runBenchmark } from './support/report.js';
+import { cloudTestEnv } from '../test/support/cloud-sites.js';
 
 const TOTAL = Number(process.env.ECHOLAKE_BENCH_DRAIN_READINGS ?? 1_000_000);
 const COMPARE_READINGS = Number(process.env.ECHOLAKE_BENCH_DRAIN_COMPARE_READINGS ?? 200_000);
@@ -164,6 +165,7 @@ async function drainOnce(fill: Fill, batch: number, workDir: string, raisedTopic
   };
   if (raisedTopicLimit) await createTopic(topics.readings, RAISED_TOPIC_MAX_MESSAGE_BYTES);
   const cloud = new Deployable('cloud', 'cloud/main.ts', [], {
+    ...(await cloudTestEnv(stateDir, [siteId])),
     LOG_LEVEL: 'info',
     ECHOLAKE_CLOUD_ROLES__LAKE: 'false',
     ECHOLAKE_CLOUD_MQTT__URL: mqttUrl,

@@ -1,31 +1,21 @@
-import type { SchemaObject } from 'ajv';
+import { accessSync, constants } from 'node:fs';
+import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
+import { brokerConfigSchema } from './broker/config.js';
+import { apiConfigSchema } from './http/config.js';
+import { ingestConfigSchema, mqttConfigSchema } from './ingest/config.js';
+import { kafkaConfigSchema } from './kafka/config.js';
+import { lakeConfigSchema } from './lake/config.js';
+import { sitesConfigSchema } from './sites/config.js';
 
-export interface CloudConfig {
-  roles: { ingest: boolean; lake: boolean };
-  mqtt: {
-    url: string;
-    protocolVersion: 4 | 5;
-    clientId: string;
-    sharedGroup: string;
-    username?: string;
-    password?: string;
-    embedded: { enabled: boolean; host: string; port: number };
-  };
-  kafka: {
-    brokers: string[];
-    clientId: string;
-    partitions: number;
-    replicationFactor: number;
-    topics: { readings: string; deadLetter: string };
-  };
-  lake: { root: string; groupId: string; appId: string; maxRecords: number; maxAgeMs: number };
-}
-
-export const cloudConfigSchema: SchemaObject = {
+/**
+ * The cloud's settings: one fragment per room, each declared (and its type derived) in the room
+ * that reads it; `roles` switches the roles of this process on.
+ */
+export const cloudConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['roles', 'mqtt', 'kafka', 'lake'],
+  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake'],
   properties: {
     roles: {
       type: 'object',
@@ -33,73 +23,63 @@ export const cloudConfigSchema: SchemaObject = {
       default: {},
       required: ['ingest', 'lake'],
       properties: {
-        ingest: { type: 'boolean', default: true, description: 'take batches from MQTT into Kafka' },
+        ingest: { type: 'boolean', default: true, description: 'take batches from MQTT (and the HTTPS route) into Kafka' },
         lake: { type: 'boolean', default: true, description: 'commit Kafka readings into Delta' },
       },
     },
-    mqtt: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['url', 'protocolVersion', 'clientId', 'sharedGroup', 'embedded'],
-      properties: {
-        url: { type: 'string', default: 'mqtt://127.0.0.1:1883', description: 'mqtt://host:port or mqtts://host:port' },
-        protocolVersion: { type: 'integer', enum: [4, 5], default: 5, description: '5 for MQTT 5, 4 for 3.1.1 (the embedded broker)' },
-        clientId: { type: 'string', default: '', description: 'unique per ingest instance; empty: echolake-cloud-ingest-<host name>' },
-        sharedGroup: { type: 'string', default: 'echolake-ingest', description: 'shared-subscription group; empty for a plain subscription' },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        embedded: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          required: ['enabled', 'host', 'port'],
-          properties: {
-            enabled: { type: 'boolean', default: false, description: 'run an MQTT broker inside this process' },
-            host: { type: 'string', default: '127.0.0.1' },
-            port: { type: 'integer', minimum: 1, maximum: 65535, default: 1883 },
-          },
-        },
-      },
-    },
-    kafka: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['brokers', 'clientId', 'partitions', 'replicationFactor', 'topics'],
-      properties: {
-        brokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:\\d+$' }, minItems: 1, default: ['127.0.0.1:9092'], description: 'host:port, comma-separated in the environment' },
-        clientId: { type: 'string', default: 'echolake-cloud' },
-        partitions: { type: 'integer', minimum: 1, default: 3, description: 'for topics the cloud creates' },
-        replicationFactor: { type: 'integer', minimum: 1, default: 1 },
-        topics: {
-          type: 'object',
-          additionalProperties: false,
-          default: {},
-          required: ['readings', 'deadLetter'],
-          properties: {
-            readings: { type: 'string', default: 'echolake.readings' },
-            deadLetter: { type: 'string', default: 'echolake.readings.dlq' },
-          },
-        },
-      },
-    },
-    lake: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: ['root', 'groupId', 'appId', 'maxRecords', 'maxAgeMs'],
-      properties: {
-        root: { type: 'string', default: './var/lake', description: 'folder holding the Delta tables' },
-        groupId: { type: 'string', default: 'echolake-lake' },
-        appId: { type: 'string', default: 'echolake-lake', description: 'names the txn actions; keep it stable' },
-        maxRecords: { type: 'integer', minimum: 1, default: 5000, description: 'readings per commit at most' },
-        maxAgeMs: { type: 'integer', minimum: 10, default: 10000, description: 'longest wait before a commit' },
-      },
-    },
+    sites: sitesConfigSchema,
+    mqtt: mqttConfigSchema,
+    broker: brokerConfigSchema,
+    ingest: ingestConfigSchema,
+    kafka: kafkaConfigSchema,
+    api: apiConfigSchema,
+    lake: lakeConfigSchema,
   },
-};
+} as const;
+
+export type CloudConfig = FromSchema<typeof cloudConfigSchema>;
 
 export function loadCloudConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: string[] = []): CloudConfig {
-  return loadConfig<CloudConfig>({ schema: cloudConfigSchema, file, env, envPrefix: 'ECHOLAKE_CLOUD_', overrides });
+  return loadConfig<CloudConfig>({ schema: cloudConfigSchema, file, env, envPrefix: 'ECHOLAKE_CLOUD_', overrides, crossCheck: crossCheckCloud });
+}
+
+/** What the schema cannot say: settings that must come in pairs or exclude each other, files the process must read. */
+export function crossCheckCloud(config: CloudConfig): string[] {
+  const problems: string[] = [];
+  if (config.mqtt.password !== undefined && config.mqtt.passwordFile !== undefined) {
+    problems.push('mqtt.password and mqtt.passwordFile exclude each other: keep passwordFile');
+  }
+  pairOf(problems, 'broker.tls', config.broker.tls);
+  pairOf(problems, 'api.tls', config.api.tls);
+  if ((config.mqtt.tls.certFile === undefined) !== (config.mqtt.tls.keyFile === undefined)) {
+    problems.push('mqtt.tls.certFile and mqtt.tls.keyFile go together: set both or neither');
+  }
+  if (Object.keys(config.mqtt.tls).length > 0 && !config.mqtt.url.startsWith('mqtts://')) {
+    problems.push(`mqtt.tls is set but mqtt.url ${config.mqtt.url.split('://')[0]}:// is not TLS: use mqtts://`);
+  }
+  readable(problems, 'mqtt.passwordFile', config.mqtt.passwordFile);
+  for (const [field, file] of Object.entries({ ...prefixed('mqtt.tls', config.mqtt.tls), ...prefixed('broker.tls', config.broker.tls), ...prefixed('api.tls', config.api.tls) })) {
+    readable(problems, field, file);
+  }
+  const names = config.api.operators.map((operator) => operator.name);
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) problems.push(`api.operators names ${repeated.join(', ')} more than once: operator names must be unique`);
+  return problems;
+}
+
+function pairOf(problems: string[], field: string, tls: { certFile?: string; keyFile?: string }): void {
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) problems.push(`${field}.certFile and ${field}.keyFile go together: set both or neither`);
+}
+
+function prefixed(prefix: string, files: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(files).map(([key, value]) => [`${prefix}.${key}`, value]));
+}
+
+function readable(problems: string[], field: string, file: string | undefined): void {
+  if (file === undefined) return;
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    problems.push(`${field} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): check the path and that this user may read it`);
+  }
 }

@@ -1,61 +1,65 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { runDeployable, type Component } from '../shared/lifecycle.js';
+import { runDeployable, type Component, type Shutdown } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
+import { redactUrl } from '../shared/redact.js';
+import { projectVersion } from '../shared/version.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { runCloudCommand } from './cli/commands.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
-import { KafkaReadingSink } from './ingest/kafka-readings-sink.js';
-import { MqttIngest } from './ingest/mqtt-ingest.js';
-import { createKafka, ensureTopics } from './kafka/client.js';
-import { DeltaTable } from './lake/delta-table.js';
-import { LakeWriter } from './lake/lake-writer.js';
-import { LocalObjectStore } from './lake/object-store.js';
-import { READINGS_TABLE } from './lake/readings-table.js';
+import { buildContext } from './context.js';
+import { CloudApiServer, createCloudApp, registerBaseRoutes } from './http/server.js';
+import { operatorAuth } from './http/auth.js';
+import { ensureTopics, kafkaReachable } from './kafka/client.js';
+import { ingestRole } from './roles/ingest.js';
+import { lakeRole } from './roles/lake.js';
+import type { Role } from './roles/role.js';
+import { siteRoutes } from './sites/routes.js';
 
 const log = createLogger('cloud');
 
-/** The cloud's parts in start order: broker, topics, ingest, lake. Roles switch ingest and lake on or off. */
-function components(config: CloudConfig): Component[] {
-  const kafka = createKafka({ ...config.kafka }, log.child({ part: 'kafka' }));
-  const parts: Component[] = [];
-  if (config.mqtt.embedded.enabled) {
-    parts.push(named('mqtt-broker', new EmbeddedBroker(config.mqtt.embedded, log.child({ part: 'mqtt-broker' }))));
+/** Every role this image can run; `roles.<name>` in the configuration switches each on. */
+const ROLES: Role[] = [ingestRole(), lakeRole()];
+
+/** The context's parts, the embedded broker, the topics, the enabled roles, and the API last. */
+function components(config: CloudConfig, shutdown: Shutdown): Component[] {
+  const built = buildContext(config, projectVersion(), shutdown, log);
+  const { context } = built;
+  const roles = ROLES.filter((role) => role.enabled(config));
+  const parts: Component[] = [...built.components];
+  if (config.broker.enabled) {
+    const broker = new EmbeddedBroker(config.broker, context.authorizer, context.metrics, log.child({ part: 'mqtt-broker' }));
+    parts.push({ name: 'mqtt-broker', start: () => broker.start(), stop: () => broker.stop() });
   }
-  parts.push({ name: 'kafka-topics', start: () => ensureTopics(kafka, config.kafka), stop: () => undefined });
-  if (config.roles.ingest) {
-    const sink = new KafkaReadingSink(kafka, config.kafka.topics);
-    const clientId = config.mqtt.clientId === '' ? `echolake-cloud-ingest-${hostname()}` : config.mqtt.clientId;
-    const ingest = new MqttIngest({ ...config.mqtt, clientId }, sink, log.child({ part: 'ingest' }));
-    parts.push({ name: 'kafka-producer', start: () => sink.connect(), stop: () => sink.disconnect() });
-    parts.push(named('ingest', ingest));
-  }
-  if (config.roles.lake) {
-    const tableRoot = join(config.lake.root, 'readings');
-    mkdirSync(tableRoot, { recursive: true });
-    const table = new DeltaTable(new LocalObjectStore(tableRoot), READINGS_TABLE, log.child({ part: 'lake' }), 'echolake-cloud');
-    const onFatal = (error: Error): void => {
-      log.fatal({ part: 'lake', err: error.message }, 'kafka consumer gave up; exiting to be restarted');
-      process.exit(1);
-    };
-    const writer = new LakeWriter(kafka, table, { ...config.lake, topic: config.kafka.topics.readings, onFatal }, log.child({ part: 'lake' }));
-    parts.push(named('lake', writer));
+  parts.push({ name: 'kafka-topics', start: () => ensureTopics(context.kafka, config.kafka), stop: () => undefined });
+  context.readiness('kafka', kafkaReachable(context.kafka));
+  for (const role of roles) parts.push(...role.components(context));
+  if (config.api.enabled) {
+    const app = createCloudApp(config.api, projectVersion(), log.child({ part: 'api' }));
+    registerBaseRoutes(app, built.probes, context.metrics);
+    void app.register(siteRoutes, { sites: context.sites, status: context.siteStatus, operatorAuth: operatorAuth(config.api.operators) });
+    for (const role of roles) role.routes?.(app, context);
+    const api = new CloudApiServer(app, config.api, log.child({ part: 'api' }));
+    parts.push(api);
   }
   return parts;
 }
 
-function named(name: string, part: { start(): Promise<void>; stop(): Promise<void> }): Component {
-  return { name, start: () => part.start(), stop: () => part.stop() };
+const argv = process.argv.slice(2);
+if (!(await runCloudCommand(argv))) {
+  runDeployable(
+    {
+      name: 'echolake-cloud',
+      log,
+      loadConfig: (file, overrides) => loadCloudConfig(file, process.env, overrides),
+      components,
+      describe: (config) => ({
+        roles: config.roles,
+        brokers: config.kafka.brokers,
+        mqtt: redactUrl(config.mqtt.url),
+        embeddedBroker: config.broker.enabled,
+        lakeRoot: redactUrl(config.lake.root),
+      }),
+    },
+    argv,
+  );
 }
-
-runDeployable(
-  {
-    name: 'echolake-cloud',
-    log,
-    loadConfig: (file, overrides) => loadCloudConfig(file, process.env, overrides),
-    components,
-    describe: (config) => ({ roles: config.roles, brokers: config.kafka.brokers, lakeRoot: config.lake.root }),
-  },
-  process.argv.slice(2),
-);

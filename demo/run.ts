@@ -1,13 +1,15 @@
 // `npm run demo`: simulated air conditioners, the edge and the cloud together on the embedded
 // defaults (an MQTT broker inside the cloud, a local single-node Kafka, Delta tables in a local
 // folder), all on loopback, printing what arrives where until Ctrl-C or --duration.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installKafka, startKafka } from '../test/services/kafka.js';
 import { freePorts } from '../test/services/processes.js';
 import { Deployable, type LogEvent } from '../test/support/deployable.js';
+import { addSite } from '../cloud/sites/admin.js';
+import { newSecret } from '../cloud/sites/secrets.js';
 
 const USAGE = 'usage: npm run demo -- [--aircons N (1-250, default 3)] [--duration SECONDS] [--port ECHONET_LITE_UDP_PORT (default 3610)]';
 /** The demo's processes log a line per batch; a few hundred recent ones are all anybody reads. */
@@ -99,11 +101,19 @@ async function main(options: DemoOptions): Promise<void> {
     return deployable.retainAtMost(EVENTS_KEPT).onEvent(count);
   };
 
+  // The site as an operator would register it (`echolake-cloud site add`), and the cloud's own MQTT password.
+  const sitesFile = join(work, 'sites.yaml');
+  const site = await addSite(sitesFile, { id: 'demo-site', name: 'Demo site', location: { latitude: 35.68, longitude: 139.77 }, timeZone: 'Asia/Tokyo' });
+  const cloudPasswordFile = join(work, 'cloud.password');
+  writeFileSync(cloudPasswordFile, newSecret(), { mode: 0o600 });
   const cloud = launch(
     new Deployable('cloud', 'cloud/main.ts', [], {
       LOG_LEVEL: 'info',
-      ECHOLAKE_CLOUD_MQTT__EMBEDDED__ENABLED: 'true',
-      ECHOLAKE_CLOUD_MQTT__EMBEDDED__PORT: String(mqttPort),
+      ECHOLAKE_CLOUD_SITES__FILE: sitesFile,
+      ECHOLAKE_CLOUD_MQTT__PASSWORD_FILE: cloudPasswordFile,
+      ECHOLAKE_CLOUD_API__PORT: '0',
+      ECHOLAKE_CLOUD_BROKER__ENABLED: 'true',
+      ECHOLAKE_CLOUD_BROKER__PORT: String(mqttPort),
       ECHOLAKE_CLOUD_MQTT__URL: `mqtt://127.0.0.1:${mqttPort}`,
       ECHOLAKE_CLOUD_MQTT__PROTOCOL_VERSION: '4',
       ECHOLAKE_CLOUD_MQTT__SHARED_GROUP: '',
@@ -133,6 +143,8 @@ async function main(options: DemoOptions): Promise<void> {
       ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '5000',
       ECHOLAKE_EDGE_UPLINK__URL: `mqtt://127.0.0.1:${mqttPort}`,
       ECHOLAKE_EDGE_UPLINK__PROTOCOL_VERSION: '4',
+      ECHOLAKE_EDGE_UPLINK__USERNAME: site.siteId,
+      ECHOLAKE_EDGE_UPLINK__PASSWORD: site.secret,
       ECHOLAKE_EDGE_API__PORT: '0',
     }),
     (event) => tally.edge(event),

@@ -9,6 +9,27 @@ export interface Component {
   stop(): Promise<void> | void;
 }
 
+/**
+ * How a part asks for the orderly stop when it cannot go on (a Kafka consumer that gave up, a
+ * lost lease): the same reverse stop a SIGTERM gets, then exit 1, so the supervisor restarts the
+ * process — never a bare `process.exit` that skips the other parts' stop.
+ */
+export class Shutdown {
+  private handler: ((reason: Error) => void) | undefined;
+  private early: Error | undefined;
+
+  request(reason: Error): void {
+    if (this.handler === undefined) this.early ??= reason;
+    else this.handler(reason);
+  }
+
+  /** Called once by the runner; a request that came before it is handed over at once. */
+  bind(handler: (reason: Error) => void): void {
+    this.handler = handler;
+    if (this.early !== undefined) handler(this.early);
+  }
+}
+
 /** A part that takes longer than this to stop is given up on, so a stop always ends (systemd kills at 30 s). */
 const STOP_DEADLINE_MS = 10_000;
 
@@ -17,28 +38,38 @@ const STOP_DEADLINE_MS = 10_000;
  * SIGTERM and SIGINT, even during the start, stop everything started so far in reverse order and
  * exit: 0 when every part stopped cleanly, 1 otherwise.
  */
-export async function runComponents(components: Component[], log: Logger): Promise<{ stop(): Promise<boolean> }> {
+export async function runComponents(components: Component[], log: Logger, shutdown = new Shutdown()): Promise<{ stop(): Promise<boolean> }> {
   const started: Component[] = [];
   let stopRequested = false;
+  let failed = false;
   const stopAll = async (): Promise<boolean> => {
     let clean = true;
     for (const component of started.splice(0).reverse()) clean = (await stopOne(component, log)) && clean;
     return clean;
   };
+  const exitAfterStop = (): void => void stopAll().then((clean) => process.exit(clean && !failed ? 0 : 1));
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'stopping');
+    if (stopRequested) return;
     stopRequested = true;
-    if (startedAll) void stopAll().then((clean) => process.exit(clean ? 0 : 1));
+    if (startedAll) exitAfterStop();
   };
   let startedAll = false;
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  shutdown.bind((reason) => {
+    log.fatal({ err: reason }, 'a part cannot go on; stopping everything to be restarted');
+    failed = true;
+    if (stopRequested) return;
+    stopRequested = true;
+    if (startedAll) exitAfterStop();
+  });
   for (const component of components) {
     if (stopRequested) break;
     try {
       await component.start();
     } catch (err) {
-      log.fatal({ part: component.name, err: (err as Error).message }, 'start failed');
+      log.fatal({ part: component.name, err }, 'start failed');
       await stopAll();
       throw err;
     }
@@ -46,7 +77,7 @@ export async function runComponents(components: Component[], log: Logger): Promi
     log.info({ part: component.name }, 'started');
   }
   startedAll = true;
-  if (stopRequested) process.exit((await stopAll()) ? 0 : 1);
+  if (stopRequested) process.exit((await stopAll()) && !failed ? 0 : 1);
   return {
     stop: async () => {
       process.off('SIGTERM', onSignal);
@@ -68,7 +99,7 @@ async function stopOne(component: Component, log: Logger): Promise<boolean> {
     log.info({ part: component.name }, 'stopped');
     return true;
   } catch (err) {
-    log.error({ part: component.name, err: (err as Error).message }, 'stop failed');
+    log.error({ part: component.name, err }, 'stop failed');
     return false;
   } finally {
     clearTimeout(timer);
@@ -106,7 +137,8 @@ export interface Deployable<Config> {
   name: string;
   log: Logger;
   loadConfig(file: string | undefined, overrides: string[]): Config;
-  components(config: Config): Component[];
+  /** The parts in start order; `shutdown` is how one of them asks for the orderly stop. */
+  components(config: Config, shutdown: Shutdown): Component[];
   /** Fields for the first log line, so a restart loop is easy to spot in the journal. */
   describe(config: Config): Record<string, unknown>;
 }
@@ -126,14 +158,15 @@ export function runDeployable<Config>(program: Deployable<Config>, argv: string[
       return;
     }
     program.log.info(program.describe(config), `${program.name} starting`);
-    await runComponents(program.components(config), program.log);
+    const shutdown = new Shutdown();
+    await runComponents(program.components(config, shutdown), program.log, shutdown);
   };
   start().catch((err: unknown) => {
     if (err instanceof ConfigError) {
       console.error(err.message);
       process.exit(2);
     }
-    program.log.fatal({ err: (err as Error).message, stack: (err as Error).stack }, `${program.name} failed`);
+    program.log.fatal({ err }, `${program.name} failed`);
     process.exit(1);
   });
 }

@@ -52,6 +52,3 @@ export interface BatchAck {
   /** Every reading of this site with `seq <= lastSeq` is safely in Kafka. */
   lastSeq: number;
 }
-
-export const readingsTopic = (siteId: string): string => `echolake/v1/sites/${siteId}/readings`;
-export const acksTopic = (siteId: string): string => `echolake/v1/sites/${siteId}/acks`;

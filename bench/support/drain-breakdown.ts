@@ -121,7 +121,7 @@ export async function breakdown(options: BreakdownOptions): Promise<BatchBreakdo
   // Topics as the cloud makes them, Kafka's defaults included.
   await ensureTopics(kafka, settings);
   const admin = kafka.admin();
-  const sink = new KafkaReadingSink(kafka, settings.topics);
+  const sink = new KafkaReadingSink(kafka, settings.topics, 512 * 1024);
   await sink.connect();
   const publisher = await connectAsync(options.mqttUrl, { clientId: `bench-pub-${run}`, protocolVersion: 5 });
   const subscriber = await connectAsync(options.mqttUrl, { clientId: `bench-sub-${run}`, protocolVersion: 5 });

@@ -2,6 +2,18 @@ import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type P
 import type { ReadingBatch } from '../../shared/reading.js';
 import type { KafkaTopics } from '../kafka/client.js';
 
+/** What the ingest could not take, with why; the payload is kept whole, in pieces where it is large. */
+export interface DeadLetter {
+  /** Ties the pieces of one dead letter together. */
+  id: string;
+  siteId: string;
+  /** `mqtt:<topic>` or `https:<route>`. */
+  source: string;
+  reason: string;
+  detail: string;
+  payload: Buffer;
+}
+
 /** Where in Kafka a batch landed: per partition, the first offset written. */
 export type Placement = Array<{ partition: number; baseOffset: string }>;
 
@@ -9,8 +21,8 @@ export type Placement = Array<{ partition: number; baseOffset: string }>;
 export interface ReadingSink {
   /** Resolves only after Kafka acknowledged every reading of the batch (acks=all). */
   writeBatch(batch: ReadingBatch): Promise<Placement>;
-  /** Keeps what could not be read, with the reason, so nothing a site sent is lost. */
-  writeDeadLetter(source: string, payload: Buffer, reason: string): Promise<void>;
+  /** Keeps what could not be read, with the reason, so nothing a site sent is lost; resolves once Kafka has every piece. */
+  writeDeadLetter(letter: DeadLetter): Promise<void>;
 }
 
 /**
@@ -32,6 +44,7 @@ export class KafkaReadingSink implements ReadingSink {
   constructor(
     private readonly kafka: Kafka,
     private readonly topics: KafkaTopics,
+    private readonly pieceBytes: number,
   ) {
     this.producer = this.createProducer();
   }
@@ -53,8 +66,22 @@ export class KafkaReadingSink implements ReadingSink {
     return placed.map((meta) => ({ partition: meta.partition, baseOffset: meta.baseOffset ?? '' }));
   }
 
-  async writeDeadLetter(source: string, payload: Buffer, reason: string): Promise<void> {
-    await this.send(this.topics.deadLetter, [{ key: source, value: payload, headers: { reason, source } }]);
+  /**
+   * Kafka refuses a record over about 1 MB, so a large payload goes in pieces of at most
+   * `pieceBytes`, each with the letter's id and its place (`part` of `parts`): a reader joins them.
+   */
+  async writeDeadLetter(letter: DeadLetter): Promise<void> {
+    const parts = Math.max(1, Math.ceil(letter.payload.length / this.pieceBytes));
+    const messages: Message[] = [];
+    for (let part = 0; part < parts; part += 1) {
+      messages.push({
+        key: letter.siteId,
+        value: letter.payload.subarray(part * this.pieceBytes, (part + 1) * this.pieceBytes),
+        headers: { id: letter.id, siteId: letter.siteId, source: letter.source, reason: letter.reason, detail: letter.detail, part: String(part), parts: String(parts) },
+      });
+    }
+    // One piece per send keeps each request below Kafka's limits whatever the piece size.
+    for (const message of messages) await this.send(this.topics.deadLetter, [message]);
   }
 
   async disconnect(): Promise<void> {

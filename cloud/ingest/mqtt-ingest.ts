@@ -1,161 +1,157 @@
-import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { encodeAck } from '../../shared/contract/envelopes.js';
+import { everySiteFilter, parseSiteTopic, sharedFilter, siteTopic } from '../../shared/contract/topics.js';
 import type { Logger } from '../../shared/log.js';
-import { parseReadingBatch } from '../../shared/reading-schema.js';
-import { READING_SCHEMA_VERSION, acksTopic, type BatchAck, type ReadingBatch } from '../../shared/reading.js';
-import type { Placement, ReadingSink } from './kafka-readings-sink.js';
+import { redactUrl } from '../../shared/redact.js';
+import type { BatchAck } from '../../shared/reading.js';
+import type { SiteStatusBoard } from '../sites/status-board.js';
+import type { MqttConfig } from './config.js';
+import type { IngestCore } from './core.js';
 
 const INGEST_SESSION_EXPIRY_S = 600;
 
-export interface IngestOptions {
-  url: string;
-  clientId: string;
-  protocolVersion: 4 | 5;
-  /** Instances sharing one group split the sites between them (`$share/<group>/…`); empty for a plain subscription. */
-  sharedGroup: string;
-  username?: string | undefined;
-  password?: string | undefined;
+export interface MqttIngestOptions {
+  mqtt: MqttConfig;
+  /** The cloud's own credentials and its unguessable client id. */
+  credentials: { username: string; password: string | undefined; clientId: string };
+  maxInFlightBatches: number;
 }
 
-const READINGS_FILTER = 'echolake/v1/sites/+/readings';
-const SITE_FROM_TOPIC = /^echolake\/v1\/sites\/([^/]+)\/readings$/;
-
 /**
- * Takes reading batches from MQTT, writes them to Kafka and only then acknowledges them to the
- * site. The MQTT PUBACK is held until the batch is handled, so a crash before that leaves the
- * message with the broker; a crash after the Kafka write but before the site's ack makes the
- * site resend the same batch, and the lake drops the copy (each site's seqs only grow).
+ * The MQTT adapter of the ingest: takes batches from `echolake/v1/sites/+/readings`, hands them
+ * to the core, and publishes the ack the core decides on. The broker's ACL makes the topic's site
+ * the publisher (the embedded broker and the generated Mosquitto ACL both do).
+ *
+ * Up to `maxInFlightBatches` batches are handled at once; beyond that the next message is not
+ * taken from the connection, so the broker holds the rest (backpressure, no memory growth here).
+ * A batch's PUBACK goes when it is taken, not when Kafka has it: mqtt.js hands over messages one
+ * by one, so holding each PUBACK would make the ingest one batch at a time. Nothing is lost by it:
+ * the site deletes readings only on our ack, which is published after Kafka acknowledged them,
+ * and resends the same batch when the ack does not come.
  */
 export class MqttIngest {
   private client: MqttClient | undefined;
+  private inFlight = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private readonly idle: Array<() => void> = [];
 
   constructor(
-    private readonly options: IngestOptions,
-    private readonly sink: ReadingSink,
+    private readonly options: MqttIngestOptions,
+    private readonly core: IngestCore,
+    private readonly status: SiteStatusBoard,
     private readonly log: Logger,
   ) {}
 
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
   async start(): Promise<void> {
-    const client = connect(this.options.url, {
-      clientId: this.options.clientId,
-      clean: false,
-      protocolVersion: this.options.protocolVersion,
-      // Long enough to ride out a restart or a deploy; short, so the session of an instance that is
-      // gone for good stops taking its share of the group's batches (sites resend those after
-      // their ack timeout, so nothing is lost, only late).
-      ...(this.options.protocolVersion === 5 && { properties: { sessionExpiryInterval: INGEST_SESSION_EXPIRY_S } }),
-      reconnectPeriod: 2000,
-      username: this.options.username,
-      password: this.options.password,
-    });
+    const { mqtt } = this.options;
+    const client = connect(mqtt.url, this.clientOptions());
     this.client = client;
-    // Set before the session resumes: queued batches must wait for Kafka before their PUBACK.
-    client.handleMessage = (packet, done) => {
-      this.handle(packet).then(() => done(), (err: unknown) => done(err as Error));
-    };
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'ingest mqtt error'));
+    // Set before the session resumes: queued batches must go through the window like any other.
+    client.handleMessage = (packet, done) => this.take(packet, done);
+    client.on('error', (err) => this.log.warn({ err, url: redactUrl(mqtt.url) }, 'ingest mqtt error'));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    client.on('connect', () => this.log.info({ url: this.options.url }, 'ingest reconnected'));
-    const filter = this.options.sharedGroup === '' ? READINGS_FILTER : `$share/${this.options.sharedGroup}/${READINGS_FILTER}`;
-    await client.subscribeAsync(filter, { qos: 1 });
-    this.log.info({ url: this.options.url, filter }, 'ingest subscribed');
+    client.on('connect', () => this.log.info({ url: redactUrl(mqtt.url) }, 'ingest reconnected'));
+    const filters = [everySiteFilter('readings'), everySiteFilter('status')].map((filter) => sharedFilter(mqtt.sharedGroup, filter));
+    const granted = await client.subscribeAsync(filters, { qos: 1 });
+    const refused = granted.filter((grant) => grant.qos === 128);
+    if (refused.length > 0) throw new Error(`the broker refused the ingest's subscriptions ${refused.map((g) => g.topic).join(', ')}: check the cloud user's ACL`);
+    this.log.info({ url: redactUrl(mqtt.url), filters, clientId: this.options.credentials.clientId }, 'ingest subscribed');
   }
 
-  /** Forced: with the broker gone a graceful end would wait for it forever; unacked batches come again. */
+  /** Waits for batches being handled (their acks go out), then leaves; unacked batches come again. */
   async stop(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     await this.client?.endAsync(true);
   }
 
-  private async handle(packet: IPublishPacket): Promise<void> {
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const topicSite = SITE_FROM_TOPIC.exec(packet.topic)?.[1];
-    if (topicSite === undefined) return;
-    const parsed = parseReadingBatch(payload);
-    if (!parsed.ok) return this.reject(topicSite, packet.topic, payload, parsed.error);
-    const batch = parsed.value;
-    // A site may only speak for itself: the broker authenticates the topic, not the payload.
-    if (batch.siteId !== topicSite) {
-      return this.reject(topicSite, packet.topic, payload, `batch claims site ${batch.siteId} on the topic of site ${topicSite}`);
-    }
-    await this.accept(batch);
+  private clientOptions(): IClientOptions {
+    const { mqtt, credentials } = this.options;
+    const tls = mqtt.tls;
+    return {
+      clientId: credentials.clientId,
+      clean: false,
+      protocolVersion: mqtt.protocolVersion,
+      // Long enough to ride out a restart; short, so the session of an instance gone for good stops
+      // taking its share of the group's batches (sites resend those after their ack timeout).
+      ...(mqtt.protocolVersion === 5 && { properties: { sessionExpiryInterval: INGEST_SESSION_EXPIRY_S, maximumPacketSize: mqtt.maxPacketBytes } }),
+      reconnectPeriod: 2000,
+      username: credentials.username,
+      password: credentials.password,
+      ...(tls.caFile !== undefined && { ca: readFileSync(tls.caFile) }),
+      ...(tls.certFile !== undefined && { cert: readFileSync(tls.certFile) }),
+      ...(tls.keyFile !== undefined && { key: readFileSync(tls.keyFile) }),
+      rejectUnauthorized: true,
+    };
   }
 
-  private async accept(batch: ReadingBatch): Promise<void> {
-    const first = batch.readings[0];
-    const last = batch.readings[batch.readings.length - 1];
-    if (first === undefined || last === undefined) return;
-    let placed: Placement;
-    try {
-      placed = await this.sink.writeBatch(batch);
-    } catch (err) {
-      // No ack: the site sends the same batch again after its timeout.
-      this.log.error({ siteId: batch.siteId, batchId: batch.batchId, err: (err as Error).message }, 'kafka write failed; batch left for the site to resend');
+  private take(packet: IPublishPacket, done: (error?: Error) => void): void {
+    const topic = parseSiteTopic(packet.topic);
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (topic?.channel === 'status') {
+      this.onStatus(topic.siteId, payload);
+      done();
       return;
     }
-    this.acknowledge({ v: READING_SCHEMA_VERSION, siteId: batch.siteId, batchId: batch.batchId, lastSeq: last.seq });
-    this.log.info(
-      { siteId: batch.siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length, kafka: placed },
-      'batch in kafka and acknowledged',
-    );
+    if (topic?.channel !== 'readings') {
+      done();
+      return;
+    }
+    this.inFlight += 1;
+    void this.core
+      .accept(topic.siteId, payload, { transport: 'mqtt', channel: packet.topic })
+      .then((outcome) => {
+        if (outcome.kind === 'ack') this.acknowledge(outcome.ack);
+        else if (outcome.kind === 'dead-letter' && outcome.ack !== undefined) this.acknowledge(outcome.ack);
+      })
+      .catch((err: unknown) => this.log.error({ siteId: topic.siteId, err }, 'ingest failed on a batch; the site will resend it'))
+      .finally(() => this.release());
+    if (this.inFlight < this.options.maxInFlightBatches) done();
+    else this.slotWaiters.push(() => done());
+  }
+
+  private release(): void {
+    this.inFlight -= 1;
+    this.slotWaiters.shift()?.();
+    if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** The edge's retained status: `offline` (its will) or a JSON report with its backlog. */
+  private onStatus(siteId: string, payload: Buffer): void {
+    if (payload.length > 4096) return;
+    const text = payload.toString();
+    if (text === 'offline' || text === 'online') {
+      this.status.reported(siteId, { state: text, at: Date.now() });
+      return;
+    }
+    try {
+      const report = JSON.parse(text) as { state?: unknown; backlog?: unknown; oldestUnsentAt?: unknown };
+      const state = report.state === 'offline' ? 'offline' : 'online';
+      this.status.reported(siteId, {
+        state,
+        at: Date.now(),
+        ...(typeof report.backlog === 'number' && Number.isSafeInteger(report.backlog) && { backlog: report.backlog }),
+        ...(typeof report.oldestUnsentAt === 'string' && { oldestUnsentAt: report.oldestUnsentAt.slice(0, 40) }),
+      });
+    } catch {
+      this.log.debug({ siteId }, 'status message that is not JSON ignored');
+    }
   }
 
   /**
-   * Not awaited: the ack's PUBACK is an incoming packet, and incoming packets wait while a message
-   * handler runs. mqtt.js keeps the QoS 1 ack until the broker has it; should it still be lost,
-   * the site resends the batch and the lake drops the copy.
+   * Not awaited: the ack's PUBACK is an incoming packet, which waits while a message is being
+   * taken. Should the ack be lost, the site resends the batch and the lake drops the copy.
    */
   private acknowledge(ack: BatchAck): void {
-    this.client?.publish(acksTopic(ack.siteId), JSON.stringify(ack), { qos: 1 }, (err) => {
-      if (err) this.log.warn({ siteId: ack.siteId, batchId: ack.batchId, err: err.message }, 'ack publish failed; the site will resend');
+    this.client?.publish(siteTopic(ack.siteId, 'acks'), encodeAck(ack), { qos: 1 }, (err) => {
+      if (err) this.log.warn({ siteId: ack.siteId, batchId: ack.batchId, err }, 'ack publish failed; the site will resend');
     });
-  }
-
-  /**
-   * A batch that cannot be read goes to the dead-letter topic and is counted. Once it is safe
-   * there, the site gets its ack when the batch says which seqs it held: resending a batch that
-   * will never parse would stall the site's outbox for good.
-   */
-  private async reject(siteId: string, topic: string, payload: Buffer, reason: string): Promise<void> {
-    this.log.warn({ siteId, topic, bytes: payload.length, reason }, 'batch rejected to the dead-letter topic');
-    await this.sink.writeDeadLetter(topic, payload, reason);
-    if (speaksNewerContract(payload)) {
-      // A gateway updated before the cloud: keep its readings on the site until the cloud reads them.
-      this.log.warn({ siteId, topic }, 'batch from a newer contract version left unacknowledged; the site keeps it');
-      return;
-    }
-    const ack = ackForUnreadableBatch(siteId, payload);
-    if (ack !== undefined) this.acknowledge(ack);
-  }
-}
-
-/** The batch id and highest seq of a batch that failed validation, where they can be told at all. */
-function ackForUnreadableBatch(siteId: string, payload: Buffer): BatchAck | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString());
-  } catch {
-    return undefined;
-  }
-  const candidate = json as { batchId?: unknown; readings?: unknown };
-  if (typeof candidate.batchId !== 'string' || !Array.isArray(candidate.readings)) return undefined;
-  let lastSeq = 0;
-  for (const reading of candidate.readings as Array<{ seq?: unknown } | null>) {
-    const seq = reading?.seq;
-    if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > lastSeq) lastSeq = seq;
-  }
-  if (lastSeq === 0) return undefined;
-  return { v: READING_SCHEMA_VERSION, siteId, batchId: candidate.batchId.slice(0, 64), lastSeq };
-}
-
-/** Whether the batch, or any reading in it, says it follows a later contract than this cloud reads. */
-function speaksNewerContract(payload: Buffer): boolean {
-  try {
-    const json = JSON.parse(payload.toString()) as { v?: unknown; readings?: unknown };
-    const versions = [json.v, ...(Array.isArray(json.readings) ? (json.readings as Array<{ v?: unknown } | null>).map((r) => r?.v) : [])];
-    return versions.some((v) => typeof v === 'number' && v > READING_SCHEMA_VERSION);
-  } catch {
-    return false;
   }
 }

@@ -49,3 +49,25 @@ export async function ensureTopics(kafka: Kafka, settings: KafkaSettings): Promi
     await admin.disconnect();
   }
 }
+
+/**
+ * A readiness probe: whether a broker answers a metadata request now. Asked at most every few
+ * seconds, however often /readyz is scraped.
+ */
+export function kafkaReachable(kafka: Kafka, everyMs = 5000): () => Promise<boolean> {
+  const admin = kafka.admin();
+  let connected = false;
+  let last = { at: 0, ok: false };
+  return async () => {
+    if (Date.now() - last.at < everyMs) return last.ok;
+    try {
+      if (!connected) await admin.connect();
+      connected = true;
+      await admin.describeCluster();
+      last = { at: Date.now(), ok: true };
+    } catch {
+      last = { at: Date.now(), ok: false };
+    }
+    return last.ok;
+  };
+}

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { ApiError } from './errors.js';
+import { ApiError } from '../../shared/http/errors.js';
 
 /** Shorter tokens can be guessed over a LAN in reasonable time. */
 const MIN_TOKEN_LENGTH = 16;

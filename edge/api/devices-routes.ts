@@ -1,6 +1,6 @@
 /** The ECHONET Lite Web API guideline's read-only device routes under /elapi/v1. */
 import type { FastifyPluginCallback } from 'fastify';
-import { errorResponse, notFound } from './errors.js';
+import { errorResponse, notFound } from '../../shared/http/errors.js';
 import {
   describeDevice,
   deviceDescriptionSchema,

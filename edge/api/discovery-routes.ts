@@ -1,7 +1,7 @@
 /** Starting an ECHONET Lite search on demand, e.g. right after an installer connected a new aircon. */
 import type { FastifyPluginCallback } from 'fastify';
 import { bearerSecurity, type OnRequestGuard } from './auth.js';
-import { ApiError, errorResponse } from './errors.js';
+import { ApiError, errorResponse } from '../../shared/http/errors.js';
 import type { DiscoveryTrigger } from './sources.js';
 
 export const discoveryRoutes: FastifyPluginCallback<{ discovery: DiscoveryTrigger; guard: OnRequestGuard }> = (

@@ -1,6 +1,6 @@
 /** A device's recent readings from the gateway's local history, in the reading contract's shape. */
 import type { FastifyPluginCallback } from 'fastify';
-import { ApiError, errorResponse, notFound } from './errors.js';
+import { ApiError, errorResponse, notFound } from '../../shared/http/errors.js';
 import { propertyValuesSchema } from './elapi-device.js';
 import { deviceParams, type DeviceParams } from './params.js';
 import type { DeviceSource, ReadingHistory } from './sources.js';

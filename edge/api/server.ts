@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/log.js';
 import { bearerTokenGuard } from './auth.js';
 import { deviceRoutes } from './devices-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
-import { answerFrameworkError, installErrorHandling } from './errors.js';
+import { answerFrameworkError, installErrorHandling } from '../../shared/http/errors.js';
 import { EdgeMetrics, metricsRoutes } from './metrics.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { readingRoutes } from './readings-routes.js';

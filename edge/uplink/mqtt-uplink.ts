@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { parseBatchAck } from '../../shared/reading-schema.js';
-import { READING_SCHEMA_VERSION, acksTopic, readingsTopic, type BatchAck } from '../../shared/reading.js';
+import { batchIdOf, encodeBatch } from '../../shared/contract/envelopes.js';
+import { siteTopic } from '../../shared/contract/topics.js';
+import type { BatchAck } from '../../shared/reading.js';
 
 interface SeqRange {
   firstSeq: number;
@@ -165,14 +167,14 @@ export class MqttUplink {
   }
 
   private statusTopic(): string {
-    return `echolake/v1/sites/${this.options.siteId}/status`;
+    return siteTopic(this.options.siteId, 'status');
   }
 
   private onConnect(client: MqttClient): void {
     this.state = 'connected';
     this.reconnectAttempts = 0;
     this.log.info({ siteId: this.options.siteId, url: this.options.url }, 'uplink connected');
-    client.subscribe(acksTopic(this.options.siteId), { qos: 1 });
+    client.subscribe(siteTopic(this.options.siteId, 'acks'), { qos: 1 });
     client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
     // A batch in flight needs no send here: mqtt.js replays a publish the broker never PUBACKed,
     // and one it did PUBACK goes again when its ack times out. Sending it here as well put two
@@ -227,12 +229,11 @@ export class MqttUplink {
       return;
     }
     if (pending === undefined) return;
-    const batchId = `${pending.firstSeq}-${pending.lastSeq}`;
+    const batchId = batchIdOf(pending.firstSeq, pending.lastSeq);
     this.inFlight = {
       batchId,
       lastSeq: pending.lastSeq,
-      // The stored JSON goes out as it is: no parse and re-serialise per reading.
-      payload: `{"v":${READING_SCHEMA_VERSION},"siteId":${JSON.stringify(this.options.siteId)},"batchId":"${batchId}","readings":[${pending.payloads.join(',')}]}`,
+      payload: encodeBatch(this.options.siteId, batchId, pending.payloads),
       count: pending.payloads.length,
       sentAt: 0,
       attempts: 0,
@@ -284,7 +285,7 @@ export class MqttUplink {
     batch.attempts += 1;
     batch.sentAt = Date.now();
     this.log.debug({ siteId: this.options.siteId, batchId: batch.batchId, readings: batch.count, attempt: batch.attempts }, 'batch sent');
-    client.publish(readingsTopic(this.options.siteId), batch.payload, { qos: 1 });
+    client.publish(siteTopic(this.options.siteId, 'readings'), batch.payload, { qos: 1 });
     this.armAckTimer();
   }
 
@@ -302,7 +303,7 @@ export class MqttUplink {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    if (topic !== acksTopic(this.options.siteId)) return;
+    if (topic !== siteTopic(this.options.siteId, 'acks')) return;
     const parsed = parseBatchAck(payload);
     if (!parsed.ok) {
       this.log.warn({ siteId: this.options.siteId, error: parsed.error }, 'malformed acknowledgement ignored');

@@ -11,6 +11,7 @@ import { readDeltaTable } from '../support/delta-reader.js';
 import { Deployable, type LogEvent } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
 import { aircon } from '../support/observations.js';
+import { cloudTestEnv } from '../support/cloud-sites.js';
 
 // The cloud's half on real Mosquitto and real Kafka: batches in, acks out only after Kafka,
 // a resent batch dropped by the lake, a malformed batch to the dead-letter topic.
@@ -24,6 +25,7 @@ const acks: BatchAck[] = [];
 
 before(async () => {
   cloud = new Deployable('cloud', 'cloud/main.ts', [], {
+    ...(await cloudTestEnv(lakeRoot, [siteId])),
     ECHOLAKE_CLOUD_MQTT__URL: requiredEnv('ECHOLAKE_TEST_MQTT_URL'),
     ECHOLAKE_CLOUD_MQTT__CLIENT_ID: `ingest-${run}`,
     ECHOLAKE_CLOUD_MQTT__SHARED_GROUP: `ingest-${run}`,
@@ -93,21 +95,23 @@ test('a malformed batch goes to the dead-letter topic with its reason, and the s
   const broken = { ...batchOf(10, 11), readings: [reading(10), { ...reading(11), ts: 'yesterday' }] };
   const ack = await publishAndAwaitAck(JSON.stringify(broken), '10-11');
   assert.equal(ack.lastSeq, 11);
-  await cloud.waitFor((e) => e.msg === 'batch rejected to the dead-letter topic', 10_000, 'the rejection');
+  await cloud.waitFor((e) => e.msg === 'batch dead-lettered', 10_000, 'the rejection');
 
   const kafka = new Kafka({ clientId: `check-${run}`, brokers: requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `check-${run}` });
   await consumer.connect();
   await consumer.subscribe({ topic: topics.deadLetter, fromBeginning: true });
-  const letter = await new Promise<{ reason: string; value: string }>((resolve) => {
+  const letter = await new Promise<{ reason: string; detail: string; value: string }>((resolve) => {
     void consumer.run({
       eachMessage: async ({ message }) => {
-        resolve({ reason: String(message.headers?.reason ?? ''), value: String(message.value) });
+        const header = (name: string) => String(message.headers?.[name] ?? '');
+        resolve({ reason: header('reason'), detail: header('detail'), value: String(message.value) });
         await Promise.resolve();
       },
     });
   });
   await consumer.disconnect();
-  assert.match(letter.reason, /ts must match format "date-time"/);
+  assert.equal(letter.reason, 'invalid');
+  assert.match(letter.detail, /ts must match format "date-time"/);
   assert.deepEqual(JSON.parse(letter.value), broken, 'the dead letter keeps the batch byte for byte');
 });

@@ -16,6 +16,7 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { sleep } from '../support/wait.js';
 import { startMosquitto } from '../services/mosquitto.js';
 import type { RunningService } from '../services/service.js';
+import { cloudTestEnv } from '../support/cloud-sites.js';
 
 // The edge under everything a remote site throws at it — SIGKILL during polling and sending, the
 // broker gone for a while, the link cut, the byte cap filled, a corrupt database — and then the
@@ -99,6 +100,7 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   cleanup.push(() => siteLink.close(), () => cloudLink.close());
 
   const cloud = new Deployable('cloud', 'cloud/main.ts', [], {
+    ...(await cloudTestEnv(work, [siteId])),
     ECHOLAKE_CLOUD_ROLES__LAKE: 'false',
     ECHOLAKE_CLOUD_MQTT__URL: `mqtt://127.0.0.1:${cloudLink.port}`,
     ECHOLAKE_CLOUD_MQTT__CLIENT_ID: `ingest-${run}`,

@@ -9,6 +9,7 @@ import { silentLogger } from '../../shared/log.js';
 import { readDeltaTable, type DeltaRow } from '../support/delta-reader.js';
 import { Deployable, type LogEvent } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
+import { cloudTestEnv } from '../support/cloud-sites.js';
 
 // The walking skeleton: simulated aircons on UDP → the edge (multicast discovery on loopback,
 // polling, SQLite outbox, MQTT) → Mosquitto → the cloud (Kafka, Delta) → read back by delta-rs.
@@ -34,6 +35,7 @@ const rowsInDelta = (events: LogEvent[]) =>
 test('readings served by simulated aircons arrive in the Delta table exactly once, as served', { timeout: 180_000 }, async () => {
   const mqttUrl = requiredEnv('ECHOLAKE_TEST_MQTT_URL');
   const cloud = new Deployable('cloud', 'cloud/main.ts', [], {
+    ...(await cloudTestEnv(work, [siteId])),
     ECHOLAKE_CLOUD_MQTT__URL: mqttUrl,
     ECHOLAKE_CLOUD_MQTT__CLIENT_ID: `ingest-${run}`,
     ECHOLAKE_CLOUD_MQTT__SHARED_GROUP: `ingest-${run}`,

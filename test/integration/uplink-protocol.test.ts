@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
-import { EmbeddedBroker } from '../../cloud/broker/embedded-broker.js';
 import { ReadingStore } from '../../edge/buffer/reading-store.js';
 import { MqttUplink } from '../../edge/uplink/mqtt-uplink.js';
-import { freePorts } from '../services/processes.js';
 import { AckingCloud } from '../support/acking-cloud.js';
+import { cloudClientOptions, startTestBroker, testSecret, testSite } from '../support/cloud-sites.js';
 import { aircon } from '../support/observations.js';
 import { waitFor } from '../support/wait.js';
 
@@ -18,18 +17,19 @@ const dir = mkdtempSync(join(tmpdir(), 'echolake-uplink-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that refuses 5, and its batches are acknowledged', async () => {
-  const [port] = (await freePorts(1)) as [number];
   const logLines: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
-  const broker = new EmbeddedBroker({ host: '127.0.0.1', port }, log);
-  await broker.start();
+  const broker = await startTestBroker([await testSite('site-v3')], log);
+  const { port } = broker.address;
   const store = ReadingStore.open({ path: join(dir, 'edge.db'), siteId: 'site-v3', durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
-  const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', { protocolVersion: 4 });
+  const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', { protocolVersion: 4, connect: cloudClientOptions('v3') });
   const uplink = new MqttUplink(
     {
       url: `mqtt://127.0.0.1:${port}`,
       protocolVersion: 5,
       siteId: 'site-v3',
+      username: 'site-v3',
+      password: testSecret('site-v3'),
       batchMaxReadings: 10,
       batchMaxBytes: 1 << 20,
       batchMaxAgeMs: 0,

@@ -1,5 +1,7 @@
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { READING_SCHEMA_VERSION, acksTopic, readingsTopic, type ReadingBatch } from '../../shared/reading.js';
+import { ackFor, encodeAck } from '../../shared/contract/envelopes.js';
+import { siteTopic } from '../../shared/contract/topics.js';
+import type { ReadingBatch } from '../../shared/reading.js';
 
 /** A batch as the cloud received it. */
 export interface ReceivedBatch {
@@ -37,7 +39,7 @@ export class AckingCloud {
     const client = await connectAsync(url, { protocolVersion: options.protocolVersion ?? 5, ...options.connect });
     const cloud = new AckingCloud(client, siteId, options);
     client.on('message', (_topic, payload) => cloud.take(JSON.parse(String(payload)) as ReadingBatch));
-    await client.subscribeAsync(readingsTopic(siteId), { qos: 1 });
+    await client.subscribeAsync(siteTopic(siteId, 'readings'), { qos: 1 });
     return cloud;
   }
 
@@ -48,8 +50,7 @@ export class AckingCloud {
   /** Acknowledges a batch the way the real cloud does once Kafka has it. */
   ack(batch: ReceivedBatch): void {
     const lastSeq = batch.seqs[batch.seqs.length - 1] ?? 0;
-    const ack = { v: READING_SCHEMA_VERSION, siteId: this.siteId, batchId: batch.batchId, lastSeq };
-    this.client.publish(acksTopic(this.siteId), JSON.stringify(ack), { qos: 1 });
+    this.client.publish(siteTopic(this.siteId, 'acks'), encodeAck(ackFor(this.siteId, batch.batchId, lastSeq)), { qos: 1 });
   }
 
   async stop(): Promise<void> {

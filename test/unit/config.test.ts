@@ -30,12 +30,12 @@ test('environment overrides the file, by path, with types coerced', () => {
     ECHOLAKE_CLOUD_KAFKA__BROKERS: 'k1:9092, k2:9092',
     ECHOLAKE_CLOUD_LAKE__MAX_RECORDS: '42',
     ECHOLAKE_CLOUD_ROLES__INGEST: 'false',
-    ECHOLAKE_CLOUD_MQTT__EMBEDDED__PORT: '1999',
+    ECHOLAKE_CLOUD_BROKER__PORT: '1999',
   });
   assert.deepEqual(config.kafka.brokers, ['k1:9092', 'k2:9092']);
   assert.equal(config.lake.maxRecords, 42);
   assert.equal(config.roles.ingest, false);
-  assert.equal(config.mqtt.embedded.port, 1999);
+  assert.equal(config.broker.port, 1999);
 });
 
 test('every problem names its field and the fix', () => {

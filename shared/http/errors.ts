@@ -10,7 +10,10 @@ const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'conflict',
   'payload_too_large',
+  'dead_lettered',
+  'too_many_requests',
   'unsupported_media_type',
   'unavailable',
   'internal_error',
@@ -47,7 +50,7 @@ const errorSchema = {
 export const errorResponse = { $ref: `${ERROR_SCHEMA_ID}#` } as const;
 
 /** What a handler may answer on purpose; a 500 is never on purpose. */
-export type ApiErrorStatus = 400 | 401 | 403 | 404 | 503;
+export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
 
 /** A failure the client can act on (or wait out); handlers throw it and the error handler answers it. */
 export class ApiError extends Error {
@@ -86,7 +89,7 @@ function answerError(error: unknown, request: FastifyRequest, reply: FastifyRepl
     return reply.code(status).send(errorBody(codeForClientStatus(status), fastifyError.message ?? 'bad request'));
   }
   request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
-  return reply.code(500).send(errorBody('internal_error', 'the gateway failed to answer; its log has the details'));
+  return reply.code(500).send(errorBody('internal_error', 'the server failed to answer; its log has the details'));
 }
 
 /**
@@ -113,8 +116,12 @@ function codeForClientStatus(status: number): ErrorCode {
       return 'not_found';
     case 413:
       return 'payload_too_large';
+    case 409:
+      return 'conflict';
     case 415:
       return 'unsupported_media_type';
+    case 429:
+      return 'too_many_requests';
     default:
       return 'invalid_request';
   }

@@ -1,0 +1,39 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+/** The MQTT broker inside the cloud process (one VM, the demo). */
+export const brokerConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  required: ['enabled', 'host', 'port', 'tls', 'maxPacketBytes', 'maxQueuedPerClient'],
+  properties: {
+    enabled: { type: 'boolean', default: false, description: 'run an MQTT 3.1.1 broker inside this process; sites authenticate against the registry' },
+    host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to listen on' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 1883, description: '8883 is usual with TLS' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        certFile: { type: 'string', minLength: 1, description: 'PEM certificate chain; with keyFile the broker speaks mqtts only' },
+        keyFile: { type: 'string', minLength: 1, description: 'PEM private key of certFile' },
+      },
+    },
+    maxPacketBytes: {
+      type: 'integer',
+      minimum: 65_536,
+      maximum: 268_435_455,
+      default: 6 * 1024 * 1024,
+      description: 'a client sending a larger packet is disconnected before the packet is buffered',
+    },
+    maxQueuedPerClient: {
+      type: 'integer',
+      minimum: 10,
+      default: 1000,
+      description: 'QoS 1 messages kept for one offline client at most; older ones are dropped and counted',
+    },
+  },
+} as const;
+
+export type BrokerConfig = FromSchema<typeof brokerConfigSchema>;

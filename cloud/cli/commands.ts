@@ -1,0 +1,118 @@
+/**
+ * The cloud's administrative commands, run as `echolake-cloud COMMAND …` beside the service:
+ * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`.
+ * They read the same configuration (`--config FILE`, environment) to find the site registry.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../shared/config.js';
+import { loadCloudConfig } from '../config.js';
+import { newOperatorToken } from '../http/auth.js';
+import { writeMosquittoFiles } from '../sites/mosquitto.js';
+import { addSite, disableSite, enableSite, rotateSecret, type SiteCredentials } from '../sites/admin.js';
+import { readRegistryFile } from '../sites/file-registry.js';
+
+const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value ...]
+  site add ID --name NAME [--location LAT,LON] [--time-zone ZONE] [--uplink-url URL] [--ca-file FILE]
+  site rotate ID [--drop-old] [--uplink-url URL] [--ca-file FILE]
+  site disable ID | site enable ID | site list
+  mosquitto-config OUT_DIR        write Mosquitto's password_file and acl_file from the registry
+  operator-token NAME             make an operator token and print its api.operators entry`;
+
+const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token']);
+
+/** Runs a command if argv names one; false when argv is the service's own command line. */
+export async function runCloudCommand(argv: string[]): Promise<boolean> {
+  const [command] = argv;
+  if (command === undefined || !COMMANDS.has(command)) return false;
+  try {
+    await run(argv);
+    process.exitCode = 0;
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : `${(err as Error).message}\n${USAGE}`);
+    process.exitCode = 2;
+  }
+  return true;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      name: { type: 'string' },
+      location: { type: 'string' },
+      'time-zone': { type: 'string' },
+      'uplink-url': { type: 'string' },
+      'ca-file': { type: 'string' },
+      'drop-old': { type: 'boolean' },
+    },
+  });
+  const config = loadCloudConfig(values.config, process.env, values.set ?? []);
+  const file = config.sites.file;
+  const [command, verb, argument] = positionals;
+  const edgeBlock = { uplinkUrl: values['uplink-url'] ?? defaultUplinkUrl(config), caFile: values['ca-file'] };
+  if (command === 'operator-token') {
+    if (verb === undefined) throw new Error('operator-token needs a NAME');
+    const { token, entry } = newOperatorToken(verb);
+    console.log(`# token for ${verb} (shown once; give it to the operator):\n${token}\n# add to api.operators in the cloud's configuration:\n- name: ${entry.name}\n  tokenSha256: ${entry.tokenSha256}`);
+    return;
+  }
+  if (command === 'mosquitto-config') {
+    if (verb === undefined) throw new Error('mosquitto-config needs an OUT_DIR');
+    const written = writeMosquittoFiles(readRegistryFile(file), verb, config.mqtt.username);
+    console.log(`wrote ${written.join(' and ')}; the cloud user ${config.mqtt.username} needs its own line: mosquitto_passwd -b ${written[0]} ${config.mqtt.username} <password>`);
+    return;
+  }
+  switch (verb) {
+    case 'add': {
+      if (argument === undefined || values.name === undefined) throw new Error('site add needs ID and --name NAME');
+      printEdgeBlock(await addSite(file, { id: argument, name: values.name, location: parseLocation(values.location), timeZone: values['time-zone'] ?? 'UTC' }), edgeBlock);
+      return;
+    }
+    case 'rotate':
+      if (argument === undefined) throw new Error('site rotate needs ID');
+      printEdgeBlock(await rotateSecret(file, argument, values['drop-old'] ?? false), edgeBlock);
+      return;
+    case 'disable':
+    case 'enable':
+      if (argument === undefined) throw new Error(`site ${verb} needs ID`);
+      (verb === 'disable' ? disableSite : enableSite)(file, argument);
+      console.log(`site ${argument} ${verb}d; the running cloud picks it up within sites.reloadCheckMs`);
+      return;
+    case 'list':
+      for (const site of readRegistryFile(file).sites) console.log(`${site.id}\t${site.enabled ? 'enabled' : 'disabled'}\t${site.name}\t${site.secrets.length} secret(s)`);
+      return;
+    default:
+      throw new Error(`unknown command: ${positionals.join(' ')}`);
+  }
+}
+
+function defaultUplinkUrl(config: ReturnType<typeof loadCloudConfig>): string {
+  if (config.broker.enabled) return `${config.broker.tls.certFile === undefined ? 'mqtt' : 'mqtts'}://<this host>:${config.broker.port}`;
+  return config.mqtt.url;
+}
+
+function parseLocation(text: string | undefined): { latitude: number; longitude: number } | undefined {
+  if (text === undefined) return undefined;
+  const [latitude, longitude] = text.split(',').map(Number);
+  if (latitude === undefined || longitude === undefined || !Number.isFinite(latitude) || !Number.isFinite(longitude) || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
+    throw new Error(`--location ${text}: give LAT,LON in degrees, e.g. 35.68,139.77`);
+  }
+  return { latitude, longitude };
+}
+
+/** The block a technician pastes into the edge's configuration (the secret is shown this once only). */
+function printEdgeBlock(credentials: SiteCredentials, edge: { uplinkUrl: string; caFile: string | undefined }): void {
+  console.log(`# site ${credentials.siteId}, secret ${credentials.secretId}; shown this once (the registry keeps only its hashes).
+# On the gateway, as root: the secret into a root-only file the unit hands over with LoadCredential=
+#   install -m 0600 /dev/null /etc/echolake/uplink.password && printf '%s' '${credentials.secret}' > /etc/echolake/uplink.password
+# then this block into /etc/echolake/edge.yaml:
+siteId: ${credentials.siteId}
+uplink:
+  url: ${edge.uplinkUrl}
+  username: ${credentials.siteId}
+  passwordFile: /run/credentials/echolake-edge.service/uplink.password${edge.caFile === undefined ? '' : `\n  tls:\n    caFile: ${edge.caFile}`}`);
+}

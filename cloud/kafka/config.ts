@@ -1,0 +1,32 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+export const kafkaConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  required: ['brokers', 'clientId', 'partitions', 'replicationFactor', 'topics'],
+  properties: {
+    brokers: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[^:]+:\\d+$' },
+      minItems: 1,
+      default: ['127.0.0.1:9092'],
+      description: 'host:port, comma-separated in the environment',
+    },
+    clientId: { type: 'string', default: 'echolake-cloud', description: 'names this process in the brokers\' logs' },
+    partitions: { type: 'integer', minimum: 1, default: 3, description: 'for topics the cloud creates' },
+    replicationFactor: { type: 'integer', minimum: 1, default: 1, description: 'for topics the cloud creates' },
+    topics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['readings', 'deadLetter'],
+      properties: {
+        readings: { type: 'string', minLength: 1, default: 'echolake.readings', description: 'the readings, keyed by deviceId' },
+        deadLetter: { type: 'string', minLength: 1, default: 'echolake.readings.dlq', description: 'what could not be read, with the reason' },
+      },
+    },
+  },
+} as const;
+
+export type KafkaConfig = FromSchema<typeof kafkaConfigSchema>;

@@ -1,0 +1,121 @@
+import { timingSafeEqual } from 'node:crypto';
+import { SITE_PUBLISHES, SITE_SUBSCRIBES, everySiteFilter, parseSiteTopic, siteTopic } from '../../shared/contract/topics.js';
+import type { SiteRegistry } from './registry.js';
+import { fingerprint, verifySecret } from './secrets.js';
+
+/** Who a client is, once authenticated: one site, or the cloud itself. */
+export type Identity = { kind: 'site'; siteId: string } | { kind: 'cloud' };
+
+/** Why something was refused: the label of the refusal counters and the word in the log line. */
+export type Refusal =
+  | 'unknown-user'
+  | 'bad-secret'
+  | 'site-disabled'
+  | 'client-id'
+  | 'foreign-topic'
+  | 'not-allowed';
+
+export type Decision = { ok: true } | { ok: false; reason: Refusal; detail: string };
+
+const ALLOWED: Decision = { ok: true };
+const refuse = (reason: Refusal, detail: string): Decision => ({ ok: false, reason, detail });
+
+/** The cloud's own client ids begin so; a site may never use one (it would take over the cloud's session). */
+export const CLOUD_CLIENT_PREFIX = 'echolake-cloud';
+/** A site's client ids: `echolake-edge-{siteId}` or that with a `-suffix`. */
+export const siteClientId = (siteId: string): string => `echolake-edge-${siteId}`;
+
+/** Verified secrets remembered this long, so a reconnect storm or the HTTPS route does not pay scrypt every time. */
+const VERIFIED_TTL_MS = 10 * 60_000;
+const MAX_VERIFIED = 100_000;
+
+/**
+ * Who may connect, publish and subscribe, from the site registry. The embedded broker asks it on
+ * every connect, publish and subscribe; the HTTPS ingest on every request; the Mosquitto files
+ * are written from the same rules (see mosquitto.ts).
+ */
+export class SiteAuthorizer {
+  /** fingerprint of a checked secret → site id and when the check expires. */
+  private verified = new Map<string, { siteId: string; until: number }>();
+
+  constructor(
+    private readonly sites: SiteRegistry,
+    /** The cloud's own MQTT user and password (the embedded broker's only non-site client). */
+    private readonly cloud: { username: string; password: string | undefined },
+  ) {
+    // A rotated or disabled secret must stop working at once, not when its cache entry ages out.
+    sites.onChange(() => (this.verified = new Map()));
+  }
+
+  async authenticate(username: string, secret: string): Promise<{ ok: true; identity: Identity } | { ok: false; reason: Refusal; detail: string }> {
+    if (username === this.cloud.username) {
+      if (this.cloud.password !== undefined && sameText(secret, this.cloud.password)) return { ok: true, identity: { kind: 'cloud' } };
+      return { ok: false, reason: 'bad-secret', detail: 'wrong password for the cloud user' };
+    }
+    const site = this.sites.get(username);
+    if (site === undefined) return { ok: false, reason: 'unknown-user', detail: `no site ${JSON.stringify(username.slice(0, 80))} in the registry` };
+    if (!site.enabled) return { ok: false, reason: 'site-disabled', detail: `site ${site.id} is disabled` };
+    const key = `${site.id}\0${fingerprint(secret)}`;
+    const known = this.verified.get(key);
+    if (known !== undefined && known.until > Date.now()) return { ok: true, identity: { kind: 'site', siteId: site.id } };
+    for (const stored of site.secrets) {
+      if (await verifySecret(secret, stored.scrypt)) {
+        if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+        this.verified.set(key, { siteId: site.id, until: Date.now() + VERIFIED_TTL_MS });
+        return { ok: true, identity: { kind: 'site', siteId: site.id } };
+      }
+    }
+    return { ok: false, reason: 'bad-secret', detail: `wrong secret for site ${site.id}` };
+  }
+
+  /** Whether a still-connected identity is still allowed (its site may have been disabled since it connected). */
+  stillAllowed(identity: Identity): Decision {
+    if (identity.kind === 'cloud') return ALLOWED;
+    const site = this.sites.get(identity.siteId);
+    if (site === undefined) return refuse('unknown-user', `site ${identity.siteId} left the registry`);
+    if (!site.enabled) return refuse('site-disabled', `site ${identity.siteId} is disabled`);
+    return ALLOWED;
+  }
+
+  clientId(identity: Identity, clientId: string): Decision {
+    if (identity.kind === 'cloud') {
+      return clientId.startsWith(CLOUD_CLIENT_PREFIX) ? ALLOWED : refuse('client-id', `the cloud's client ids begin with ${CLOUD_CLIENT_PREFIX}`);
+    }
+    const own = siteClientId(identity.siteId);
+    if (clientId === own || clientId.startsWith(`${own}-`)) return ALLOWED;
+    return refuse('client-id', `site ${identity.siteId} must connect as ${own} (or ${own}-suffix)`);
+  }
+
+  publish(identity: Identity, topic: string): Decision {
+    const stillAllowed = this.stillAllowed(identity);
+    if (!stillAllowed.ok) return stillAllowed;
+    const parsed = parseSiteTopic(topic);
+    if (parsed === undefined) return refuse('not-allowed', `${topic.slice(0, 200)} is outside echolake/v1/sites/{id}/…`);
+    if (identity.kind === 'cloud') {
+      return SITE_PUBLISHES.includes(parsed.channel) ? refuse('not-allowed', `only sites publish ${parsed.channel}`) : ALLOWED;
+    }
+    if (parsed.siteId !== identity.siteId) return refuse('foreign-topic', `site ${identity.siteId} may not publish for site ${parsed.siteId}`);
+    if (!SITE_PUBLISHES.includes(parsed.channel)) return refuse('not-allowed', `only the cloud publishes ${parsed.channel}`);
+    return ALLOWED;
+  }
+
+  subscribe(identity: Identity, filter: string): Decision {
+    const stillAllowed = this.stillAllowed(identity);
+    if (!stillAllowed.ok) return stillAllowed;
+    if (identity.kind === 'cloud') {
+      const plain = filter.replace(/^\$share\/[^/]+\//, '');
+      return SITE_PUBLISHES.some((channel) => plain === everySiteFilter(channel) || parseSiteTopic(plain)?.channel === channel)
+        ? ALLOWED
+        : refuse('not-allowed', `the cloud subscribes only to what sites publish, not ${filter.slice(0, 200)}`);
+    }
+    // A site subscribes to exact topics of its own: no wildcard can reach another site's acks.
+    if (SITE_SUBSCRIBES.some((channel) => filter === siteTopic(identity.siteId, channel))) return ALLOWED;
+    return refuse('foreign-topic', `site ${identity.siteId} may subscribe only to ${SITE_SUBSCRIBES.map((c) => siteTopic(identity.siteId, c)).join(', ')}`);
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,112 @@
+import { existsSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync, type Stats } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { Logger } from '../../shared/log.js';
+import { registryFileSchema, type RegistryFile, type Site, type SiteRegistry } from './registry.js';
+
+export class RegistryFileError extends Error {
+  constructor(file: string, problems: string[]) {
+    super(`site registry ${file} is invalid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'RegistryFileError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
+const validateRegistry = ajv.compile<RegistryFile>(registryFileSchema);
+
+/** Reads and checks a registry file; a file that does not exist yet is an empty registry. */
+export function readRegistryFile(file: string): RegistryFile {
+  if (!existsSync(file)) return { sites: [] };
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8')) ?? { sites: [] };
+  } catch (err) {
+    throw new RegistryFileError(file, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  if (!validateRegistry(parsed)) {
+    throw new RegistryFileError(file, (validateRegistry.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`));
+  }
+  const seen = new Set<string>();
+  const repeated = parsed.sites.filter((site) => (seen.has(site.id) ? true : (seen.add(site.id), false)));
+  if (repeated.length > 0) throw new RegistryFileError(file, repeated.map((site) => `site ${site.id} is listed more than once`));
+  return parsed;
+}
+
+/** Writes the whole file at once (temp file, then rename), so the running cloud never reads half of it. */
+export function writeRegistryFile(file: string, registry: RegistryFile): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, stringifyYaml(registry), { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+/**
+ * The registry from a YAML file, reloaded when the file changes. A change that does not validate
+ * is logged and counted and the sites stay as they were: a typo must not lock every site out.
+ */
+export class FileSiteRegistry implements SiteRegistry {
+  private byId = new Map<string, Site>();
+  private readonly listeners = new Set<() => void>();
+  private watching = false;
+  /** Reloads that were refused, for /metrics. */
+  rejectedReloads = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly checkEveryMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Loads the file; an invalid file at start is a configuration error the caller reports. */
+  start(): void {
+    this.replace(readRegistryFile(this.file));
+    if (this.byId.size === 0) this.log.warn({ file: this.file }, 'site registry is empty: every site is refused until one is added (echolake-cloud site add)');
+    else this.log.info({ file: this.file, sites: this.byId.size }, 'site registry loaded');
+    // Polling the file's stat: it sees an editor's replace-by-rename and a mounted secret's update alike.
+    watchFile(this.file, { interval: this.checkEveryMs, persistent: false }, (now: Stats, before: Stats) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) this.reload();
+    });
+    this.watching = true;
+  }
+
+  stop(): void {
+    if (this.watching) unwatchFile(this.file);
+    this.watching = false;
+  }
+
+  get(id: string): Site | undefined {
+    return this.byId.get(id);
+  }
+
+  list(): readonly Site[] {
+    return [...this.byId.values()];
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  reload(): void {
+    let registry: RegistryFile;
+    try {
+      registry = readRegistryFile(this.file);
+    } catch (err) {
+      this.rejectedReloads += 1;
+      this.log.error({ file: this.file, err }, 'site registry change refused; the sites stay as they were');
+      return;
+    }
+    this.replace(registry);
+    this.log.info({ file: this.file, sites: this.byId.size }, 'site registry reloaded');
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.log.error({ err }, 'a site registry listener failed');
+      }
+    }
+  }
+
+  private replace(registry: RegistryFile): void {
+    this.byId = new Map(registry.sites.map((site) => [site.id, site]));
+  }
+}
