@@ -111,7 +111,9 @@ export class PartitionedConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.timer = setInterval(() => void this.serial(() => this.closeRevoked().then(() => this.flushDue(true))), this.settings.flushIntervalMs);
+    // The timer opens newly assigned partitions too, so a partition with no new readings still restores and ticks.
+    // (kafkajs offers no heartbeat outside a batch; the fetch loop waits on this queue meanwhile, as in a batch.)
+    this.timer = setInterval(() => void this.serial(() => this.reconcile(() => Promise.resolve()).then(() => this.flushDue(true))), this.settings.flushIntervalMs);
   }
 
   /** Flushes and closes every partition (their state is durable when this resolves), then leaves the group. */
