@@ -1,7 +1,7 @@
 import type { PropertyValue } from '../../shared/reading.js';
 import { alertId, type Alert } from './alert.js';
-import { compare, type InstantRule, type Rule, type Scalar, type Threshold, type WindowRule } from './rules.js';
-import { accumulate, aggregate, revivedAccumulator, takeClosed, Watermark, windowAt, windowStarts, type Accumulator } from './windows.js';
+import { compare, type AbsenceRule, type InstantRule, type Rule, type Scalar, type Threshold, type WindowRule } from './rules.js';
+import { accumulate, aggregate, revivedAccumulator, takeClosed, Watermark, windowAt, type Accumulator } from './windows.js';
 
 /**
  * The alert engine of one Kafka partition, pure: readings in (in partition order), alert records out.
@@ -81,12 +81,14 @@ const UNKNOWN_SITE = (id: string): AlertSite => ({ name: id, timeZone: 'UTC', th
 export class PartitionEvaluator {
   readonly counters: EvaluatorCounters = { readings: 0, duplicates: 0, late: 0, windowsClosed: 0, unknownSites: 0 };
   private readonly subjects = new Map<string, SubjectState>();
-  private readonly dirty = new Set<string>();
+  /** siteId → the site's subject and its devices' subjects: found without building a key string per reading. */
+  private readonly bySite = new Map<string, { site: SubjectState; devices: Map<string, SubjectState> }>();
+  private readonly dirty = new Set<SubjectState>();
   /** closeAt (window end + lateness) → subjects with a window closing then: the watermark walks it in order. */
   private readonly closing = new Map<number, Set<SubjectState>>();
   private readonly watermark: Watermark;
   private outbox: Alert[] = [];
-  private rules!: { device: Rule[]; site: Rule[]; byName: Map<string, Rule> };
+  private rules!: { device: Rule[]; site: Rule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
 
   constructor(
     rules: Rule[],
@@ -102,14 +104,21 @@ export class PartitionEvaluator {
   /** Swaps in a reloaded rule set: state of rules that are gone or whose windows changed is dropped. */
   setRules(rules: Rule[]): void {
     const previous = this.rules?.byName;
-    this.rules = { device: rules.filter((r) => r.scope === 'device'), site: rules.filter((r) => r.scope === 'site'), byName: new Map(rules.map((r) => [r.name, r])) };
+    const absence = rules.filter((r): r is AbsenceRule => r.type === 'absence');
+    this.rules = {
+      device: rules.filter((r) => r.scope === 'device' && r.type !== 'absence'),
+      site: rules.filter((r) => r.scope === 'site' && r.type !== 'absence'),
+      deviceAbsence: absence.filter((r) => r.scope === 'device'),
+      siteAbsence: absence.filter((r) => r.scope === 'site'),
+      byName: new Map(rules.map((r) => [r.name, r])),
+    };
     if (previous === undefined) return;
     for (const subject of this.subjects.values()) {
       for (const name of Object.keys(subject.rules)) {
         const now = this.rules.byName.get(name);
         if (now === undefined || JSON.stringify(now) !== JSON.stringify(previous.get(name))) {
           delete subject.rules[name];
-          this.dirty.add(subject.key);
+          this.dirty.add(subject);
         }
       }
     }
@@ -121,7 +130,8 @@ export class PartitionEvaluator {
 
   /** Takes one reading in partition order; `receivedAt` is its Kafka timestamp (when the cloud took it). */
   process(input: AlertInput, receivedAt: number): void {
-    const site = this.subject(`s:${input.siteId}`, input.siteId, null);
+    const entry = this.siteEntry(input.siteId);
+    const site = entry.site;
     if (this.isDuplicate(site, input)) {
       this.counters.duplicates += 1;
       return;
@@ -130,7 +140,11 @@ export class PartitionEvaluator {
     this.heard(site, receivedAt, input);
     const ts = Date.parse(input.ts);
     const isEvent = input.kind === 'event';
-    const device = this.subject(`d:${input.siteId}/${input.deviceId}`, input.siteId, input.deviceId);
+    let device = entry.devices.get(input.deviceId);
+    if (device === undefined) {
+      device = this.newSubject(`d:${input.siteId}/${input.deviceId}`, input.siteId, input.deviceId);
+      entry.devices.set(input.deviceId, device);
+    }
     // An event is the gateway speaking about the device: proof the site is alive, not the device.
     if (!isEvent) this.heard(device, receivedAt, input);
     if (this.watermark.isLate(ts)) {
@@ -142,8 +156,9 @@ export class PartitionEvaluator {
       this.deviceEvent(device, input, ts);
       return;
     }
-    this.applyRules(this.rules.device, device, input, ts);
-    this.applyRules(this.rules.site, site, input, ts);
+    const objectClass = input.eoj.slice(0, 4);
+    this.applyRules(this.rules.device, device, input, ts, objectClass);
+    this.applyRules(this.rules.site, site, input, ts, objectClass);
   }
 
   /** Closes every window the watermark has passed and judges it; call after each batch. */
@@ -159,9 +174,8 @@ export class PartitionEvaluator {
   /** Processing-time checks: subjects silent longer than an absence rule allows. */
   tick(now: number): void {
     for (const subject of this.subjects.values()) {
-      const rules = subject.deviceId === null ? this.rules.site : this.rules.device;
-      for (const rule of rules) {
-        if (rule.type !== 'absence' || subject.rules[rule.name]?.track !== undefined) continue;
+      for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
+        if (subject.rules[rule.name]?.track !== undefined) continue;
         if (now - Math.max(subject.lastReceived, this.activeSince) < rule.afterMs) continue;
         this.fire(subject, rule, { since: subject.lastReceived, cause: 'silent', value: null, threshold: rule.afterMs / 1000, window: null });
       }
@@ -177,7 +191,7 @@ export class PartitionEvaluator {
 
   /** What changed since the last call, as changelog entries (null: the subject is gone). */
   changes(): Array<{ key: string; state: SubjectState | null }> {
-    const out = [...this.dirty].map((key) => ({ key, state: this.subjects.get(key) ?? null }));
+    const out = [...this.dirty].map((state) => ({ key: state.key, state: this.subjects.get(state.key) ?? null }));
     this.dirty.clear();
     return out;
   }
@@ -193,6 +207,9 @@ export class PartitionEvaluator {
       if (rule.windows !== undefined) rule.windows = rule.windows.map(revivedAccumulator);
     }
     this.subjects.set(state.key, state);
+    const entry = this.siteEntry(state.siteId);
+    if (state.deviceId === null) entry.site = state;
+    else entry.devices.set(state.deviceId, state);
     for (const [name, ruleState] of Object.entries(state.rules)) {
       const rule = this.rules.byName.get(name);
       if (rule?.type !== 'window') continue;
@@ -218,12 +235,18 @@ export class PartitionEvaluator {
     return this.subjects.size;
   }
 
-  private subject(key: string, siteId: string, deviceId: string | null): SubjectState {
-    let subject = this.subjects.get(key);
-    if (subject === undefined) {
-      subject = { key, siteId, deviceId, lastReceived: 0, rules: {} };
-      this.subjects.set(key, subject);
+  private siteEntry(siteId: string): { site: SubjectState; devices: Map<string, SubjectState> } {
+    let entry = this.bySite.get(siteId);
+    if (entry === undefined) {
+      entry = { site: this.subjects.get(`s:${siteId}`) ?? this.newSubject(`s:${siteId}`, siteId, null), devices: new Map() };
+      this.bySite.set(siteId, entry);
     }
+    return entry;
+  }
+
+  private newSubject(key: string, siteId: string, deviceId: string | null): SubjectState {
+    const subject: SubjectState = { key, siteId, deviceId, lastReceived: 0, rules: {} };
+    this.subjects.set(key, subject);
     return subject;
   }
 
@@ -237,17 +260,16 @@ export class PartitionEvaluator {
       if (epochs.length >= MAX_EPOCHS_PER_SITE) delete seqs[epochs[0]!];
     }
     seqs[epoch] = input.seq;
-    this.dirty.add(site.key);
+    this.dirty.add(site);
     return false;
   }
 
   /** Something came from the subject: it is alive, so an absence alert resolves. */
   private heard(subject: SubjectState, receivedAt: number, input: AlertInput): void {
     if (receivedAt > subject.lastReceived) subject.lastReceived = receivedAt;
-    this.dirty.add(subject.key);
-    const rules = subject.deviceId === null ? this.rules.site : this.rules.device;
-    for (const rule of rules) {
-      if (rule.type === 'absence' && subject.rules[rule.name]?.track?.state === 'firing') {
+    this.dirty.add(subject);
+    for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
+      if (subject.rules[rule.name]?.track?.state === 'firing') {
         this.resolve(subject, rule, { end: receivedAt, value: input.seq, threshold: null, window: null });
       }
     }
@@ -256,17 +278,17 @@ export class PartitionEvaluator {
   /** The edge's device events: offline fires the device's absence rules at once, online resolves them. */
   private deviceEvent(device: SubjectState, input: AlertInput, ts: number): void {
     const type = input.event?.type;
-    for (const rule of this.rules.device) {
-      if (rule.type !== 'absence' || !classMatches(rule, input.eoj)) continue;
+    for (const rule of this.rules.deviceAbsence) {
+      if (!classMatches(rule, input.eoj.slice(0, 4))) continue;
       const track = device.rules[rule.name]?.track;
       if (type === 'offline' && track === undefined) this.fire(device, rule, { since: ts, cause: 'offline', value: 'offline', threshold: null, window: null });
       if (type === 'online' && track !== undefined) this.resolve(device, rule, { end: ts, value: 'online', threshold: null, window: null });
     }
   }
 
-  private applyRules(rules: Rule[], subject: SubjectState, input: AlertInput, ts: number): void {
+  private applyRules(rules: Rule[], subject: SubjectState, input: AlertInput, ts: number, objectClass: string): void {
     for (const rule of rules) {
-      if (rule.type === 'absence' || !classMatches(rule, input.eoj)) continue;
+      if (rule.type === 'absence' || !classMatches(rule, objectClass)) continue;
       if (rule.type === 'window') this.addToWindows(rule, subject, input, ts);
       else this.checkInstant(rule, subject, input, ts);
     }
@@ -279,13 +301,15 @@ export class PartitionEvaluator {
     const value = typeof raw === 'number' && whereMatches(rule.where, input.properties) ? raw : undefined;
     const referenceRaw = rule.referenceProperty === null ? null : input.properties[rule.referenceProperty];
     const reference = typeof referenceRaw === 'number' ? referenceRaw : null;
-    for (const start of windowStarts(ts, rule.window)) {
-      const { window, created } = windowAt(windows, start);
-      if (created) this.scheduleClose(subject, start + rule.window.sizeMs);
+    // Every window holding ts: the newest starts at the hop boundary at or before it, older ones hop back (windowStarts, inlined: this runs per reading and rule).
+    const { sizeMs, hopMs } = rule.window;
+    for (let start = Math.floor(ts / hopMs) * hopMs; start > ts - sizeMs; start -= hopMs) {
+      const count = windows.length;
+      const window = windowAt(windows, start);
+      if (windows.length !== count) this.scheduleClose(subject, start + sizeMs);
       window.seen += 1;
       if (value !== undefined) accumulate(window, ts, value, reference);
     }
-    this.dirty.add(subject.key);
   }
 
   private scheduleClose(subject: SubjectState, windowEnd: number): void {
@@ -306,7 +330,7 @@ export class PartitionEvaluator {
       if (state.windows.length === 0) delete state.windows;
       if (state.windows === undefined && state.track === undefined) delete subject.rules[name];
     }
-    this.dirty.add(subject.key);
+    this.dirty.add(subject);
   }
 
   /** A closed window's verdict drives the lifecycle: pending after one breach, firing after `for`, resolved past the hysteresis. */
@@ -353,7 +377,7 @@ export class PartitionEvaluator {
   private fire(subject: SubjectState, rule: Rule, how: { since: number; cause: Alert['cause']; value: Scalar | null; threshold: Scalar | null; window: { start: number; end: number } | null }): void {
     const state = (subject.rules[rule.name] ??= {});
     state.track = { state: 'firing', streak: state.track?.streak ?? 1, since: how.since, lastStart: state.track?.lastStart ?? how.since, cause: how.cause };
-    this.dirty.add(subject.key);
+    this.dirty.add(subject);
     this.outbox.push(this.record(subject, rule, 'firing', { ...how, end: null }));
   }
 
@@ -363,7 +387,7 @@ export class PartitionEvaluator {
     if (state === undefined || track === undefined) return;
     delete state.track;
     if (state.windows === undefined) delete subject.rules[rule.name];
-    this.dirty.add(subject.key);
+    this.dirty.add(subject);
     this.outbox.push(this.record(subject, rule, 'resolved', { ...how, since: track.since, cause: track.cause }));
   }
 
@@ -401,8 +425,8 @@ export class PartitionEvaluator {
   }
 }
 
-function classMatches(rule: Rule, eoj: string): boolean {
-  return rule.classes.length === 0 || rule.classes.includes(eoj.slice(0, 4));
+function classMatches(rule: Rule, objectClass: string): boolean {
+  return rule.classes.length === 0 || rule.classes.includes(objectClass);
 }
 
 function whereMatches(where: Array<[string, Scalar[]]>, properties: Record<string, PropertyValue>): boolean {

@@ -92,17 +92,17 @@ export function aggregate(acc: Accumulator, name: AggregateName): number | undef
 /**
  * The open windows of one subject under one rule are a small array sorted by start (size / hop plus
  * lateness / hop windows at most), so a linear search beats any map. Returns the window starting at
- * `start`, and whether it was created.
+ * `start`, created (in order) if missing: the caller sees creation as a longer array.
  */
-export function windowAt(windows: Accumulator[], start: number): { window: Accumulator; created: boolean } {
+export function windowAt(windows: Accumulator[], start: number): Accumulator {
   let index = windows.length;
   while (index > 0 && windows[index - 1]!.start >= start) {
-    if (windows[index - 1]!.start === start) return { window: windows[index - 1]!, created: false };
+    if (windows[index - 1]!.start === start) return windows[index - 1]!;
     index -= 1;
   }
   const window = emptyAccumulator(start);
   windows.splice(index, 0, window);
-  return { window, created: true };
+  return window;
 }
 
 /** Takes out, oldest first, every window whose end plus lateness the watermark has reached. */

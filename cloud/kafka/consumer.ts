@@ -137,6 +137,8 @@ export class PartitionedConsumer {
       const start = owned.startOffset;
       const messages = start === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= start);
       if (messages.length > 0) await owned.processor.process(messages);
+      // Moves kafkajs' fetch position on (without it the same batch comes again); nothing is committed by this.
+      payload.resolveOffset(batch.lastOffset());
       await this.flushDue(false);
     });
     await heartbeat();

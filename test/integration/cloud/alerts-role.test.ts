@@ -208,6 +208,8 @@ test('incidents fire once and resolve once on the topic, at the webhook and in t
   assert.equal(firing.alerts[0]?.silenced, true);
   assert.equal(firing.alerts[0]?.startsAt, new Date(E + 40_000).toISOString());
   assert.match(metrics, /echolake_alerts_total\{state="firing",rule="hot",severity="warning"\} 1/);
+  assert.match(metrics, /echolake_alerts_readings_total 45\n/, 'every reading taken once');
+  assert.match(metrics, /echolake_alerts_duplicate_readings_total 0\n/, 'nothing read twice');
 });
 
 test('SIGKILL mid-window and a restart: the window continues from the changelog, one firing and one resolved', async () => {

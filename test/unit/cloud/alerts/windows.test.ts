@@ -40,8 +40,10 @@ test('an empty window has no aggregate, and one instant has no rate', () => {
 
 test('windows stay sorted and close oldest first once end + lateness is reached', () => {
   const windows = [emptyAccumulator(120_000)];
-  assert.equal(windowAt(windows, 60_000).created, true);
-  assert.equal(windowAt(windows, 120_000).created, false);
+  const created = windowAt(windows, 60_000);
+  assert.equal(windows.length, 2, 'created');
+  assert.equal(windowAt(windows, 60_000), created, 'found, not created again');
+  assert.equal(windows.length, 2);
   assert.deepEqual(windows.map((w) => w.start), [60_000, 120_000]);
   const spec = { sizeMs: 60_000, hopMs: 60_000 };
   assert.deepEqual(takeClosed(windows, spec, 10_000, 129_999), []);
