@@ -172,7 +172,7 @@ async function restore(kafka: Kafka, source: PartitionEvaluator, run: string): P
 }
 
 async function latency(kafka: Kafka, run: string): Promise<string> {
-  const topics = { readings: `bench-readings-${run}`, alerts: `bench-alerts-${run}`, changelog: `bench-alerts-state-l-${run}`, silences: `bench-silences-${run}` };
+  const topics = { readings: `bench-readings-${run}`, alerts: `bench-alerts-${run}`, changelog: `bench-alerts-state-l-${run}`, silences: `bench-silences-${run}`, siteReadings: `bench-site-readings-${run}`, siteChangelog: `bench-site-state-${run}` };
   const windowMs = 5000;
   const latenessMs = 1000;
   const devices = 200;
@@ -187,7 +187,7 @@ async function latency(kafka: Kafka, run: string): Promise<string> {
   const registry = new Registry();
   const factory = new AlertPartitions(
     kafka,
-    { topics, groupId: `bench-${run}`, transactionalIdPrefix: `bench-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: latenessMs, restoreTimeoutMs: 60_000 },
+    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId: `bench-${run}`, transactionalIdPrefix: `bench-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: latenessMs, restoreTimeoutMs: 60_000 },
     rules,
     SITES,
     new AlertMetrics(registry),

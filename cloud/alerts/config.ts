@@ -24,11 +24,18 @@ export const alertsConfigSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['alerts', 'changelog', 'silences'],
+      required: ['alerts', 'changelog', 'silences', 'siteReadings', 'siteChangelog'],
       properties: {
         alerts: { type: 'string', minLength: 1, default: 'echolake.alerts', description: 'alert records, key = alert id (the lake writes them to the alerts table)' },
         changelog: { type: 'string', minLength: 1, default: 'echolake.alerts.state', description: 'compacted state changelog, one partition per readings partition' },
         silences: { type: 'string', minLength: 1, default: 'echolake.alerts.silences', description: 'compacted silences, read whole by every instance' },
+        siteReadings: {
+          type: 'string',
+          minLength: 1,
+          default: 'echolake.alerts.site-readings',
+          description: 'what site-scoped rules need of each reading, keyed by site (the readings topic is keyed by device); kafka.partitions partitions',
+        },
+        siteChangelog: { type: 'string', minLength: 1, default: 'echolake.alerts.site-state', description: 'compacted state changelog of the site rules, one partition per site-stream partition' },
       },
     },
     webhook: {

@@ -22,7 +22,17 @@ export interface AlertInput {
   kind: string;
   properties: Record<string, PropertyValue>;
   event?: { type: string };
+  /** Only on the site stream: when the cloud received the reading (the readings record's Kafka timestamp). */
+  receivedAt?: number;
 }
+
+/**
+ * Which rules a partition's engine runs. The readings topic is keyed by device, so a site's devices
+ * spread over partitions: `devices` runs the device rules and forwards what site rules need to the
+ * site stream (keyed by site, Kafka Streams' repartition topic); `sites` runs the site rules there;
+ * `all` runs both (one readings partition, tests).
+ */
+export type EvaluatorMode = 'all' | 'devices' | 'sites';
 
 /** What the engine needs of a site (the site registry's Site). */
 export interface AlertSite {
@@ -88,6 +98,9 @@ export class PartitionEvaluator {
   private readonly closing = new Map<number, Set<SubjectState>>();
   private readonly watermark: Watermark;
   private outbox: Alert[] = [];
+  private forwarded: AlertInput[] = [];
+  /** The properties site rules read, forwarded to the site stream; null: nothing to forward. */
+  private forwardProperties: string[] | null = null;
   private rules!: { device: Rule[]; site: Rule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
 
   constructor(
@@ -96,6 +109,7 @@ export class PartitionEvaluator {
     private readonly allowedLatenessMs: number,
     /** Processing time the partition was taken over: nobody is called silent for the time before it. */
     private readonly activeSince: number,
+    private readonly mode: EvaluatorMode = 'all',
   ) {
     this.watermark = new Watermark(allowedLatenessMs);
     this.setRules(rules);
@@ -105,13 +119,17 @@ export class PartitionEvaluator {
   setRules(rules: Rule[]): void {
     const previous = this.rules?.byName;
     const absence = rules.filter((r): r is AbsenceRule => r.type === 'absence');
+    const runs = (scope: Rule['scope']) => this.mode === 'all' || (scope === 'device') === (this.mode === 'devices');
+    const inScope = rules.filter((r) => runs(r.scope));
     this.rules = {
-      device: rules.filter((r) => r.scope === 'device' && r.type !== 'absence'),
-      site: rules.filter((r) => r.scope === 'site' && r.type !== 'absence'),
-      deviceAbsence: absence.filter((r) => r.scope === 'device'),
-      siteAbsence: absence.filter((r) => r.scope === 'site'),
-      byName: new Map(rules.map((r) => [r.name, r])),
+      device: inScope.filter((r) => r.scope === 'device' && r.type !== 'absence'),
+      site: inScope.filter((r) => r.scope === 'site' && r.type !== 'absence'),
+      deviceAbsence: absence.filter((r) => r.scope === 'device' && runs(r.scope)),
+      siteAbsence: absence.filter((r) => r.scope === 'site' && runs(r.scope)),
+      byName: new Map(inScope.map((r) => [r.name, r])),
     };
+    const siteRules = rules.filter((r) => r.scope === 'site');
+    this.forwardProperties = this.mode === 'devices' && siteRules.length > 0 ? [...new Set(siteRules.flatMap(readsProperties))] : null;
     if (previous === undefined) return;
     for (const subject of this.subjects.values()) {
       for (const name of Object.keys(subject.rules)) {
@@ -132,33 +150,45 @@ export class PartitionEvaluator {
   process(input: AlertInput, receivedAt: number): void {
     const entry = this.siteEntry(input.siteId);
     const site = entry.site;
-    if (this.isDuplicate(site, input)) {
+    // The site stream is written exactly once (in the device engines' transactions): nothing to dedupe there.
+    if (this.mode !== 'sites' && this.isDuplicate(site, input)) {
       this.counters.duplicates += 1;
       return;
     }
     this.counters.readings += 1;
+    if (this.forwardProperties !== null) this.forwarded.push(forwardable(input, receivedAt, this.forwardProperties));
     this.heard(site, receivedAt, input);
     const ts = Date.parse(input.ts);
     const isEvent = input.kind === 'event';
-    let device = entry.devices.get(input.deviceId);
-    if (device === undefined) {
-      device = this.newSubject(`d:${input.siteId}/${input.deviceId}`, input.siteId, input.deviceId);
-      entry.devices.set(input.deviceId, device);
+    let device: SubjectState | undefined;
+    if (this.mode !== 'sites') {
+      device = entry.devices.get(input.deviceId);
+      if (device === undefined) {
+        device = this.newSubject(`d:${input.siteId}/${input.deviceId}`, input.siteId, input.deviceId);
+        entry.devices.set(input.deviceId, device);
+      }
+      // An event is the gateway speaking about the device: proof the site is alive, not the device.
+      if (!isEvent) this.heard(device, receivedAt, input);
     }
-    // An event is the gateway speaking about the device: proof the site is alive, not the device.
-    if (!isEvent) this.heard(device, receivedAt, input);
     if (this.watermark.isLate(ts)) {
       this.counters.late += 1;
       return;
     }
     this.watermark.observe(ts);
     if (isEvent) {
-      this.deviceEvent(device, input, ts);
+      if (device !== undefined) this.deviceEvent(device, input, ts);
       return;
     }
     const objectClass = input.eoj.slice(0, 4);
-    this.applyRules(this.rules.device, device, input, ts, objectClass);
+    if (device !== undefined) this.applyRules(this.rules.device, device, input, ts, objectClass);
     this.applyRules(this.rules.site, site, input, ts, objectClass);
+  }
+
+  /** Readings for the site stream since the last call (mode `devices`, when there are site rules). */
+  drainForwarded(): AlertInput[] {
+    const out = this.forwarded;
+    this.forwarded = [];
+    return out;
   }
 
   /** Closes every window the watermark has passed and judges it; call after each batch. */
@@ -423,6 +453,23 @@ export class PartitionEvaluator {
       threshold: typeof how.threshold === 'number' ? roundForHumans(how.threshold) : how.threshold,
     };
   }
+}
+
+/** What the site stream needs of a reading: its identity, time, and the properties site rules read. */
+function forwardable(input: AlertInput, receivedAt: number, properties: string[]): AlertInput {
+  const kept: Record<string, PropertyValue> = {};
+  for (const name of properties) if (input.properties[name] !== undefined) kept[name] = input.properties[name];
+  const out: AlertInput = { siteId: input.siteId, seq: input.seq, deviceId: input.deviceId, eoj: input.eoj, ts: input.ts, kind: input.kind, properties: kept, receivedAt };
+  if (input.epoch !== undefined) out.epoch = input.epoch;
+  if (input.event !== undefined) out.event = { type: input.event.type };
+  return out;
+}
+
+function readsProperties(rule: Rule): string[] {
+  if (rule.type === 'absence') return [];
+  const names = [rule.property, ...rule.where.map(([name]) => name)];
+  if (rule.type === 'window' && rule.referenceProperty !== null) names.push(rule.referenceProperty);
+  return names;
 }
 
 function classMatches(rule: Rule, objectClass: string): boolean {

@@ -24,6 +24,7 @@ export function parseAlertInput(value: Buffer | null): ParsedInput {
   if (typeof r.ts !== 'string' || !Number.isFinite(Date.parse(r.ts))) return { ok: false, error: 'ts is not a timestamp' };
   if (typeof r.kind !== 'string') return { ok: false, error: 'kind is not a string' };
   if (r.epoch !== undefined && typeof r.epoch !== 'string') return { ok: false, error: 'epoch is not a string' };
+  if (r.receivedAt !== undefined && typeof r.receivedAt !== 'number') return { ok: false, error: 'receivedAt is not a number' };
   if (r.kind === 'event') {
     const event = r.event as { type?: unknown } | undefined;
     if (typeof event?.type !== 'string') return { ok: false, error: 'an event reading without event.type' };

@@ -3,13 +3,17 @@ import type { Logger } from '../../shared/log.js';
 import { PartitionLostError, type OpenedPartition, type PartitionFactory, type PartitionProcessor } from '../kafka/consumer.js';
 import type { Alert } from './alert.js';
 import { changelogMessages, MARKER_KEY, META_KEY, newMarker, restorePartitions, type PartitionMeta } from './changelog.js';
-import { PartitionEvaluator, type EvaluatorCounters, type SiteLookup, type SubjectState } from './evaluator.js';
+import { PartitionEvaluator, type EvaluatorCounters, type EvaluatorMode, type SiteLookup, type SubjectState } from './evaluator.js';
 import { parseAlertInput } from './input.js';
 import type { AlertMetrics } from './metrics.js';
 import type { Rule } from './rules.js';
 
 export interface AlertPartitionsSettings {
-  topics: { readings: string; alerts: string; changelog: string };
+  /** The stream this engine reads (the readings topic, or the site stream), where it writes alerts and its state. */
+  topics: { input: string; alerts: string; changelog: string };
+  /** `devices` on the readings topic forwards what site rules need to `siteStream`; `sites` evaluates that stream. */
+  mode: EvaluatorMode;
+  siteStream: string;
   groupId: string;
   /** Prefix of the per-partition transactional ids; stable, so a restarted instance fences its former self at once. */
   transactionalIdPrefix: string;
@@ -56,7 +60,7 @@ export class AlertPartitions implements PartitionFactory {
     try {
       for (const partition of partitions) {
         const producer = this.kafka.producer({
-          transactionalId: `${this.settings.transactionalIdPrefix}-${this.settings.topics.readings}-${partition}`,
+          transactionalId: `${this.settings.transactionalIdPrefix}-${this.settings.topics.input}-${partition}`,
           idempotent: true,
           maxInFlightRequests: 1,
           transactionTimeout: this.settings.transactionTimeoutMs,
@@ -77,7 +81,7 @@ export class AlertPartitions implements PartitionFactory {
       });
       const opened = new Map<number, OpenedPartition>();
       for (const partition of partitions) {
-        const evaluator = new PartitionEvaluator(this.rules, this.sites, this.settings.allowedLatenessMs, Date.now());
+        const evaluator = new PartitionEvaluator(this.rules, this.sites, this.settings.allowedLatenessMs, Date.now(), this.settings.mode);
         let meta: PartitionMeta | undefined;
         for (const [key, value] of restored.get(partition) ?? []) {
           if (key === META_KEY) meta = JSON.parse(value) as PartitionMeta;
@@ -123,7 +127,9 @@ class AlertPartition implements PartitionProcessor {
   process(messages: KafkaMessage[]): void {
     for (const message of messages) {
       const parsed = parseAlertInput(message.value);
-      if (parsed.ok) this.evaluator.process(parsed.input, Number(message.timestamp));
+      // On the site stream the reading carries when the cloud received it; a reading's own claim is not trusted.
+      const receivedAt = this.settings.mode === 'sites' ? (parsed.ok ? parsed.input.receivedAt : undefined) : undefined;
+      if (parsed.ok) this.evaluator.process(parsed.input, receivedAt ?? Number(message.timestamp));
       else this.reject(message, parsed.error);
       this.nextOffset = (BigInt(message.offset) + 1n).toString();
     }
@@ -131,13 +137,15 @@ class AlertPartition implements PartitionProcessor {
   }
 
   /**
-   * One transaction: the alerts, the changed state, the watermark and the offsets. Readers of the
+   * One transaction: the alerts, the readings for the site stream, the changed state, the watermark
+   * and the offsets. Readers of the
    * alerts topic (read_committed) see an alert only once the state that produced it is durable, so
    * a crash or a rebalance makes the next owner redo exactly the uncommitted part.
    */
   async flush(): Promise<void> {
     this.evaluator.tick(Date.now());
     const alerts = this.evaluator.drain();
+    const forwarded = this.evaluator.drainForwarded();
     const changes = this.evaluator.changes();
     if (alerts.length === 0 && changes.length === 0 && this.nextOffset === this.committedOffset) return;
     const entries = changes.map(({ key, state }) => ({ key, value: state === null ? null : JSON.stringify(state) }));
@@ -146,11 +154,12 @@ class AlertPartition implements PartitionProcessor {
       const transaction = await this.producer.transaction();
       try {
         if (alerts.length > 0) await transaction.send({ topic: this.settings.topics.alerts, messages: alerts.map(alertMessage) });
+        if (forwarded.length > 0) await transaction.send({ topic: this.settings.siteStream, messages: forwarded.map((input) => ({ key: input.siteId, value: JSON.stringify(input) })) });
         await transaction.send({ topic: this.settings.topics.changelog, messages: changelogMessages(this.partition, entries) });
         if (this.nextOffset !== undefined && this.nextOffset !== this.committedOffset) {
           await transaction.sendOffsets({
             consumerGroupId: this.settings.groupId,
-            topics: [{ topic: this.settings.topics.readings, partitions: [{ partition: this.partition, offset: this.nextOffset }] }],
+            topics: [{ topic: this.settings.topics.input, partitions: [{ partition: this.partition, offset: this.nextOffset }] }],
           });
         }
         await transaction.commit();

@@ -34,20 +34,36 @@ export function alertsRole(): Role {
       const rulesFile = settings.rulesFile === '' ? DEFAULT_RULES_FILE : settings.rulesFile;
       const metrics = new AlertMetrics(context.metrics);
       const topics = { readings: config.kafka.topics.readings, ...settings.topics };
-      const partitions = new AlertPartitions(
-        kafka,
-        { topics, groupId: settings.groupId, transactionalIdPrefix: settings.transactionalIdPrefix, transactionTimeoutMs: settings.transactionTimeoutMs, allowedLatenessMs: settings.allowedLatenessMs, restoreTimeoutMs: settings.restoreTimeoutMs },
-        [],
-        context.sites,
-        metrics,
-        log,
-      );
-      const engine = new PartitionedConsumer(
-        kafka,
-        { groupId: settings.groupId, topic: topics.readings, flushIntervalMs: settings.flushIntervalMs, sessionTimeoutMs: settings.sessionTimeoutMs, fromBeginning: true, onFatal: (err) => context.fatal(err) },
-        partitions,
-        log,
-      );
+      // Device rules run on the readings topic (keyed by device); site rules on the site stream those engines fill (keyed by site).
+      const engines = (['devices', 'sites'] as const).map((mode) => {
+        const input = mode === 'devices' ? topics.readings : topics.siteReadings;
+        const groupId = mode === 'devices' ? settings.groupId : `${settings.groupId}-sites`;
+        const partitions = new AlertPartitions(
+          kafka,
+          {
+            topics: { input, alerts: topics.alerts, changelog: mode === 'devices' ? topics.changelog : topics.siteChangelog },
+            mode,
+            siteStream: topics.siteReadings,
+            groupId,
+            transactionalIdPrefix: settings.transactionalIdPrefix,
+            transactionTimeoutMs: settings.transactionTimeoutMs,
+            allowedLatenessMs: settings.allowedLatenessMs,
+            restoreTimeoutMs: settings.restoreTimeoutMs,
+          },
+          [],
+          context.sites,
+          metrics,
+          log.child({ engine: mode }),
+        );
+        const consumer = new PartitionedConsumer(
+          kafka,
+          { groupId, topic: input, flushIntervalMs: settings.flushIntervalMs, sessionTimeoutMs: settings.sessionTimeoutMs, fromBeginning: true, onFatal: (err) => context.fatal(err) },
+          partitions,
+          log.child({ engine: mode }),
+        );
+        return { partitions, consumer };
+      });
+      const setRules = (rules: Rule[]): void => engines.forEach(({ partitions }) => partitions.setRules(rules));
       const silences = new Silences();
       const silencesTopic = new SilencesTopic(kafka, topics.silences, silences, `${settings.groupId}-silences`, log);
       const view = new AlertView(settings.view.maxAlerts);
@@ -57,7 +73,7 @@ export function alertsRole(): Role {
       parts = { view, silences, silencesTopic };
       const reload = (): void => {
         try {
-          partitions.setRules(loadRulesFile(rulesFile));
+          setRules(loadRulesFile(rulesFile));
           log.info({ rulesFile }, 'alert rules reloaded');
         } catch (err) {
           log.error({ rulesFile, err }, 'alert rules not reloaded: the file has problems; the previous rules stay');
@@ -69,7 +85,7 @@ export function alertsRole(): Role {
         {
           name: 'alerts-rules',
           start: () => {
-            partitions.setRules(startRules(rulesFile));
+            setRules(startRules(rulesFile));
             process.on('SIGHUP', reload);
           },
           stop: () => void process.off('SIGHUP', reload),
@@ -80,13 +96,13 @@ export function alertsRole(): Role {
         {
           name: 'alerts-engine',
           start: async () => {
-            await engine.start();
+            for (const { consumer } of engines) await consumer.start();
             running = true;
             log.info({ rulesFile, readings: topics.readings, alerts: topics.alerts }, 'alert engine started');
           },
           stop: async () => {
             running = false;
-            await engine.stop();
+            for (const { consumer } of [...engines].reverse()) await consumer.stop();
           },
         },
       ];

@@ -17,7 +17,7 @@ import { requiredEnv } from '../../support/env.js';
 // The engine on real Kafka, in this process: state and offsets committed in one transaction per
 // partition, a second owner restoring from the changelog and a replayed stretch emitting nothing.
 const run = randomUUID().slice(0, 8);
-const topics = { readings: `readings-${run}`, alerts: `alerts-${run}`, changelog: `alerts-state-${run}`, silences: `silences-${run}` };
+const topics = { readings: `readings-${run}`, alerts: `alerts-${run}`, changelog: `alerts-state-${run}`, silences: `silences-${run}`, siteReadings: `site-readings-${run}`, siteChangelog: `site-state-${run}` };
 const groupId = `alerts-${run}`;
 const kafka = new Kafka({ clientId: 'alerts-test', brokers: requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
 const rules = parseRules(`rules:
@@ -31,7 +31,7 @@ function engine(): { consumer: PartitionedConsumer; fatal: Error[] } {
   const fatal: Error[] = [];
   const factory = new AlertPartitions(
     kafka,
-    { topics, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, restoreTimeoutMs: 30_000 },
+    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, restoreTimeoutMs: 30_000 },
     rules,
     { get: () => ({ name: 'Test site', timeZone: 'UTC', thresholds: {} }) },
     new AlertMetrics(new Registry()),

@@ -47,6 +47,7 @@ function configFile(webhookUrl: string): string {
     stringify({
       rules: [
         { name: 'hot', type: 'window', summary: 'too hot', severity: 'warning', scope: 'device', window: { size: '10s' }, aggregate: 'avg', property: 'roomTemperature', condition: { op: '>', threshold: { site: 'roomTemperatureMax', default: 40 } }, resolve: { threshold: 28 } },
+        { name: 'site-hot', type: 'window', summary: 'site too hot', severity: 'warning', scope: 'site', window: { size: '10s' }, aggregate: 'avg', property: 'roomTemperature', condition: { op: '>', threshold: 30 }, resolve: { threshold: 28 } },
         { name: 'fault', type: 'instant', summary: 'fault', severity: 'critical', scope: 'device', property: 'faultStatus', condition: { op: '==', value: true } },
       ],
     }),
@@ -178,10 +179,18 @@ test('incidents fire once and resolve once on the topic, at the webhook and in t
   // d1 too hot (site's roomTemperatureMax 30 overrides the rule's 40) for 20 s, then cool; d2 reports a fault for 6 s.
   await send([...series('d1', 0, 20, { roomTemperature: 32 }), ...series('d2', 0, 4, { faultStatus: false }), ...series('d2', 4, 10, { faultStatus: true })]);
   await send([...series('d1', 20, 40, { roomTemperature: 25 }), ...series('d2', 10, 40, { faultStatus: false })]);
-  await topicHas(4, 'two incidents fired and resolved');
-  await waitFor('the webhook to get all four', () => webhook.length >= 4, 30_000);
+  await topicHas(6, 'three incidents fired and resolved');
+  await waitFor('the webhook to get all six', () => webhook.length >= 6, 30_000);
 
-  assert.deepEqual(pairs(onTopic).sort(), ['fault/d2/firing@00:00:04', 'fault/d2/resolved@00:00:04', 'hot/d1/firing@00:00:00', 'hot/d1/resolved@00:00:00']);
+  // site-hot averages the site's devices across both readings partitions (d2 reports no temperature).
+  assert.deepEqual(pairs(onTopic).sort(), [
+    'fault/d2/firing@00:00:04',
+    'fault/d2/resolved@00:00:04',
+    'hot/d1/firing@00:00:00',
+    'hot/d1/resolved@00:00:00',
+    'site-hot/null/firing@00:00:00',
+    'site-hot/null/resolved@00:00:00',
+  ]);
   const hot = onTopic.find((a) => a.rule === 'hot' && a.state === 'firing')!;
   assert.deepEqual(hot.site, { name: 'Osaka office', timeZone: 'Asia/Tokyo', location: { latitude: 34.69, longitude: 135.5 } });
   assert.equal(hot.threshold, 30);
@@ -192,7 +201,7 @@ test('incidents fire once and resolve once on the topic, at the webhook and in t
   assert.equal(unauthorized.status, 401);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const listed = (await (await fetch(`${api}/api/v1/alerts?state=resolved&site=${siteId}`, { headers })).json()) as { alerts: Array<Alert & { silenced: boolean }> };
-  assert.deepEqual(listed.alerts.map((a) => `${a.rule}/${a.state}/${a.silenced}`).sort(), ['fault/resolved/false', 'hot/resolved/false']);
+  assert.deepEqual(listed.alerts.map((a) => `${a.rule}/${a.state}/${a.silenced}`).sort(), ['fault/resolved/false', 'hot/resolved/false', 'site-hot/resolved/false']);
 
   // Silence the fault rule at this site; the next fault is raised and listed, but nobody is called.
   const silenced = await fetch(`${api}/api/v1/silences`, { method: 'POST', headers, body: JSON.stringify({ rule: 'fault', siteId, until: new Date(Date.now() + 3_600_000).toISOString(), comment: 'technician on site' }) });
@@ -200,16 +209,17 @@ test('incidents fire once and resolve once on the topic, at the webhook and in t
   const bad = await fetch(`${api}/api/v1/silences`, { method: 'POST', headers, body: JSON.stringify({ until: new Date(Date.now() + 60_000).toISOString(), comment: 'no matcher' }) });
   assert.equal(bad.status, 400);
   await send([...series('d2', 40, 46, { faultStatus: true }), ...series('d2', 46, 50, { faultStatus: false })]);
-  await topicHas(6, 'the silenced fault fired and resolved');
+  await topicHas(8, 'the silenced fault fired and resolved');
   const metrics = await metricsMatching(api, /echolake_alerts_notifications_total\{outcome="silenced"\} 2/);
   assert.match(metrics, /echolake_alerts_notifications_total\{outcome="silenced"\} 2/);
-  assert.equal(webhook.length, 4, 'no notification for the silenced alert');
+  assert.equal(webhook.length, 6, 'no notification for the silenced alert');
   const firing = (await (await fetch(`${api}/api/v1/alerts?rule=fault`, { headers })).json()) as { alerts: Array<Alert & { silenced: boolean }> };
   assert.equal(firing.alerts[0]?.silenced, true);
   assert.equal(firing.alerts[0]?.startsAt, new Date(E + 40_000).toISOString());
   assert.match(metrics, /echolake_alerts_total\{state="firing",rule="hot",severity="warning"\} 1/);
-  assert.match(metrics, /echolake_alerts_readings_total 45\n/, 'every reading taken once');
-  assert.match(metrics, /echolake_alerts_duplicate_readings_total 0\n/, 'nothing read twice');
+  const counted = await metricsMatching(api, /echolake_alerts_readings_total 90\n/);
+  assert.match(counted, /echolake_alerts_readings_total 90\n/, 'every reading taken once by the device engines, and once on the site stream');
+  assert.match(counted, /echolake_alerts_duplicate_readings_total 0\n/, 'nothing read twice');
 });
 
 test('SIGKILL mid-window and a restart: the window continues from the changelog, one firing and one resolved', async () => {
@@ -220,9 +230,11 @@ test('SIGKILL mid-window and a restart: the window continues from the changelog,
   const second = startInstance();
   await second.waitFor((e) => e.msg === 'alert engine started', 60_000, 'the restarted engine');
   await send([...series('d1', 66, 70, { roomTemperature: 35 }), ...series('d1', 70, 90, { roomTemperature: 20 })]);
-  await topicHas(8, 'the incident across the restart');
+  await topicHas(12, 'the incident across the restart');
   const incident = onTopic.filter((a) => a.rule === 'hot' && a.startsAt === new Date(E + 60_000).toISOString());
   assert.deepEqual(incident.map((a) => [a.state, a.value]), [['firing', 35], ['resolved', 20]], 'one firing with the whole window’s average (35), one resolved');
+  const site = onTopic.filter((a) => a.rule === 'site-hot' && a.startsAt === new Date(E + 60_000).toISOString());
+  assert.deepEqual(site.map((a) => [a.state, a.value]), [['firing', 35], ['resolved', 20]]);
 });
 
 test('two instances split the partitions; killing one hands its partition over with nothing lost or doubled', async () => {
@@ -235,14 +247,21 @@ test('two instances split the partitions; killing one hands its partition over w
   assert.equal(await joining.stop('SIGKILL'), null);
   await send([...series('d1', 126, 130, { roomTemperature: 33 }), ...series('d2', 126, 130, { roomTemperature: 33 })]);
   await send([...series('d1', 130, 150, { roomTemperature: 20 }), ...series('d2', 130, 150, { roomTemperature: 20 })]);
-  await topicHas(12, 'both incidents across the kill');
+  await topicHas(18, 'the incidents across the kill');
   await committed();
   await follower.caughtUp(30_000);
   const incident = onTopic.filter((a) => a.startsAt === new Date(E + 120_000).toISOString());
-  assert.deepEqual(pairs(incident).sort(), ['hot/d1/firing@00:02:00', 'hot/d1/resolved@00:02:00', 'hot/d2/firing@00:02:00', 'hot/d2/resolved@00:02:00']);
+  assert.deepEqual(pairs(incident).sort(), [
+    'hot/d1/firing@00:02:00',
+    'hot/d1/resolved@00:02:00',
+    'hot/d2/firing@00:02:00',
+    'hot/d2/resolved@00:02:00',
+    'site-hot/null/firing@00:02:00',
+    'site-hot/null/resolved@00:02:00',
+  ]);
   const records = onTopic.map((a) => `${a.id}/${a.state}`);
   assert.equal(new Set(records).size, records.length, 'no record twice on the topic in the whole run');
-  assert.equal(onTopic.length, 12);
+  assert.equal(onTopic.length, 18);
   const stopped = await survivor.stop();
   assert.equal(stopped, 0, `the survivor stops cleanly\n${survivor.tail(25)}`);
 });

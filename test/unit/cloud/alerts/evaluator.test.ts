@@ -273,3 +273,32 @@ test('readings from a site the registry does not know still alert, named by thei
   assert.equal(alerts[0]!.site.location, null);
   assert.equal(engine.counters.unknownSites, 1);
 });
+
+test('split by scope: device engines forward what site rules read; the site engine averages across them without dedupe', () => {
+  const rules = `
+  - { name: hot, type: window, summary: s, severity: info, scope: device, window: { size: 1m }, aggregate: avg, property: roomTemperature, condition: { op: '>', threshold: 50 } }
+  - { name: site-hot, type: window, summary: s, severity: info, scope: site, where: { operationStatus: true }, window: { size: 1m }, aggregate: avg, property: roomTemperature, condition: { op: '>', threshold: 30 } }
+  - { name: site-silent, type: absence, summary: s, severity: critical, scope: site, after: 5m }`;
+  const parsed = parseRules(`rules:${rules}`);
+  const partitionA = new PartitionEvaluator(parsed, sites, LATENESS_MS, T0, 'devices');
+  const partitionB = new PartitionEvaluator(parsed, sites, LATENESS_MS, T0, 'devices');
+  const siteEngine = new PartitionEvaluator(parsed, sites, LATENESS_MS, T0, 'sites');
+  const a = reading(0, { roomTemperature: 28, operationStatus: true, humidity: 40 }, { deviceId: 'a' });
+  const b = reading(10, { roomTemperature: 36, operationStatus: true }, { deviceId: 'b' });
+  partitionA.process(a, T0 + 1000);
+  partitionA.process(a, T0 + 2000); // a duplicate is not forwarded
+  partitionB.process(b, T0 + 11_000);
+  const forwarded = [...partitionA.drainForwarded(), ...partitionB.drainForwarded()];
+  assert.deepEqual(forwarded[0], { siteId: 's1', seq: a.seq, deviceId: 'a', eoj: '013001', ts: at(0), kind: 'poll', properties: { roomTemperature: 28, operationStatus: true }, receivedAt: T0 + 1000 });
+  assert.equal(forwarded.length, 2);
+  // The site stream interleaves partitions: b (seq higher) may come before a; both count.
+  for (const input of [forwarded[1]!, forwarded[0]!, reading(80, { roomTemperature: 20, operationStatus: true }, { deviceId: 'a' })]) siteEngine.process(input, input.receivedAt ?? T0 + 80_000);
+  siteEngine.advance();
+  assert.deepEqual(siteEngine.drain().map((x) => [x.rule, x.value, x.deviceId]), [['site-hot', 32, null]]);
+  assert.equal(siteEngine.counters.duplicates, 0);
+  partitionA.tick(T0 + 3_600_000);
+  assert.deepEqual(partitionA.drain(), [], 'a device engine runs no site rule');
+  siteEngine.tick(T0 + 80_000 + 300_000);
+  assert.deepEqual(siteEngine.drain().map((x) => x.rule), ['site-silent']);
+  assert.equal(siteEngine.subjectCount, 1, 'the site engine keeps no device state');
+});
