@@ -292,7 +292,7 @@ test('split by scope: device engines forward what site rules read; the site engi
   assert.deepEqual(forwarded[0], { siteId: 's1', seq: a.seq, deviceId: 'a', eoj: '013001', ts: at(0), kind: 'poll', properties: { roomTemperature: 28, operationStatus: true }, receivedAt: T0 + 1000 });
   assert.equal(forwarded.length, 2);
   // The site stream interleaves partitions: b (seq higher) may come before a; both count.
-  for (const input of [forwarded[1]!, forwarded[0]!, reading(80, { roomTemperature: 20, operationStatus: true }, { deviceId: 'a' })]) siteEngine.process(input, input.receivedAt ?? T0 + 80_000);
+  for (const input of [forwarded[1]!, forwarded[0], reading(80, { roomTemperature: 20, operationStatus: true }, { deviceId: 'a' })]) siteEngine.process(input, input.receivedAt ?? T0 + 80_000);
   siteEngine.advance();
   assert.deepEqual(siteEngine.drain().map((x) => [x.rule, x.value, x.deviceId]), [['site-hot', 32, null]]);
   assert.equal(siteEngine.counters.duplicates, 0);
