@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createHmac } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { ConfigError } from '../shared/config.js';
 import type { Component, Shutdown } from '../shared/lifecycle.js';
 import type { Logger } from '../shared/log.js';
@@ -45,6 +45,14 @@ export function buildContext(config: CloudConfig, version: string, shutdown: Shu
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const registry = new FileSiteRegistry(config.sites.file, config.sites.reloadCheckMs, log.child({ part: 'sites' }));
+  new Gauge({
+    name: 'echolake_sites_rejected_reloads',
+    help: 'changes of the site registry file refused as invalid since start',
+    registers: [metrics],
+    collect() {
+      this.set(registry.rejectedReloads);
+    },
+  });
   const password = cloudPassword(config);
   const cloudMqtt = { username: config.mqtt.username, password, clientId: cloudClientId(config, password) };
   const probes = new Map<string, ReadinessProbe>();

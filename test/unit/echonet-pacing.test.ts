@@ -51,13 +51,19 @@ describe('stagger', () => {
 });
 
 describe('node channel pacing', () => {
-  test('frames to one node go out at least the gap apart, even when asked for all at once', async () => {
+  test('frames to one node go out at least the gap apart, even when asked for all at once', async (t) => {
+    // On mocked timers: the gap is the channel's arithmetic, not the event loop's punctuality.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const transport = new RecordingTransport();
     const channel = new NodeChannel('10.0.0.5', transport, DEFAULT_RETRY_POLICY, { minGapMs: 30, notBefore: 0 }, logger);
-    await Promise.all(Array.from({ length: 5 }, () => channel.get(AIRCON, [0x80])));
+    const all = Promise.all(Array.from({ length: 5 }, () => channel.get(AIRCON, [0x80])));
+    for (let elapsed = 0; elapsed < 200 && transport.sentAt.length < 5; elapsed += 1) {
+      t.mock.timers.tick(1);
+      for (let turn = 0; turn < 5; turn += 1) await Promise.resolve();
+    }
+    await all;
     assert.equal(transport.sentAt.length, 5);
-    // Timers run on the event loop's clock, which can lag Date.now() by a millisecond.
-    for (const gap of gaps(transport.sentAt)) assert.ok(gap >= 29, `gaps ${gaps(transport.sentAt).join(', ')} ms`);
+    for (const gap of gaps(transport.sentAt)) assert.ok(gap >= 30, `gaps ${gaps(transport.sentAt).join(', ')} ms`);
   });
 
   test('no frame before the channel may start, and closing cuts the wait short without sending', async () => {
@@ -78,7 +84,9 @@ describe('node channel pacing', () => {
 });
 
 describe('poll phases', () => {
-  test('devices added together are first polled a step apart, and keep those phases', async () => {
+  // On mocked timers: the phases are the poller's arithmetic, not the machine's load.
+  test('devices added together are first polled a step apart, and keep those phases', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const firstGets = new Map<string, number[]>();
     const poller = new Poller(
       {
@@ -100,13 +108,17 @@ describe('poll phases', () => {
     const devices = Array.from({ length: 8 }, (_, i) => `10.0.0.${i + 10}`);
     const intervalMs = 400;
     for (const deviceId of devices) poller.add({ deviceId, eoj: AIRCON, epcs: AIRCON_POLL_EPCS, intervalMs });
-    await sleep(intervalMs + devices.length * FIRST_POLL_STEP_MS + 100);
+    for (let elapsed = 0; elapsed < intervalMs + devices.length * FIRST_POLL_STEP_MS + 100; elapsed += 1) {
+      t.mock.timers.tick(1);
+      // Let the answered Gets settle before the next millisecond.
+      for (let turn = 0; turn < 5; turn += 1) await Promise.resolve();
+    }
     await poller.stop();
     const cycle = (n: number): number[] => devices.map((d) => firstGets.get(d)?.[n] ?? Number.NaN);
     for (const n of [0, 1]) {
       const times = cycle(n);
       assert.ok(times.every(Number.isFinite), `cycle ${n + 1} polled every device`);
-      assert.ok(gaps(times).every((gap) => gap >= FIRST_POLL_STEP_MS - 5), `cycle ${n + 1}: gaps ${gaps(times).join(', ')} ms`);
+      assert.ok(gaps(times).every((gap) => gap >= FIRST_POLL_STEP_MS - 1), `cycle ${n + 1}: gaps ${gaps(times).join(', ')} ms`);
     }
   });
 });
