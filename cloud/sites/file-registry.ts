@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Logger } from '../../shared/log.js';
@@ -46,7 +46,9 @@ export function writeRegistryFile(file: string, registry: RegistryFile): void {
 export class FileSiteRegistry implements SiteRegistry {
   private byId = new Map<string, Site>();
   private readonly listeners = new Set<() => void>();
-  private watching = false;
+  private poller: NodeJS.Timeout | undefined;
+  /** The file as it was when last read: a change is any difference from it, however early it came. */
+  private loadedFingerprint = '';
   /** Reloads that were refused, for /metrics. */
   rejectedReloads = 0;
 
@@ -58,19 +60,20 @@ export class FileSiteRegistry implements SiteRegistry {
 
   /** Loads the file; an invalid file at start is a configuration error the caller reports. */
   start(): void {
+    this.loadedFingerprint = this.fingerprint();
     this.replace(readRegistryFile(this.file));
     if (this.byId.size === 0) this.log.warn({ file: this.file }, 'site registry is empty: every site is refused until one is added (echolake-cloud site add)');
     else this.log.info({ file: this.file, sites: this.byId.size }, 'site registry loaded');
-    // Polling the file's stat: it sees an editor's replace-by-rename and a mounted secret's update alike.
-    watchFile(this.file, { interval: this.checkEveryMs, persistent: false }, (now: Stats, before: Stats) => {
-      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) this.reload();
-    });
-    this.watching = true;
+    // Polling the file's stat against the one that was read: it sees an editor's replace-by-rename and a
+    // mounted secret's update alike, and a change made just after start (fs.watchFile takes its first
+    // stat later and would take that change for the starting point).
+    this.poller = setInterval(() => this.reloadIfChanged(), this.checkEveryMs);
+    this.poller.unref();
   }
 
   stop(): void {
-    if (this.watching) unwatchFile(this.file);
-    this.watching = false;
+    clearInterval(this.poller);
+    this.poller = undefined;
   }
 
   get(id: string): Site | undefined {
@@ -87,8 +90,10 @@ export class FileSiteRegistry implements SiteRegistry {
   }
 
   reload(): void {
+    this.loadedFingerprint = this.fingerprint();
     let registry: RegistryFile;
     try {
+      if (!existsSync(this.file)) throw new RegistryFileError(this.file, ['the file is gone (a registry is emptied by editing it, not by deleting it)']);
       registry = readRegistryFile(this.file);
     } catch (err) {
       this.rejectedReloads += 1;
@@ -103,6 +108,20 @@ export class FileSiteRegistry implements SiteRegistry {
       } catch (err) {
         this.log.error({ err }, 'a site registry listener failed');
       }
+    }
+  }
+
+  private reloadIfChanged(): void {
+    if (this.fingerprint() !== this.loadedFingerprint) this.reload();
+  }
+
+  /** Inode, size and modification time: what tells a rewritten file from the one that was read. */
+  private fingerprint(): string {
+    try {
+      const stats = statSync(this.file);
+      return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+    } catch {
+      return 'missing';
     }
   }
 

@@ -8,7 +8,6 @@ import { AIRCON_POLL_EPCS, FIRST_POLL_STEP_MS, type GetChannel, Poller } from '.
 import { Stagger } from '../../edge/echonet/stagger.js';
 import { EchonetRequestError, type ReceivedFrame } from '../../edge/echonet/transport.js';
 import { silentLogger } from '../../shared/log.js';
-import { sleep } from '../support/wait.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const logger = silentLogger();
