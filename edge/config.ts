@@ -88,7 +88,11 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       required: ['enabled', 'port'],
       properties: {
         enabled: { type: 'boolean', default: true },
-        host: { type: 'string', minLength: 1, description: 'address the local API listens on; default echonet.interface (the LAN side)' },
+        host: {
+          type: 'string',
+          pattern: `${IPV4}|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$|^localhost$`,
+          description: 'address the local API listens on: an IPv4 or IPv6 address of this host, or localhost; default echonet.interface (the LAN side)',
+        },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
         token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
       },
