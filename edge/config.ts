@@ -75,7 +75,13 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       default: {},
       required: ['durability', 'commitIntervalMs', 'maxBytes', 'historyHours'],
       properties: {
-        maxBytes: { type: 'integer', minimum: 1_048_576, default: 268_435_456, description: 'byte cap of the database; near it the oldest readings are dropped and counted' },
+        maxBytes: {
+          type: 'integer',
+          minimum: 1_048_576,
+          maximum: 1_099_511_627_776,
+          default: 268_435_456,
+          description: 'byte cap of the database, 1 MiB to 1 TiB; near it (or near a full disk) the oldest readings are dropped and counted',
+        },
         historyHours: { type: 'number', minimum: 0, maximum: 720, default: 24, description: 'how long acknowledged readings stay for the local API' },
         durability: { enum: ['NORMAL', 'FULL'], default: 'FULL', description: 'SQLite synchronous mode' },
         commitIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000, description: 'readings are committed together at most this often' },
@@ -139,8 +145,19 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
     overrides,
-    crossCheck: (config) => uplinkProblems(config.uplink),
+    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env)],
   });
+}
+
+/**
+ * A list from the environment with empty entries (`,,,`, a stray comma) is a typo, not "no
+ * addresses": the loader would drop the empty entries and start without them, silently.
+ */
+function emptyListEntries(env: NodeJS.ProcessEnv): string[] {
+  const name = 'ECHOLAKE_EDGE_ECHONET__STATIC_ADDRESSES';
+  const value = env[name];
+  if (value === undefined || value === '' || !value.split(',').some((entry) => entry.trim() === '')) return [];
+  return [`echonet.staticAddresses (${name}=${JSON.stringify(value)}): empty entries; list IPv4 addresses separated by commas, or leave the variable unset`];
 }
 
 /** What the uplink's schema cannot say: settings that must agree, and PEM files the service must be able to read. */
