@@ -209,29 +209,33 @@ async function main(): Promise<number> {
   // soak cannot lose the early ones to that limit.
   const sent = new Map<string, SentInf>();
   /** Every Get answer each unit served, by node and EOJ: the truth each poll reading is checked against. */
-  const servedPolls = new Map<string, Map<string, { at: number; raw: Readonly<Record<string, string>> }>>();
-  const collectServedPolls = (): void => {
-    for (const node of sim.nodes) {
-      for (const device of node.devices()) {
-        const polls = servedPolls.get(`${node.index}/${device.eoj}`) ?? new Map<string, { at: number; raw: Readonly<Record<string, string>> }>();
-        servedPolls.set(`${node.index}/${device.eoj}`, polls);
-        for (const served of node.served(device.eoj)) {
-          if (served.kind === 'poll') polls.set(`${served.at.getTime()}/${rawKey(served.raw)}`, { at: served.at.getTime(), raw: served.raw });
-        }
-      }
-    }
-  };
+  const servedPolls = new Map<string, Array<{ at: number; raw: Readonly<Record<string, string>> }>>();
+  /** Per node and EOJ, how far its journal was read: each pass reads only what is new (a long soak's journals are big). */
+  const readUpTo = new Map<string, number>();
   const collectSent = (until: number): void => {
-    collectServedPolls();
     for (const node of sim.nodes) {
       for (const device of node.devices()) {
         const ids = !knownByAddress(node) ? [device.deviceId] : [...new Set([`${startAddresses[node.index]}-${device.eoj}`, device.deviceId])];
+        const key = `${node.index}/${device.eoj}`;
+        const polls = servedPolls.get(key) ?? [];
+        servedPolls.set(key, polls);
+        const from = readUpTo.get(key) ?? -1;
+        let upTo = from;
         for (const served of node.served(device.eoj)) {
           const at = served.at.getTime();
-          if (served.kind !== 'inf' || at > until) continue;
+          if (at <= from) continue;
+          if (served.kind === 'poll') {
+            polls.push({ at, raw: served.raw });
+            upTo = Math.max(upTo, at);
+            continue;
+          }
+          if (at > until) continue;
+          upTo = Math.max(upTo, at);
           const raw = rawKey(served.raw);
           sent.set(`${node.index}/${device.eoj}/${at}/${raw}`, { node: node.index, eoj: device.eoj, at, raw, ids });
         }
+        // Frames of the same instant as the last read are read again next time (the map dedupes INFs).
+        readUpTo.set(key, upTo - 1);
       }
     }
   };
@@ -281,7 +285,7 @@ async function main(): Promise<number> {
   const finalDevices = controller.devices();
   const counters = controller.counters();
   await controller.stop();
-  collectServedPolls();
+  collectSent(cutoff);
   await sim.stop();
 
   // ---------------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ async function main(): Promise<number> {
   for (const o of observations) {
     const ownKey = nodeOfId.get(o.deviceId);
     if (o.kind !== 'poll' || ownKey === undefined) continue;
-    const own = [...(servedPolls.get(ownKey)?.values() ?? [])];
+    const own = servedPolls.get(ownKey) ?? [];
     const at = Date.parse(o.ts);
     const stranger = Object.entries(o.raw).find(([epc, hex]) => !own.some((s) => s.raw[epc] === hex && s.at <= at + 5 && s.at >= at - OWN_VALUE_WINDOW_MS));
     if (stranger === undefined) continue;
