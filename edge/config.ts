@@ -76,7 +76,13 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       default: {},
       required: ['durability', 'commitIntervalMs', 'maxBytes', 'historyHours'],
       properties: {
-        maxBytes: { type: 'integer', minimum: 1_048_576, default: 268_435_456, description: 'byte cap of the database; near it the oldest readings are dropped and counted' },
+        maxBytes: {
+          type: 'integer',
+          minimum: 1_048_576,
+          maximum: 1_099_511_627_776,
+          default: 268_435_456,
+          description: 'byte cap of the database, 1 MiB to 1 TiB; near it (or near a full disk) the oldest readings are dropped and counted',
+        },
         historyHours: { type: 'number', minimum: 0, maximum: 720, default: 24, description: 'how long acknowledged readings stay for the local API' },
         durability: { enum: ['NORMAL', 'FULL'], default: 'FULL', description: 'SQLite synchronous mode' },
         commitIntervalMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 1_000, description: 'readings are committed together at most this often' },
@@ -89,7 +95,11 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       required: ['enabled', 'port'],
       properties: {
         enabled: { type: 'boolean', default: true },
-        host: { type: 'string', minLength: 1, description: 'address the local API listens on; default echonet.interface (the LAN side)' },
+        host: {
+          type: 'string',
+          pattern: `${IPV4}|^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$|^localhost$`,
+          description: 'address the local API listens on: an IPv4 or IPv6 address of this host, or localhost; default echonet.interface (the LAN side)',
+        },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
         token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
       },
@@ -153,8 +163,19 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
     overrides,
-    crossCheck: (config) => uplinkProblems(config.uplink),
+    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env)],
   });
+}
+
+/**
+ * A list from the environment with empty entries (`,,,`, a stray comma) is a typo, not "no
+ * addresses": the loader would drop the empty entries and start without them, silently.
+ */
+function emptyListEntries(env: NodeJS.ProcessEnv): string[] {
+  const name = 'ECHOLAKE_EDGE_ECHONET__STATIC_ADDRESSES';
+  const value = env[name];
+  if (value === undefined || value === '' || !value.split(',').some((entry) => entry.trim() === '')) return [];
+  return [`echonet.staticAddresses (${name}=${JSON.stringify(value)}): empty entries; list IPv4 addresses separated by commas, or leave the variable unset`];
 }
 
 /** What the uplink's schema cannot say: settings that must agree, and files the service must be able to read. */

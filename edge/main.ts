@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectVersion } from '../shared/version.js';
 import { createApiServer } from './api/server.js';
@@ -10,6 +9,7 @@ import { GroupCommit } from './buffer/group-commit.js';
 import { storeMaintenance } from './buffer/maintenance.js';
 import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
+import { prepareStateDir } from './state-dir.js';
 import { EchonetController } from './echonet/controller.js';
 import { knownDeviceJson, parseKnownDevice } from './echonet/known-devices.js';
 import { deviceEventObservation } from './echonet/observation.js';
@@ -29,7 +29,7 @@ const log = createLogger('edge');
  * and the database close.
  */
 function components(config: EdgeConfig): Component[] {
-  mkdirSync(config.stateDir, { recursive: true });
+  prepareStateDir(config.stateDir);
   const store = ReadingStore.open(
     {
       path: join(config.stateDir, 'edge.db'),

@@ -3,7 +3,7 @@
  * recent readings, the gateway's health and metrics, and the OpenAPI document describing it all.
  * It is a component: main starts it after the parts it reads from and stops it before them.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { type Socket, isIPv4, isIPv6 } from 'node:net';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Component } from '../../shared/lifecycle.js';
 import type { Logger } from '../../shared/log.js';
@@ -80,6 +80,19 @@ export class ApiServer implements Component {
   }
 }
 
+/** Node's own errors for requests it could not parse, answered as `{error:{code,message}}`. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const message = tooLarge ? 'the request\'s headers are too large (16 KiB at most)' : `the request could not be read: ${error.code ?? 'malformed'}`;
+  const body = JSON.stringify({ error: { code: 'invalid_request', message } });
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export function createApiServer(options: ApiOptions, sources: ApiSources, logger: Logger): ApiServer {
   const guard = bearerTokenGuard(options.token);
   const loggerInstance: FastifyBaseLogger = logger;
@@ -94,6 +107,9 @@ export function createApiServer(options: ApiOptions, sources: ApiSources, logger
     // Unknown query parameters are answered with a 400 naming them, not silently dropped: `limt=5` is a typo to report.
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors: answerFrameworkError,
+    // Errors before any route sees the request (headers too large, a malformed request line) in the
+    // API's own shape too, not Node's bare status line.
+    clientErrorHandler: answerClientError,
   });
   const metrics = new EdgeMetrics(sources, options.version);
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HistoryIndex, type HistoryQuery } from './history-index.js';
 import { SCHEMA_VERSION, migrate } from './migrations.js';
@@ -142,6 +142,7 @@ export class ReadingStore {
       this.makeRoom(0);
       const readings = this.commitWithinCap(observations) as unknown as Array<T & Numbered>;
       this.unhealthy = undefined;
+      this.writeCounters();
       return readings;
     } catch (err) {
       this.unhealthy = (err as Error).message;
@@ -219,12 +220,32 @@ export class ReadingStore {
       this.statements.clearInFlight.run();
       return 0;
     }
-    return this.db.transaction(() => {
-      const covered = this.statements.countRange.get(before, lastSeq)?.n ?? 0;
+    const covered = this.db.transaction(() => {
+      const n = this.statements.countRange.get(before, lastSeq)?.n ?? 0;
       this.statements.setAckedThrough.run(lastSeq);
       this.statements.clearInFlight.run();
-      return covered;
+      return n;
     })();
+    this.writeCounters();
+    return covered;
+  }
+
+  /**
+   * The seq counters in a small file beside the database, rewritten after each commit and ack (no
+   * fsync: it is a second witness, not the record). When the database is damaged past reading its
+   * own counters (a truncated file, a zeroed header), this file still says which seqs were unsent,
+   * so their loss is counted as a seq range instead of "unknown".
+   */
+  private writeCounters(): void {
+    const stats = this.stats();
+    const counters: SeqCounters = { siteId: this.options.siteId, epoch: this.epoch_, lastSeq: stats.lastSeq, ackedThrough: stats.ackedThrough, droppedUnsent: stats.lastSeq - stats.ackedThrough - stats.backlog };
+    const file = countersPath(this.options.path);
+    try {
+      writeFileSync(`${file}.tmp`, JSON.stringify(counters));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.log.warn({ path: file, err }, 'seq counters side file not written; a damaged database would then lose an uncounted range');
+    }
   }
 
   /** A device's readings from the local history, oldest first: those after `since` (by `ts`), or else the newest `limit`. */
@@ -507,6 +528,30 @@ function newEpoch(): string {
   return randomBytes(8).toString('hex');
 }
 
+interface SeqCounters {
+  siteId: string;
+  epoch: string;
+  lastSeq: number;
+  ackedThrough: number;
+  /** Unsent readings already counted as dropped (at the cap). */
+  droppedUnsent: number;
+}
+
+const countersPath = (path: string): string => `${path}.seq`;
+
+/** The unsent range the side file last recorded, if it is there and whole. */
+function unsentFromCounters(path: string): DroppedRun | undefined {
+  try {
+    const value = JSON.parse(readFileSync(countersPath(path), 'utf8')) as Partial<SeqCounters>;
+    const { lastSeq, ackedThrough, droppedUnsent } = value;
+    if (!Number.isSafeInteger(lastSeq) || !Number.isSafeInteger(ackedThrough) || !Number.isSafeInteger(droppedUnsent)) return undefined;
+    if ((lastSeq as number) <= (ackedThrough as number)) return undefined;
+    return { firstSeq: (ackedThrough as number) + 1, lastSeq: lastSeq as number, count: (lastSeq as number) - (ackedThrough as number) - (droppedUnsent as number), reason: 'corrupt' };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The corrupt file a fresh database replaced: when it was last written, and the unsent readings it took with it, where it could still tell. */
 interface ReplacedFile {
   lastWriteMs: number;
@@ -522,7 +567,8 @@ interface ReplacedFile {
 function openChecked(path: string, log: Logger): { db: Database; replaced?: ReplacedFile } {
   const problem = corruption(path);
   if (problem === undefined) return { db: new Database(path) };
-  const replaced = { lastWriteMs: lastWrite(path), lost: unsentOf(path) };
+  // The database's own counters first; the side file where the damage took them.
+  const replaced = { lastWriteMs: lastWrite(path), lost: unsentOf(path) ?? unsentFromCounters(path) };
   const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);

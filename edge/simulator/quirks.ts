@@ -67,9 +67,9 @@ const PROFILES: ReadonlyArray<(runMs: number, index: number) => NodeQuirks> = [
   (runMs) => ({ moveAfterMs: 0.5 * runMs, remoteControlEveryMs: remoteEvery(runMs) }),
   // Takes the address the unit before it (profile 7) left, as a DHCP server would hand it out again.
   (runMs, index) => ({ noIdentificationNumber: true, takeOverAddressOf: { node: index - 1, afterMs: 0.55 * runMs } }),
-  (runMs) => ({ ignoreGetsOver: 3, remoteControlEveryMs: remoteEvery(runMs) }),
   // Swaps addresses with the next unit, which lacks its vendor EPCs, while both are polled.
   (runMs) => ({ vendorEpcs: true, swapAfterMs: 0.45 * runMs, remoteControlEveryMs: remoteEvery(runMs) }),
+  (runMs) => ({ ignoreGetsOver: 3, remoteControlEveryMs: remoteEvery(runMs) }),
   () => ({ placeholderIdentificationNumber: true }),
 ];
 

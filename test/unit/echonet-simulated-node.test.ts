@@ -216,7 +216,8 @@ describe('simulated node quirks', () => {
       if (quirks.moveAfterMs !== undefined) assert.ok(quirks.moveAfterMs < runMs);
     }
     assert.deepEqual(mix[8]?.takeOverAddressOf, { node: 7, afterMs: 0.55 * runMs }, 'the unit without 0x83 takes the address the moving unit left');
-    assert.ok((mix[10]?.swapAfterMs ?? runMs) < runMs && mix[10]?.vendorEpcs === true && mix[11]?.vendorEpcs === undefined, 'a swap with a unit lacking its vendor EPCs');
+    assert.ok((mix[9]?.swapAfterMs ?? runMs) < runMs && mix[9]?.vendorEpcs === true && mix[10]?.vendorEpcs === undefined, 'a swap with a unit lacking its vendor EPCs');
+    assert.equal(mix[10]?.ignoreGetsOver, 3, 'the partner also drops big Gets without a word');
     assert.deepEqual(allQuirksMix(24, runMs)[12], {}, 'the profiles repeat');
   });
 

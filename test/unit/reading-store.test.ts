@@ -338,3 +338,19 @@ test('device events are numbered in the same seq as readings; every reading carr
   assert.equal(openStore(path).epoch(), epoch, 'the epoch stays with its database');
   assert.notEqual(openStore(freshPath()).epoch(), epoch, 'a new database starts a new seq stream');
 });
+
+test('a database whose header is zeroed still has its loss counted as a seq range, from the seq counters side file', () => {
+  const path = freshPath();
+  const store = openStore(path, { durability: 'NORMAL' });
+  const made = [...store.append(Array.from({ length: 300 }, (_, i) => aircon(i % 7)))];
+  const acked = made[99]?.seq ?? 0;
+  store.acknowledge(acked);
+  store.close();
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 0), 0, 4096, 0); // the header and the first page: SQLite no longer knows the file
+  closeSync(fd);
+  const fresh = openStore(path);
+  assert.deepEqual(fresh.droppedRuns(), [{ firstSeq: acked + 1, lastSeq: made[made.length - 1]?.seq, count: 200, reason: 'corrupt' }]);
+  assert.equal(fresh.stats().dropped, 200, 'droppedReadings says 200, not 0');
+  fresh.close();
+});
