@@ -39,8 +39,9 @@ async function produce(kafka: Kafka): Promise<number> {
   await producer.connect();
   const fleet = { devices: 500, spacingMs: 60, endAt: Date.UTC(2026, 10, 23, 12), total: ROWS };
   let bytes = 0;
-  for (let from = 0; from < ROWS; from += 5000) {
-    const messages = Array.from({ length: Math.min(5000, ROWS - from) }, (_, i) => {
+  for (let from = 0; from < ROWS; from += 1000) {
+    // 1,000 messages (~650 KB) a request: below the broker's 1 MB default.
+    const messages = Array.from({ length: Math.min(1000, ROWS - from) }, (_, i) => {
       const index = from + i;
       const observation = airconObservation(index, fleet);
       const value = JSON.stringify({ v: 1, siteId: `site-${index % 5}`, seq: 5_000_000_000 + Math.floor(index / 5), ...observation });
