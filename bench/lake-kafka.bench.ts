@@ -121,7 +121,7 @@ def flush():
         rows.append({"siteId": r["siteId"], "seq": r["seq"], "deviceId": r["deviceId"], "ts": r["ts"], "kind": r["kind"],
           "roomTemperature": p.get("roomTemperature"), "humidity": p.get("humidity"), "properties": json.dumps(p), "raw": json.dumps(r["raw"]), "date": r["ts"][:10]})
     t = pa.Table.from_pylist(rows)
-    t = t.set_column(t.schema.get_field_index("ts"), "ts", pa.compute.cast(pa.compute.strptime(t.column("ts"), format="%Y-%m-%dT%H:%M:%S.%fZ", unit="us"), pa.timestamp("us", tz="UTC")))
+    t = t.set_column(t.schema.get_field_index("ts"), "ts", t.column("ts").cast(pa.timestamp("us", tz="UTC")))
     write_deltalake(path, t, mode="append", partition_by=["date"])
     pending = []
 while seen < total:
