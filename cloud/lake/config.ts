@@ -52,7 +52,7 @@ export const lakeConfigSchema = {
       description: 'optimize (compaction) and vacuum on a schedule, as `echolake-cloud lake optimize|vacuum` do by hand',
       properties: {
         everyMs: { type: 'integer', minimum: 0, default: 3600000, description: 'how often the lake role runs optimize then vacuum; 0: never' },
-        targetFileBytes: { type: 'integer', minimum: 1048576, default: 134217728, description: 'optimize merges the smaller files of a partition into files of about this size' },
+        targetFileBytes: { type: 'integer', minimum: 1048576, maximum: 268435456, default: 33554432, description: 'optimize merges the smaller files of a partition into files of about this size (it holds one such file decoded in memory)' },
         minFilesToCompact: { type: 'integer', minimum: 2, default: 4, description: 'a partition is compacted only when it has at least this many small files' },
         vacuumRetentionHours: {
           type: 'integer',

@@ -56,6 +56,8 @@ export class LakeWriter {
   /** Serialises flushes from the batch handler and the age timer; a failed one does not block the next. */
   private flushing: Promise<void> = Promise.resolve();
   private lastLogCleanup = 0;
+  /** Per table, the version of the last checkpoint this writer wrote. */
+  private readonly checkpointed = new Map<DeltaTable, number>();
   private encoder: EncoderPool | undefined;
 
   constructor(
@@ -190,10 +192,15 @@ export class LakeWriter {
     }
   }
 
-  /** A checkpoint every checkpointInterval versions, and now and then a cleanup of expired log files. */
+  /**
+   * A checkpoint once checkpointInterval versions have passed since the last one (other writers'
+   * commits may step over a multiple of the interval), and now and then a cleanup of expired log files.
+   */
   private async maintain(table: DeltaTable): Promise<void> {
     const { version } = table.snapshot;
-    if (version > 0 && version % this.options.checkpointInterval === 0) {
+    const last = this.checkpointed.get(table) ?? table.snapshot.checkpointVersion;
+    if (version - Math.max(last, 0) >= this.options.checkpointInterval) {
+      this.checkpointed.set(table, version);
       try {
         const written = await checkpoint(table);
         this.log.info({ table: table.location, ...written }, 'checkpoint written');

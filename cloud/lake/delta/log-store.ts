@@ -7,6 +7,9 @@ const LAST_CHECKPOINT = `${LOG_DIR}_last_checkpoint`;
 const pad = (version: number): string => String(version).padStart(20, '0');
 export const commitKey = (version: number): string => `${LOG_DIR}${pad(version)}.json`;
 export const checkpointKey = (version: number): string => `${LOG_DIR}${pad(version)}.checkpoint.parquet`;
+/** Part `part` of `parts` of a multi-part checkpoint. */
+export const partKey = (version: number, part: number, parts: number): string =>
+  `${LOG_DIR}${pad(version)}.checkpoint.${String(part).padStart(10, '0')}.${String(parts).padStart(10, '0')}.parquet`;
 
 /** The `_last_checkpoint` hint: where the newest checkpoint is, so opening need not list the whole log. */
 export interface LastCheckpoint {
@@ -79,11 +82,6 @@ export class LogStore {
   async list(from = 0): Promise<LogListing> {
     const startAfter = from > 0 ? `${LOG_DIR}${pad(from)}` : undefined;
     return listingOf(await this.store.list(LOG_DIR, { startAfter }));
-  }
-
-  /** Commits of versions > `after`: what other writers added since a snapshot. */
-  async listAfter(after: number): Promise<LogListing> {
-    return listingOf(await this.store.list(LOG_DIR, { startAfter: commitKey(after) }));
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type ProtocolAction,
   type RemoveAction,
 } from './actions.js';
-import type { CheckpointFiles, LogListing, LogStore } from './log-store.js';
+import { checkpointKey, partKey, type CheckpointFiles, type LogListing, type LogStore } from './log-store.js';
 import { assertReadable } from './protocol.js';
 
 /** Commit files fetched at once when replaying the commits after a checkpoint (object stores reward parallel GETs). */
@@ -36,6 +36,11 @@ export class Snapshot {
   /** The latest snapshot, or undefined when the table has no log yet. */
   static async load(log: LogStore): Promise<Snapshot | undefined> {
     const hint = await log.readLastCheckpoint();
+    if (hint !== undefined) {
+      // The usual case: no listing at all (a local folder lists every one of 100,000 log files to find a few).
+      const fromHint = await Snapshot.fromHint(log, hint.version, hint.parts);
+      if (fromHint !== undefined) return fromHint;
+    }
     let listing = await log.list(hint?.version ?? 0);
     let partial = (hint?.version ?? 0) > 0;
     if (listing.latest < 0 && !partial) return undefined;
@@ -57,6 +62,28 @@ export class Snapshot {
         failed.add(checkpoint.version);
       }
     }
+  }
+
+  /**
+   * The checkpoint the hint names plus the commits after it, found by reading versions in turn until
+   * one is missing. Undefined when the named checkpoint is missing or unreadable (a stale or lying hint).
+   */
+  private static async fromHint(log: LogStore, version: number, parts: number | undefined): Promise<Snapshot | undefined> {
+    const keys = parts === undefined || parts <= 1 ? [checkpointKey(version)] : Array.from({ length: parts }, (_, i) => partKey(version, i + 1, parts));
+    const snapshot = new Snapshot(log.location);
+    try {
+      for (const key of keys) {
+        const body = await log.store.get(key);
+        if (body === undefined) return undefined;
+        snapshot.apply(version, await readCheckpoint(body, log.describe(key)));
+      }
+    } catch {
+      return undefined;
+    }
+    snapshot.checkpointVersion = version;
+    await snapshot.applyFollowingCommits(log);
+    snapshot.check();
+    return snapshot;
   }
 
   private static async replay(log: LogStore, listing: LogListing, checkpoint: CheckpointFiles | undefined): Promise<Snapshot> {
@@ -88,13 +115,32 @@ export class Snapshot {
    * transaction's conflict check). Throws when the log no longer continues from this version.
    */
   async update(log: LogStore): Promise<Action[][]> {
-    const listing = await log.listAfter(this.version);
-    if (listing.commits.size === 0) return [];
-    const latest = Math.max(...listing.commits.keys());
-    assertContiguous({ ...listing, latest }, this.version + 1, log.location, undefined);
-    const commits = await this.applyCommits(log, this.version + 1, latest);
-    this.check();
+    const commits = await this.applyFollowingCommits(log);
+    if (commits.length > 0) this.check();
     return commits;
+  }
+
+  /**
+   * Reads the versions after this snapshot's in turn (a few at once) and applies them, up to the
+   * first missing one. A missing version with a later one present is a gap and refused.
+   */
+  private async applyFollowingCommits(log: LogStore): Promise<Action[][]> {
+    const all: Action[][] = [];
+    for (;;) {
+      const versions = Array.from({ length: PARALLEL_READS }, (_, i) => this.version + 1 + i);
+      const commits = await Promise.all(versions.map((version) => log.readCommit(version)));
+      const firstMissing = commits.findIndex((actions) => actions === undefined);
+      if (firstMissing !== -1 && commits.slice(firstMissing).some((actions) => actions !== undefined)) {
+        throw new DeltaLogError(
+          `log of ${log.location} is not contiguous: commit ${versions[firstMissing]} is missing but a later one is there; the table was damaged`,
+        );
+      }
+      for (const [index, actions] of commits.entries()) {
+        if (actions === undefined) return all;
+        this.apply(versions[index] as number, actions);
+        all.push(actions);
+      }
+    }
   }
 
   /** Applies one commit's (or checkpoint's) actions; the caller knows the version they make. */
