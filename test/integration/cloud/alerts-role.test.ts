@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { waitFor } from '../../support/wait.js';
 const run = randomUUID().slice(0, 8);
 const dir = mkdtempSync(join(tmpdir(), 'echolake-alerts-'));
 const brokers = requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS');
-const topics = { readings: `readings-${run}`, alerts: `alerts-${run}`, changelog: `alerts-state-${run}`, silences: `silences-${run}` };
+const topics = { readings: `readings-${run}`, alerts: `alerts-${run}`, changelog: `alerts-state-${run}`, silences: `silences-${run}`, siteReadings: `site-readings-${run}`, siteChangelog: `site-state-${run}` };
 const siteId = `site-${run}`;
 const token = 'operator-token-for-the-alerts-test';
 const E = Date.UTC(2026, 0, 1);
@@ -66,7 +66,7 @@ function configFile(webhookUrl: string): string {
         transactionalIdPrefix: `alerts-${run}`,
         allowedLatenessMs: 2000,
         sessionTimeoutMs: 6000,
-        topics: { alerts: topics.alerts, changelog: topics.changelog, silences: topics.silences },
+        topics: { alerts: topics.alerts, changelog: topics.changelog, silences: topics.silences, siteReadings: topics.siteReadings, siteChangelog: topics.siteChangelog },
         webhook: { url: webhookUrl, groupId: `webhook-${run}`, backoffMs: 50 },
       },
     }),
@@ -134,7 +134,12 @@ async function metricsMatching(api: string, pattern: RegExp): Promise<string> {
 const pairs = (alerts: Alert[]) => alerts.map((a) => `${a.rule}/${a.deviceId}/${a.state}@${a.startsAt.slice(11, 19)}`);
 
 async function topicHas(count: number, what: string): Promise<void> {
-  await waitFor(what, () => onTopic.length >= count, 60_000);
+  try {
+    await waitFor(what, () => onTopic.length >= count, 60_000);
+  } catch (err) {
+    const running = instances.filter((cloud) => cloud.pid !== undefined).map((cloud) => `${cloud.name}:\n${cloud.tail(80)}`);
+    throw new Error(`${(err as Error).message}; on the topic: ${pairs(onTopic).join(', ')}\n${running.join('\n')}`);
+  }
 }
 
 before(async () => {
@@ -262,6 +267,25 @@ test('two instances split the partitions; killing one hands its partition over w
   const records = onTopic.map((a) => `${a.id}/${a.state}`);
   assert.equal(new Set(records).size, records.length, 'no record twice on the topic in the whole run');
   assert.equal(onTopic.length, 18);
+
+  // SIGHUP reloads the rules: a broken file is refused (the rules in force stay), a good one taken.
+  const rulesFile = join(dir, 'rules.yaml');
+  const good = readFileSync(rulesFile, 'utf8');
+  writeFileSync(rulesFile, good.replace('aggregate: avg', 'aggregate: median'));
+  process.kill(survivor.pid!, 'SIGHUP');
+  const refused = await survivor.waitFor((e) => e.msg === 'alert rules not reloaded: the file has problems; the previous rules stay', 30_000, 'the refused reload');
+  assert.match(JSON.stringify(refused.err), /rule \\"hot\\" \(rules\[0\]\): aggregate must be equal to one of the allowed values/);
+  writeFileSync(rulesFile, good);
+  process.kill(survivor.pid!, 'SIGHUP');
+  await survivor.waitFor((e) => e.msg === 'alert rules reloaded', 30_000, 'the reload');
   const stopped = await survivor.stop();
   assert.equal(stopped, 0, `the survivor stops cleanly\n${survivor.tail(25)}`);
+});
+
+test('a rules file with problems stops the start with exit code 2, naming the rule and the field', async () => {
+  const rulesFile = join(dir, 'bad-rules.yaml');
+  writeFileSync(rulesFile, 'rules:\n  - { name: hot, type: window, summary: s, severity: loud, scope: device, window: { size: 5m }, aggregate: avg, property: roomTemperature, condition: { op: ">", threshold: 30 } }\n');
+  const cloud = new Deployable('cloud-bad-rules', 'cloud/main.ts', ['--config', config, '--set', `alerts.rulesFile=${rulesFile}`], {});
+  assert.equal(await cloud.exited, 2);
+  assert.match(cloud.stderr.join(''), /alerts\.rulesFile .*bad-rules\.yaml: rule "hot" \(rules\[0\]\): severity must be equal to one of the allowed values: info, warning, critical/);
 });
