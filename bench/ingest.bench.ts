@@ -15,7 +15,8 @@
 // Knobs (environment): ECHOLAKE_BENCH_INGEST_SECONDS (measured seconds per run, default 15),
 // ECHOLAKE_BENCH_INGEST_WARMUP_S (default 5), ECHOLAKE_BENCH_INGEST_ONLY (comma-separated run labels
 // or prefixes, e.g. `mosquitto-auth`), ECHOLAKE_BENCH_INGEST_CLIENT (the Kafka client of the matrix,
-// default the cloud's default), ECHOLAKE_BENCH_INGEST_MAX_SITES (default 1000).
+// default the cloud's default), ECHOLAKE_BENCH_INGEST_MAX_SITES (default 1000),
+// ECHOLAKE_BENCH_INGEST_CLOUD_FLAGS (Node flags of the cloud process, e.g. `--cpu-prof`).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,8 @@ const MEASURE_S = Number(process.env.ECHOLAKE_BENCH_INGEST_SECONDS ?? 15);
 const WARMUP_S = Number(process.env.ECHOLAKE_BENCH_INGEST_WARMUP_S ?? 5);
 const ONLY = (process.env.ECHOLAKE_BENCH_INGEST_ONLY ?? '').split(',').filter(Boolean);
 const MAX_SITES = Number(process.env.ECHOLAKE_BENCH_INGEST_MAX_SITES ?? 1000);
+/** Node flags for the cloud process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes. */
+const CLOUD_NODE_FLAGS = (process.env.ECHOLAKE_BENCH_INGEST_CLOUD_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** The edge's uplink.ackTimeoutMs default. */
 const ACK_TIMEOUT_MS = 15_000;
 const SAMPLE_MS = 500;
@@ -69,6 +72,10 @@ interface RunResult {
   maxMs: number;
   resends: number;
   staleAcks: number;
+  /** Sites whose last batch was still unacknowledged 20 s after the load stopped (the queue the overload built). */
+  unfinished: number;
+  /** CPU the cloud process spent per acknowledged reading, µs: readings/s at one core = 1e6 / this. */
+  cloudCpuUsPerReading: number;
   backlog: number;
   /** Records in the readings topic that are copies of readings already there (resent batches). */
   copiesShare: number;
@@ -144,7 +151,6 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
   let load: SiteLoad | undefined;
   let sampler: NodeJS.Timeout | undefined;
   let mosquittoDbBytes: number | undefined;
-  let totalAcked = 0;
   try {
     broker = await startBroker(spec, dir, registryFile, sites);
     const started = broker;
@@ -164,14 +170,13 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
       ECHOLAKE_CLOUD_KAFKA__PRODUCER__CLIENT: spec.client,
       ECHOLAKE_CLOUD_KAFKA__TOPICS__READINGS: topics.readings,
       ECHOLAKE_CLOUD_KAFKA__TOPICS__DEAD_LETTER: topics.deadLetter,
-    }).retainAtMost(500);
+    }, CLOUD_NODE_FLAGS).retainAtMost(500);
     const ingestSubscribed = cloud.waitFor((e) => e.msg === 'ingest subscribed', 120_000, 'the ingest subscription');
     await ingestSubscribed;
-    const deadLetters = { count: 0 };
     cloud.onEvent((e) => {
       if (e.msg === 'batch dead-lettered' || (typeof e.level === 'number' && e.level >= 50)) {
-        deadLetters.count += 1;
-        if (problems.length < 5) problems.push(`cloud: ${String(e.msg)} ${String(e.reason ?? (e.err as { message?: string } | undefined)?.message ?? '')}`);
+        const why = typeof e.reason === 'string' ? e.reason : ((e.err as { message?: string } | undefined)?.message ?? '');
+        if (problems.length < 5) problems.push(`cloud: ${String(e.msg)} ${why}`);
       }
     });
     load = new SiteLoad({
@@ -210,9 +215,9 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
     clearInterval(sampler);
     sample();
     // Let the batches in flight be acknowledged, so the topic's copies are told from readings still under way.
+    const unfinished = await load.finish(ACK_TIMEOUT_MS + 5000);
     await load.stop();
     const figures = load.figures;
-    totalAcked = figures.ackedReadings;
     const records = await topicRecords(topics.readings);
     mosquittoDbBytes = broker.mosquitto?.dataBytes();
     const rss = (pick: (s: Sample) => number | undefined): { first: number; last: number; peak: number } => {
@@ -227,10 +232,14 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
       return a === undefined || b === undefined || first === undefined || last === undefined ? Number.NaN : (b - a) / ((last.at - first.at) / 1000);
     };
     if (figures.ackedBatches === 0) problems.push('no batch acknowledged');
+    const cloudCpu = cpuShare((s) => s.cpu.cloud);
     return {
       spec,
       ok: problems.length === 0,
-      problems,
+      // A copy: what the cloud logs while it stops (after the figures) is not the run's.
+      problems: [...problems],
+      unfinished,
+      cloudCpuUsPerReading: (cloudCpu * measured * 1e6) / figures.ackedReadings,
       connectSeconds,
       perSecond: figures.ackedReadings / measured,
       p50Ms: percentile(figures.latenciesMs, 50),
@@ -239,10 +248,11 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
       resends: figures.resends,
       staleAcks: figures.staleAcks,
       backlog: figures.backlog,
-      copiesShare: records.sent > 0 ? Math.max(0, records.inTopic - records.sent) / records.inTopic : Number.NaN,
+      // Only when every batch was acknowledged: one still in flight may be in Kafka already.
+      copiesShare: records > 0 && unfinished === 0 ? Math.max(0, records - figures.ackedReadingsInRun) / records : Number.NaN,
       cloudRss: rss((s) => s.cloudRss),
       brokerRss: rss((s) => s.brokerRss),
-      cpu: { cloud: cpuShare((s) => s.cpu.cloud), broker: cpuShare((s) => s.cpu.broker), kafka: cpuShare((s) => s.cpu.kafka) },
+      cpu: { cloud: cloudCpu, broker: cpuShare((s) => s.cpu.broker), kafka: cpuShare((s) => s.cpu.kafka) },
       mosquittoDbBytes,
     };
   } finally {
@@ -257,11 +267,11 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
     rmSync(dir, { recursive: true, force: true });
   }
 
-  async function topicRecords(topic: string): Promise<{ inTopic: number; sent: number }> {
-    const offsets = await kafkaAdmin.fetchTopicOffsets(topic);
-    const inTopic = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-    return { inTopic, sent: totalAcked };
-  }
+}
+
+async function topicRecords(topic: string): Promise<number> {
+  const offsets = await kafkaAdmin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
 /** A clean start with session expiry 0 ends what the broker kept for this client id. */
@@ -291,15 +301,16 @@ const rssCell = (r: { first: number; last: number; peak: number }): string => `$
 function report(results: RunResult[]): void {
   console.log(
     table(
-      ['run', 'readings/s', 'p50', 'p99', 'max', 'resends', 'copies', 'cloud RSS MiB first→last (peak)', 'broker RSS MiB', 'CPU cloud/broker/kafka', 'connect'],
+      ['run', 'readings/s', 'cloud CPU µs/reading', 'p50', 'p99', 'max', 'resends', 'copies', 'cloud RSS MiB first→last (peak)', 'broker RSS MiB', 'CPU cloud/broker/kafka', 'connect'],
       results.map((r) => [
         r.spec.label + (r.ok ? '' : ' ⚠'),
         num(r.perSecond, 0),
+        num(r.cloudCpuUsPerReading, 1),
         ms(r.p50Ms),
         ms(r.p99Ms),
         ms(r.maxMs),
         num(r.resends, 0),
-        pct(r.copiesShare),
+        r.unfinished > 0 ? `(${r.unfinished} in flight)` : pct(r.copiesShare),
         rssCell(r.cloudRss),
         rssCell(r.brokerRss),
         `${num(r.cpu.cloud, 2)} / ${num(r.cpu.broker, 2)} / ${num(r.cpu.kafka, 2)}`,

@@ -34,6 +34,8 @@ export interface SiteLoadFigures {
   latenciesMs: number[];
   /** Readings produced but not yet sent (the sites' outboxes). */
   backlog: number;
+  /** Readings acknowledged over the whole run, warm-up and final drain included. */
+  ackedReadingsInRun: number;
 }
 
 /** Aircons per site: readings go round them, so a site's readings spread over partitions by deviceId. */
@@ -74,6 +76,8 @@ class SimulatedSite {
   private inFlight: InFlight | undefined;
   private readonly templates: Array<[string, string, string]>;
   private stopped = false;
+  /** No new batch: the one in flight may finish. */
+  private finishing = false;
 
   constructor(
     readonly siteId: string,
@@ -119,6 +123,14 @@ class SimulatedSite {
   }
 
   /** Readings waiting at the site (0 for a backlog site: its outbox is bottomless). */
+  get idle(): boolean {
+    return this.inFlight === undefined;
+  }
+
+  finish(): void {
+    this.finishing = true;
+  }
+
   get backlog(): number {
     return Number.isFinite(this.produced) ? Math.floor(this.produced) : 0;
   }
@@ -130,7 +142,7 @@ class SimulatedSite {
   }
 
   private sendIfIdle(): void {
-    if (this.inFlight !== undefined || this.client?.connected !== true) return;
+    if (this.inFlight !== undefined || this.finishing || this.client?.connected !== true) return;
     // A paced site sends full batches (its batch age limit is longer than a batch takes to fill).
     if (this.produced < this.options.batchReadings) return;
     const count = this.options.batchReadings;
@@ -176,6 +188,7 @@ class SimulatedSite {
     }
     clearTimeout(inFlight.timer);
     this.inFlight = undefined;
+    this.figures.ackedReadingsInRun += inFlight.readings;
     if (this.measuring()) {
       this.figures.ackedBatches += 1;
       this.figures.ackedReadings += inFlight.readings;
@@ -187,7 +200,7 @@ class SimulatedSite {
 
 /** A fleet of simulated sites on one broker, measured between `startMeasuring` and `stopMeasuring`. */
 export class SiteLoad {
-  readonly figures: SiteLoadFigures = { ackedBatches: 0, ackedReadings: 0, resends: 0, staleAcks: 0, latenciesMs: [], backlog: 0 };
+  readonly figures: SiteLoadFigures = { ackedBatches: 0, ackedReadings: 0, resends: 0, staleAcks: 0, latenciesMs: [], backlog: 0, ackedReadingsInRun: 0 };
   private readonly sites: SimulatedSite[];
   private measuringNow = false;
   private ticker: NodeJS.Timeout | undefined;
@@ -228,6 +241,14 @@ export class SiteLoad {
   stopMeasuring(): void {
     this.measuringNow = false;
     this.figures.backlog = this.sites.reduce((sum, site) => sum + site.backlog, 0);
+  }
+
+  /** Sites send nothing new; resolves once every batch in flight is acknowledged, or after `timeoutMs`. */
+  async finish(timeoutMs: number): Promise<number> {
+    for (const site of this.sites) site.finish();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.sites.some((site) => !site.idle)) await new Promise((resolve) => setTimeout(resolve, 100));
+    return this.sites.filter((site) => !site.idle).length;
   }
 
   async stop(): Promise<void> {
