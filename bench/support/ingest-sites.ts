@@ -1,6 +1,8 @@
 // Simulated sites for `npm run bench ingest`: one MQTT client per site on loopback, each behaving as
 // the edge's uplink does — one batch in flight, the next only after the cloud's ack, the same batch
-// (same seqs, same id) again after an ack timeout. Each site offers readings at a set rate (or as
+// (same seqs, same id) again after an ack timeout; the wait doubles with each resend up to a cap,
+// with up to a quarter of jitter (edge/uplink/delivery.ts), or stays fixed (`ackTimeoutMaxMs` equal
+// to `ackTimeoutMs`, as the edge did before). Each site offers readings at a set rate (or as
 // fast as acks allow, like an edge draining a backlog); what it could not send yet waits at the site,
 // as in the edge's outbox, so offered load above capacity shows as latency, not as lost readings.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -17,6 +19,8 @@ export interface SiteLoadOptions {
   /** Readings per second each site produces; Infinity: a backlog, sent as fast as acks come back. */
   readingsPerSecondPerSite: number;
   ackTimeoutMs: number;
+  /** The longest the doubling wait reaches. */
+  ackTimeoutMaxMs: number;
   protocolVersion: 4 | 5;
   /** Username and password of a site, or undefined for an anonymous client. */
   credentials(siteId: string): { username: string; password: string } | undefined;
@@ -65,8 +69,12 @@ interface InFlight {
   payload: string;
   readings: number;
   firstSentAt: number;
+  waitMs: number;
   timer: NodeJS.Timeout;
 }
+
+/** As the edge: up to a quarter on top of each ack wait, so sites do not resend in step. */
+const ACK_JITTER = 0.25;
 
 class SimulatedSite {
   private client: MqttClient | undefined;
@@ -158,7 +166,8 @@ class SimulatedSite {
     const payload = encodeBatch(this.siteId, batchId, readings);
     this.nextSeq = last + 1;
     this.produced -= count;
-    this.inFlight = { batchId, payload, readings: count, firstSentAt: Date.now(), timer: this.armTimeout() };
+    const waitMs = this.options.ackTimeoutMs;
+    this.inFlight = { batchId, payload, readings: count, firstSentAt: Date.now(), waitMs, timer: this.armTimeout(waitMs) };
     this.publish(payload);
   }
 
@@ -166,16 +175,17 @@ class SimulatedSite {
     this.client?.publish(siteTopic(this.siteId, 'readings'), payload, { qos: 1 }, () => undefined);
   }
 
-  private armTimeout(): NodeJS.Timeout {
-    return setTimeout(() => this.onAckTimeout(), this.options.ackTimeoutMs);
+  private armTimeout(waitMs: number): NodeJS.Timeout {
+    return setTimeout(() => this.onAckTimeout(), Math.round(waitMs * (1 + Math.random() * ACK_JITTER)));
   }
 
-  /** As the edge does: no ack in time, the same batch again. */
+  /** As the edge does: no ack in time, the same batch again, and a longer wait for it. */
   private onAckTimeout(): void {
     const inFlight = this.inFlight;
     if (inFlight === undefined || this.stopped) return;
     if (this.measuring()) this.figures.resends += 1;
-    inFlight.timer = this.armTimeout();
+    inFlight.waitMs = Math.min(this.options.ackTimeoutMaxMs, inFlight.waitMs * 2);
+    inFlight.timer = this.armTimeout(inFlight.waitMs);
     this.publish(inFlight.payload);
   }
 
