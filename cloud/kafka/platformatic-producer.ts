@@ -1,4 +1,4 @@
-import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializers, type Partitioner } from '@platformatic/kafka';
+import { compatibilityPartitioner, ProduceAcks, Producer, serializersFrom, type Partitioner } from '@platformatic/kafka';
 import type { KafkaProducer, Placement, ProducedRecord, ProducerCompression } from './producer.js';
 
 export interface PlatformaticSettings {
@@ -33,6 +33,11 @@ function rememberingPartitioner(): Partitioner<string, string | Buffer, string, 
     }
     return hash;
   };
+}
+
+/** Strings as UTF-8, bytes as they are (a dead letter's payload); the client's own string serializer drops Buffers. */
+function textOrBytes(data?: string | Buffer): Buffer | undefined {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
 type StringProducer = Producer<string, string | Buffer, string, string>;
@@ -84,7 +89,7 @@ export class PlatformaticProducer implements KafkaProducer {
       retryDelay: RETRY_DELAY_MS,
       timeout: REQUEST_TIMEOUT_MS,
       partitioner: rememberingPartitioner(),
-      serializers: stringSerializers as never,
+      serializers: serializersFrom(textOrBytes),
     });
   }
 }
