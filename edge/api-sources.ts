@@ -3,7 +3,7 @@ import type { ReadingStore } from './buffer/reading-store.js';
 import type { EchonetController } from './echonet/controller.js';
 import { guidelineDeviceType } from './echonet/device-types.js';
 import type { DeviceRecord } from './echonet/registry.js';
-import type { MqttUplink } from './uplink/mqtt-uplink.js';
+import type { Uplink } from './uplink/uplink.js';
 
 /** The parts the local API looks at; it reads them through the views below and nothing else. */
 export interface ApiBackends {
@@ -11,7 +11,7 @@ export interface ApiBackends {
   startedAt: number;
   controller: EchonetController;
   store: ReadingStore;
-  uplink: MqttUplink;
+  uplink: Uplink;
   /** Readings this process has recorded so far. */
   recorded: () => number;
 }

@@ -1,9 +1,10 @@
 import { accessSync, constants } from 'node:fs';
 import type { SchemaObject } from 'ajv';
 import { loadConfig } from '../shared/config.js';
+import { urlCredentials } from '../shared/redact.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
 import type { Durability } from './buffer/reading-store.js';
-import type { UplinkOptions } from './uplink/mqtt-uplink.js';
+import type { UplinkOptions } from './uplink/uplink.js';
 
 export interface EdgeConfig {
   siteId: string;
@@ -88,17 +89,26 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     uplink: {
       type: 'object',
       additionalProperties: false,
-      required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'batchMaxAgeMs', 'ackTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs'],
+      required: ['url', 'protocolVersion', 'batchMaxReadings', 'batchMaxBytes', 'batchMaxAgeMs', 'ackTimeoutMs', 'ackTimeoutMaxMs', 'maxIncomingBytes', 'reconnectMinMs', 'reconnectMaxMs'],
       properties: {
-        url: { type: 'string', pattern: '^mqtts?://', description: 'the cloud broker, mqtt://host:port or mqtts://host:port' },
+        url: {
+          type: 'string',
+          pattern: '^(mqtts?|https)://',
+          description: 'the cloud: its broker, mqtts://host:8883 (or mqtt://host:1883), or its API, https://host[/prefix] for sites that pass only HTTPS',
+        },
         protocolVersion: { type: 'integer', enum: [4, 5], default: 5, description: '5 falls back to 4 (3.1.1) by itself on a broker that refuses 5' },
-        username: { type: 'string' },
-        password: { type: 'string' },
+        username: { type: 'string', description: "the site's user name at the broker (the site id)" },
+        password: { type: 'string', description: 'the site secret inline, for tests and containers; a service uses passwordFile' },
+        passwordFile: {
+          type: 'string',
+          minLength: 1,
+          description: "file holding the site secret, read at start (with systemd: /run/credentials/echolake-edge.service/uplink.password, from LoadCredential=)",
+        },
         tls: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            caFile: { type: 'string', description: 'PEM file of the CA that signed the broker certificate' },
+            caFile: { type: 'string', description: "PEM file of the CA that signed the cloud's certificate" },
             certFile: { type: 'string', description: 'PEM file of this site\'s client certificate' },
             keyFile: { type: 'string', description: 'PEM file of the client certificate\'s key' },
           },
@@ -112,7 +122,15 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
           description: 'at most 4 MiB: a batch is in the edge\'s memory several times over, and the edge runs in a 64 MB heap',
         },
         batchMaxAgeMs: { type: 'integer', minimum: 0, default: 2_000, description: 'a batch that is not full waits at most this long' },
-        ackTimeoutMs: { type: 'integer', minimum: 100, default: 15_000, description: 'the same batch goes again after this long without the cloud\'s ack' },
+        ackTimeoutMs: { type: 'integer', minimum: 100, default: 15_000, description: 'the same batch goes again after this long without the cloud\'s ack; the wait doubles with each resend' },
+        ackTimeoutMaxMs: { type: 'integer', minimum: 100, default: 120_000, description: 'the longest wait for an ack the doubling reaches' },
+        maxIncomingBytes: {
+          type: 'integer',
+          minimum: 1024,
+          maximum: 1_048_576,
+          default: 65_536,
+          description: 'the largest MQTT packet or HTTPS answer taken from the cloud side; a larger one is dropped unread and counted (acks are ~150 bytes)',
+        },
         reconnectMinMs: { type: 'integer', minimum: 100, default: 1_000 },
         reconnectMaxMs: { type: 'integer', minimum: 1_000, default: 60_000 },
       },
@@ -131,7 +149,7 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
   });
 }
 
-/** What the uplink's schema cannot say: settings that must agree, and PEM files the service must be able to read. */
+/** What the uplink's schema cannot say: settings that must agree, and files the service must be able to read. */
 function uplinkProblems(uplink: EdgeConfig['uplink']): string[] {
   const problems: string[] = [];
   const { tls } = uplink;
@@ -141,17 +159,27 @@ function uplinkProblems(uplink: EdgeConfig['uplink']): string[] {
   if ((tls?.certFile === undefined) !== (tls?.keyFile === undefined)) {
     problems.push('uplink.tls.certFile and uplink.tls.keyFile go together: set both for a client certificate, or neither');
   }
-  for (const [field, file] of Object.entries(tls ?? {}) as Array<[string, string]>) {
-    const unreadable = unreadableFile(file);
+  if (uplink.password !== undefined && uplink.passwordFile !== undefined) {
+    problems.push('uplink.password and uplink.passwordFile are both set: keep passwordFile (the secret stays out of the configuration), remove password');
+  }
+  if (uplink.url.startsWith('https://') && uplink.password === undefined && uplink.passwordFile === undefined && urlCredentials(uplink.url).password === undefined) {
+    problems.push("uplink.url is https://: the cloud wants the site secret as bearer token; set uplink.passwordFile (see the README's install steps)");
+  }
+  const files = { passwordFile: uplink.passwordFile, 'tls.caFile': tls?.caFile, 'tls.certFile': tls?.certFile, 'tls.keyFile': tls?.keyFile };
+  for (const [field, file] of Object.entries(files)) {
+    const unreadable = file === undefined ? undefined : unreadableFile(file);
     if (unreadable !== undefined) {
       problems.push(
-        `uplink.tls.${field}: cannot read ${file} (${unreadable}); check the path, and that the service's user can read it ` +
+        `uplink.${field}: cannot read ${file} (${unreadable}); check the path, and that the service's user can read it ` +
           '(with the systemd unit, hand it over with LoadCredential=, see the README)',
       );
     }
   }
   if (uplink.reconnectMinMs > uplink.reconnectMaxMs) {
     problems.push(`uplink.reconnectMinMs (${uplink.reconnectMinMs}) is above uplink.reconnectMaxMs (${uplink.reconnectMaxMs}); lower the one or raise the other`);
+  }
+  if (uplink.ackTimeoutMs > uplink.ackTimeoutMaxMs) {
+    problems.push(`uplink.ackTimeoutMs (${uplink.ackTimeoutMs}) is above uplink.ackTimeoutMaxMs (${uplink.ackTimeoutMaxMs}); lower the one or raise the other`);
   }
   return problems;
 }

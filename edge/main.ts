@@ -12,7 +12,7 @@ import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { EchonetController } from './echonet/controller.js';
 import { SystemdNotifier } from './supervision/systemd-notify.js';
-import { MqttUplink } from './uplink/mqtt-uplink.js';
+import { Uplink } from './uplink/uplink.js';
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
@@ -35,7 +35,7 @@ function components(config: EdgeConfig): Component[] {
     },
     log.child({ part: 'buffer', siteId: config.siteId }),
   );
-  const uplink = new MqttUplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }));
+  const uplink = new Uplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }));
   let recorded = 0;
   const commits = new GroupCommit(
     store,

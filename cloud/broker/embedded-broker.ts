@@ -62,10 +62,9 @@ export class EmbeddedBroker {
       maxClientsIdLength: 128,
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => done(this.decide('publish', client, packet.topic)),
-      authorizeSubscribe: (client, subscription, done) => {
-        const error = this.decide('subscribe', client, subscription.topic);
-        done(error, error === null ? subscription : null);
-      },
+      // A refused filter gets SUBACK 0x80 and the client stays connected; a refused publish ends
+      // the connection (MQTT 3.1.1 has no way to refuse one PUBLISH).
+      authorizeSubscribe: (client, subscription, done) => done(null, this.decide('subscribe', client, subscription.topic) === null ? subscription : null),
     });
     broker.on('client', () => this.connected.inc());
     broker.on('clientDisconnect', () => this.connected.dec());

@@ -3,6 +3,7 @@
  * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`.
  * They read the same configuration (`--config FILE`, environment) to find the site registry.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/config.js';
 import { loadCloudConfig } from '../config.js';
@@ -10,6 +11,7 @@ import { newOperatorToken } from '../http/auth.js';
 import { writeMosquittoFiles } from '../sites/mosquitto.js';
 import { addSite, disableSite, enableSite, rotateSecret, type SiteCredentials } from '../sites/admin.js';
 import { readRegistryFile } from '../sites/file-registry.js';
+import { mosquittoHash } from '../sites/secrets.js';
 
 const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value ...]
   site add ID --name NAME [--location LAT,LON] [--time-zone ZONE] [--uplink-url URL] [--ca-file FILE]
@@ -62,8 +64,11 @@ async function run(argv: string[]): Promise<void> {
   }
   if (command === 'mosquitto-config') {
     if (verb === undefined) throw new Error('mosquitto-config needs an OUT_DIR');
-    const written = writeMosquittoFiles(readRegistryFile(file), verb, config.mqtt.username);
-    console.log(`wrote ${written.join(' and ')}; the cloud user ${config.mqtt.username} needs its own line: mosquitto_passwd -b ${written[0]} ${config.mqtt.username} <password>`);
+    const password = config.mqtt.passwordFile === undefined ? config.mqtt.password : readFileSync(config.mqtt.passwordFile, 'utf8').trim();
+    const cloudUser = { username: config.mqtt.username, hash: password === undefined ? undefined : await mosquittoHash(password) };
+    const written = writeMosquittoFiles(readRegistryFile(file), verb, cloudUser);
+    const missing = cloudUser.hash === undefined ? `; no mqtt.password(File) is configured, so add the cloud user yourself: mosquitto_passwd -b ${written[0]} ${config.mqtt.username} <password>` : '';
+    console.log(`wrote ${written.join(' and ')}; send Mosquitto SIGHUP to reload them${missing}`);
     return;
   }
   switch (verb) {

@@ -90,7 +90,15 @@ function limitConcurrency(app: FastifyInstance, limit: number): void {
 }
 
 /** Health, readiness, metrics and the OpenAPI document. */
-export function registerBaseRoutes(app: FastifyInstance, probes: ReadonlyMap<string, ReadinessProbe>, metrics: Registry): void {
+export function registerBaseRoutes(root: FastifyInstance, probes: ReadonlyMap<string, ReadinessProbe>, metrics: Registry): void {
+  // As a plugin, so it loads after the OpenAPI plugin and its routes are in the document.
+  void root.register((app, _options, done) => {
+    baseRoutes(app, probes, metrics);
+    done();
+  });
+}
+
+function baseRoutes(app: FastifyInstance, probes: ReadonlyMap<string, ReadinessProbe>, metrics: Registry): void {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, () => ({ status: 'ok' }));
   app.get(
     '/readyz',

@@ -70,19 +70,27 @@ export async function ensureTopics(kafka: Kafka, settings: KafkaSettings): Promi
  * A readiness probe: whether a broker answers a metadata request now. Asked at most every few
  * seconds, however often /readyz is scraped.
  */
-export function kafkaReachable(kafka: Kafka, everyMs = 5000): () => Promise<boolean> {
+export function kafkaReachable(kafka: Kafka, everyMs = 5000, timeoutMs = 3000): () => Promise<boolean> {
   const admin = kafka.admin();
   let connected = false;
   let last = { at: 0, ok: false };
+  const ask = async (): Promise<void> => {
+    if (!connected) await admin.connect();
+    connected = true;
+    await admin.describeCluster();
+  };
   return async () => {
     if (Date.now() - last.at < everyMs) return last.ok;
+    let timer: NodeJS.Timeout | undefined;
+    // A broker that accepts the connection but never answers (frozen, overloaded) is not ready either.
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), timeoutMs)));
     try {
-      if (!connected) await admin.connect();
-      connected = true;
-      await admin.describeCluster();
+      await Promise.race([ask(), late]);
       last = { at: Date.now(), ok: true };
     } catch {
       last = { at: Date.now(), ok: false };
+    } finally {
+      clearTimeout(timer);
     }
     return last.ok;
   };

@@ -9,8 +9,14 @@ import { join } from 'node:path';
 import { SITE_PUBLISHES, SITE_SUBSCRIBES, everySiteFilter, siteTopic } from '../../shared/contract/topics.js';
 import type { RegistryFile } from './registry.js';
 
-export function mosquittoPasswordFile(registry: RegistryFile): string {
-  const lines: string[] = [];
+/** The cloud's own MQTT user, with its Mosquitto hash when the cloud's password is known. */
+export interface CloudUser {
+  username: string;
+  hash: string | undefined;
+}
+
+export function mosquittoPasswordFile(registry: RegistryFile, cloud: CloudUser): string {
+  const lines: string[] = cloud.hash === undefined ? [] : [`${cloud.username}:${cloud.hash}`];
   for (const site of registry.sites) {
     if (!site.enabled) continue;
     // Mosquitto takes one hash per user: the newest secret. During a rotation, move the edge first.
@@ -34,12 +40,12 @@ export function mosquittoAclFile(registry: RegistryFile, cloudUser: string): str
 }
 
 /** Writes both files into `folder` (each replaced whole); returns their paths. */
-export function writeMosquittoFiles(registry: RegistryFile, folder: string, cloudUser: string): [string, string] {
+export function writeMosquittoFiles(registry: RegistryFile, folder: string, cloud: CloudUser): [string, string] {
   mkdirSync(folder, { recursive: true });
   const passwords = join(folder, 'password_file');
   const acl = join(folder, 'acl_file');
-  replace(passwords, mosquittoPasswordFile(registry));
-  replace(acl, mosquittoAclFile(registry, cloudUser));
+  replace(passwords, mosquittoPasswordFile(registry, cloud));
+  replace(acl, mosquittoAclFile(registry, cloud.username));
   return [passwords, acl];
 }
 

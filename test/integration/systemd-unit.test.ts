@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { containerNodeFlags, unitNodeFlags } from '../support/edge-node-flags.js';
@@ -35,4 +36,15 @@ test('the container starts Node with the same memory flags as the unit', () => {
   const flags = unitNodeFlags();
   assert.ok(flags.some((flag) => flag.startsWith('--max-semi-space-size=')), `the unit bounds the young generation: ${flags.join(' ')}`);
   assert.deepEqual(containerNodeFlags(), flags);
+});
+
+test("the site secret reaches the service through LoadCredential=, where the example configuration looks for it, and nowhere through Environment=", () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const credential = /^LoadCredential=uplink\.password:(\/etc\/echolake\/\S+)$/m.exec(unit);
+  assert.ok(credential, 'the unit loads uplink.password from /etc/echolake');
+  const example = readFileSync('systemd/edge.example.yaml', 'utf8');
+  assert.match(example, /^ {2}passwordFile: \/run\/credentials\/echolake-edge\.service\/uplink\.password$/m, 'the example reads it from the credentials directory');
+  assert.doesNotMatch(example, /^\s*password:/m, 'no inline password in the example');
+  const environment = `${unit}\n${readFileSync('README.md', 'utf8')}`.match(/Environment=\S*/g) ?? [];
+  assert.deepEqual(environment.filter((line) => /PASSWORD|SECRET|TOKEN/i.test(line)), [], 'no secret in an Environment= line of the unit or the README');
 });

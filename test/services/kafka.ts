@@ -236,6 +236,8 @@ async function startOnce(java: string): Promise<RunningService & { portTaken?: b
   });
   const brokers = `127.0.0.1:${brokerPort}`;
   const stop = async (): Promise<void> => {
+    // A frozen JVM would never see the SIGTERM.
+    proc.signalGroup('SIGCONT');
     await proc.stop(30_000);
     removeRunDir(dir);
   };
@@ -254,7 +256,14 @@ async function startOnce(java: string): Promise<RunningService & { portTaken?: b
     }
     throw err;
   }
-  return { name: 'kafka', env: { ECHOLAKE_TEST_KAFKA_BROKERS: brokers }, dir, stop };
+  return {
+    name: 'kafka',
+    env: { ECHOLAKE_TEST_KAFKA_BROKERS: brokers },
+    dir,
+    stop,
+    pause: () => proc.signalGroup('SIGSTOP'),
+    resume: () => proc.signalGroup('SIGCONT'),
+  };
 }
 
 /** Start a fresh single-node KRaft Kafka on loopback. Call installKafka() first. */

@@ -101,8 +101,22 @@ export interface SecureListener {
   users: Record<string, string>;
 }
 
-function listenerLines(port: number, dir: string, secure: SecureListener | undefined): string {
+/** A plain listener that admits only the users of a password file, within an ACL file (as `echolake-cloud mosquitto-config` writes them). */
+export interface RegistryListener {
+  passwordFile: string;
+  aclFile: string;
+}
+
+function listenerLines(port: number, dir: string, secure: SecureListener | RegistryListener | undefined): string {
   if (secure === undefined) return `listener ${port} 127.0.0.1\nallow_anonymous true`;
+  if ('aclFile' in secure) {
+    const copy = (file: string, name: string) => {
+      const target = path.join(dir, name);
+      writeFileSync(target, readFileSync(file));
+      return target;
+    };
+    return [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${copy(secure.passwordFile, 'password_file')}`, `acl_file ${copy(secure.aclFile, 'acl_file')}`].join('\n');
+  }
   const copy = (file: string, name: string) => {
     const target = path.join(dir, name);
     writeFileSync(target, readFileSync(file));
@@ -128,7 +142,7 @@ async function writePasswords(dir: string, users: Record<string, string>): Promi
   }
 }
 
-async function startOnce(bin: string, secure: SecureListener | undefined): Promise<RunningService & { portTaken?: boolean }> {
+async function startOnce(bin: string, secure: SecureListener | RegistryListener | undefined): Promise<RunningService & { portTaken?: boolean }> {
   const dir = makeRunDir('mosquitto');
   const dataDir = path.join(dir, 'data');
   mkdirSync(dataDir);
@@ -164,7 +178,7 @@ log_timestamp_format %Y-%m-%dT%H:%M:%S
 `,
   );
   writeFileSync(logFile, '');
-  if (secure !== undefined) await writePasswords(dir, secure.users);
+  if (secure !== undefined && 'users' in secure) await writePasswords(dir, secure.users);
   if (account) chownTree(dir, account.uid, account.gid);
   const proc = await ServiceProcess.start('mosquitto', bin, ['-c', conf], {
     cwd: dir,
@@ -190,12 +204,12 @@ log_timestamp_format %Y-%m-%dT%H:%M:%S
     const log = existsSync(logFile) ? `\n${logFile}:\n${tailText(readFileSync(logFile, 'utf8'))}` : '';
     throw new Error(`${(err as Error).message}${log}`);
   }
-  const scheme = secure === undefined ? 'mqtt' : 'mqtts';
+  const scheme = secure === undefined || 'aclFile' in secure ? 'mqtt' : 'mqtts';
   return { name: 'mosquitto', env: { ECHOLAKE_TEST_MQTT_URL: `${scheme}://127.0.0.1:${port}` }, dir, stop };
 }
 
 /** Start a fresh Mosquitto on loopback, plain or with a secured listener. Call installMosquitto() first. */
-export async function startMosquitto(secure?: SecureListener): Promise<RunningService> {
+export async function startMosquitto(secure?: SecureListener | RegistryListener): Promise<RunningService> {
   const bin = findMosquitto();
   if (!bin) throw new Error('mosquitto is not installed: run ensureInstalled() first (or apt-get install -y mosquitto)');
   for (let attempt = 1; ; attempt++) {

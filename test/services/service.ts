@@ -9,4 +9,7 @@ export interface RunningService {
   readonly dir: string;
   /** Stop the process (by its own pid/process group) and remove the temp dir. */
   stop(): Promise<void>;
+  /** Freeze the process (SIGSTOP to its group) and thaw it (SIGCONT): a service that is down and comes back with its data. */
+  pause?(): void;
+  resume?(): void;
 }

@@ -9,8 +9,8 @@ export interface TopicMessage {
 }
 
 /** Every message of a topic up to its current end, read by a throwaway consumer group. */
-export async function readWholeTopic(topic: string): Promise<TopicMessage[]> {
-  const kafka = new Kafka({ clientId: 'echolake-test-reader', brokers: requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
+export async function readWholeTopic(topic: string, brokers = requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS')): Promise<TopicMessage[]> {
+  const kafka = new Kafka({ clientId: 'echolake-test-reader', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
-import { ReadingStore } from '../../edge/buffer/reading-store.js';
-import { MqttUplink } from '../../edge/uplink/mqtt-uplink.js';
-import { AckingCloud } from '../support/acking-cloud.js';
-import { cloudClientOptions, startTestBroker, testSecret, testSite } from '../support/cloud-sites.js';
-import { aircon } from '../support/observations.js';
-import { waitFor } from '../support/wait.js';
+import { ReadingStore } from '../../../edge/buffer/reading-store.js';
+import { Uplink } from '../../../edge/uplink/uplink.js';
+import { AckingCloud } from '../../support/acking-cloud.js';
+import { cloudClientOptions, startTestBroker, testSecret, testSite } from '../../support/cloud-sites.js';
+import { aircon } from '../../support/observations.js';
+import { waitFor } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'echolake-uplink-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
   const { port } = broker.address;
   const store = ReadingStore.open({ path: join(dir, 'edge.db'), siteId: 'site-v3', durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
   const cloud = await AckingCloud.start(`mqtt://127.0.0.1:${port}`, 'site-v3', { protocolVersion: 4, connect: cloudClientOptions('v3') });
-  const uplink = new MqttUplink(
+  const uplink = new Uplink(
     {
       url: `mqtt://127.0.0.1:${port}`,
       protocolVersion: 5,
@@ -34,6 +34,8 @@ test('configured for MQTT 5, the uplink falls back to 3.1.1 on a broker that ref
       batchMaxBytes: 1 << 20,
       batchMaxAgeMs: 0,
       ackTimeoutMs: 5_000,
+      ackTimeoutMaxMs: 60_000,
+      maxIncomingBytes: 65_536,
       reconnectMinMs: 100,
       reconnectMaxMs: 200,
     },

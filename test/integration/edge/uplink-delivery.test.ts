@@ -2,22 +2,22 @@
 // last will, one batch in flight, the same batch again when its ack does not come, oldest first,
 // no extra copy after a reconnect, and the batch's age limit.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { connectAsync, type IClientOptions } from 'mqtt';
 import { pino } from 'pino';
-import { ReadingStore } from '../../edge/buffer/reading-store.js';
-import { MqttUplink, type OutboxPort, type UplinkOptions } from '../../edge/uplink/mqtt-uplink.js';
-import type { Reading } from '../../shared/reading.js';
-import { startMosquitto } from '../services/mosquitto.js';
-import { AckingCloud, type ReceivedBatch } from '../support/acking-cloud.js';
-import { makeTestPki } from '../support/certificates.js';
-import { requiredEnv } from '../support/env.js';
-import { aircon } from '../support/observations.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
-import { sleep, waitFor } from '../support/wait.js';
+import { ReadingStore } from '../../../edge/buffer/reading-store.js';
+import { Uplink, type OutboxPort, type UplinkOptions } from '../../../edge/uplink/uplink.js';
+import type { Reading } from '../../../shared/reading.js';
+import { startMosquitto } from '../../services/mosquitto.js';
+import { AckingCloud, type ReceivedBatch } from '../../support/acking-cloud.js';
+import { makeTestPki } from '../../support/certificates.js';
+import { requiredEnv } from '../../support/env.js';
+import { aircon } from '../../support/observations.js';
+import { TcpProxy } from '../../support/tcp-proxy.js';
+import { sleep, waitFor } from '../../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'echolake-uplink-delivery-'));
 const cleanup: Array<() => Promise<unknown> | void> = [];
@@ -28,16 +28,16 @@ after(async () => {
 
 interface Rig {
   store: ReadingStore;
-  uplink: MqttUplink;
-  logs: Array<{ msg: string; err?: string }>;
+  uplink: Uplink;
+  logs: Array<{ msg: string; err?: { message?: string } }>;
 }
 
 function openRig(name: string, options: Partial<UplinkOptions> & Pick<UplinkOptions, 'url' | 'siteId'>, outbox?: (store: ReadingStore) => OutboxPort): Rig {
   const logs: Rig['logs'] = [];
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Rig['logs'][number]) });
   const store = ReadingStore.open({ path: join(dir, `${name}.db`), siteId: options.siteId, durability: 'NORMAL', maxBytes: 64 * 2 ** 20, historyMs: 3_600_000 }, log);
-  const uplink = new MqttUplink(
-    { protocolVersion: 5, batchMaxReadings: 10, batchMaxBytes: 1 << 20, batchMaxAgeMs: 0, ackTimeoutMs: 5_000, reconnectMinMs: 100, reconnectMaxMs: 200, ...options },
+  const uplink = new Uplink(
+    { protocolVersion: 5, batchMaxReadings: 10, batchMaxBytes: 1 << 20, batchMaxAgeMs: 0, ackTimeoutMs: 5_000, ackTimeoutMaxMs: 60_000, maxIncomingBytes: 65_536, reconnectMinMs: 100, reconnectMaxMs: 200, ...options },
     outbox?.(store) ?? store,
     log,
   );
@@ -49,7 +49,7 @@ const now = () => ({ ts: new Date().toISOString() });
 const seqsOf = (readings: Reading[]) => readings.map((reading) => reading.seq);
 const copiesOf = (cloud: AckingCloud, batchId: string) => cloud.received.filter((batch) => batch.batchId === batchId);
 
-test('over TLS, with the site\'s client certificate and password, batches are delivered; a wrong password is refused; the status is retained and the will says offline', async () => {
+test('over TLS, with the site\'s client certificate and the password from its file, batches are delivered; a wrong password is refused; the status is retained and the will says offline', async () => {
   const pki = makeTestPki(mkdtempSync(join(dir, 'pki-')));
   const broker = await startMosquitto({
     caFile: pki.caFile,
@@ -68,7 +68,10 @@ test('over TLS, with the site\'s client certificate and password, batches are de
 
   const cloud = await AckingCloud.start(brokerUrl.href, 'site-tls', { connect: clientTls('cloud-ingest', 'cloud secret') });
   cleanup.push(() => cloud.stop());
-  const site = openRig('tls', { url: `mqtts://127.0.0.1:${link.port}`, siteId: 'site-tls', username: 'site-tls', password: 'correct horse battery', tls });
+  // The password from a file, as systemd's LoadCredential= hands it over, trailing newline and all.
+  const passwordFile = join(dir, 'uplink.password');
+  writeFileSync(passwordFile, 'correct horse battery\n', { mode: 0o600 });
+  const site = openRig('tls', { url: `mqtts://127.0.0.1:${link.port}`, siteId: 'site-tls', username: 'site-tls', passwordFile, tls });
   const made = site.store.append([aircon(0), aircon(1), aircon(2)]);
   site.uplink.start();
   await waitFor('the batch acknowledged over TLS', () => site.store.stats().backlog === 0 || undefined, 15_000);
@@ -90,7 +93,7 @@ test('over TLS, with the site\'s client certificate and password, batches are de
   const intruder = openRig('intruder', { url: brokerUrl.href, siteId: 'site-tls', username: 'site-tls', password: 'wrong', tls });
   intruder.uplink.start();
   const refused = await waitFor('the refusal logged', () => intruder.logs.find((line) => line.msg === 'uplink error'), 10_000);
-  assert.match(refused.err ?? '', /not authori[sz]ed|bad user ?name or password/i);
+  assert.match(refused.err?.message ?? '', /not authori[sz]ed|bad user ?name or password/i);
   assert.notEqual(intruder.uplink.status().state, 'connected');
 });
 
@@ -191,4 +194,23 @@ test('a store that fails under the uplink is retried, not fatal: the batch stays
   const batchId = `${made[0]}-${made[1]}`;
   assert.ok(copiesOf(cloud, batchId).length >= 2, 'the batch whose ack could not be recorded went again');
   assert.deepEqual(new Set(cloud.batches), new Set([batchId]), 'and nothing else');
+});
+
+test('an overloaded cloud gets fewer copies: without an ack each wait doubles up to its cap, and the late ack of the first copy is taken', async () => {
+  const brokerUrl = requiredEnv('ECHOLAKE_TEST_MQTT_URL');
+  const siteId = `site-backoff-${process.pid}`;
+  const cloud = await AckingCloud.start(brokerUrl, siteId, { autoAck: false });
+  cleanup.push(() => cloud.stop());
+  const site = openRig('backoff', { url: brokerUrl, siteId, ackTimeoutMs: 400, ackTimeoutMaxMs: 1_600 });
+  site.store.append([aircon(0), aircon(1)]);
+  site.uplink.start();
+  await waitFor('five copies', () => cloud.received[4], 15_000);
+  const gaps = cloud.received.slice(1, 5).map((batch, i) => batch.receivedAt - (cloud.received[i]?.receivedAt ?? 0));
+  for (const [i, least] of [400, 800, 1_600, 1_600].entries()) {
+    assert.ok((gaps[i] ?? 0) >= least - 50, `copy ${i + 2} waited at least ${least} ms (gaps ${gaps.join(', ')} ms)`);
+  }
+  assert.equal(new Set(cloud.batches).size, 1, 'always the same batch');
+  cloud.ack(cloud.received[0] as ReceivedBatch);
+  await waitFor('the late ack taken', () => site.store.stats().backlog === 0 || undefined, 5_000);
+  assert.ok(site.uplink.status().resends >= 4, 'each copy after the first counted as a resend');
 });

@@ -1,0 +1,31 @@
+import type { OutgoingBatch } from './delivery.js';
+
+export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+/** What a transport needs to reach the cloud; files are read already. */
+export interface TransportOptions {
+  url: string;
+  siteId: string;
+  protocolVersion: 4 | 5;
+  username: string | undefined;
+  password: string | undefined;
+  /** PEM contents: the CA that signed the cloud's certificate, and this site's client certificate and key. */
+  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** The largest MQTT packet or HTTPS response body taken from the cloud side. */
+  maxIncomingBytes: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+/**
+ * Carries the batch in flight to the cloud and the cloud's answer back to the delivery (see
+ * delivery.ts): MQTT (mqtt-transport.ts) or HTTPS (https-transport.ts).
+ */
+export interface UplinkTransport {
+  start(): void;
+  send(batch: OutgoingBatch): void;
+  linkState(): LinkState;
+  /** The transport's own counters for the status. */
+  counters(): Record<string, number>;
+  stop(): Promise<void>;
+}
