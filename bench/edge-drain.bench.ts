@@ -220,7 +220,7 @@ async function drainOnce(fill: Fill, batch: number, workDir: string, raisedTopic
 
     const acks = edge.events.filter((e) => e.msg === 'batch acknowledged by the cloud');
     const sends = edge.events.filter((e) => e.msg === 'batch sent');
-    const cloudDone = new Map(cloud.events.filter((e) => e.msg === 'batch in kafka and acknowledged').map((e) => [String(e.batchId), time(e)]));
+    const cloudDone = new Map(cloud.events.filter((e) => e.msg === 'batch in kafka').map((e) => [String(e.batchId), time(e)]));
     const resends = edge.events.filter((e) => e.msg === 'no acknowledgement; sending the batch again').length;
     const ackedReadings = acks.reduce((sum, e) => sum + Number(e.readings), 0);
     const start = time(connected);

@@ -14,7 +14,6 @@ import { writeMosquittoFiles } from '../../cloud/sites/mosquitto.js';
 import type { RegistryFile, Site } from '../../cloud/sites/registry.js';
 import { hashSecret, mosquittoHash } from '../../cloud/sites/secrets.js';
 import { CLOUD_USER, CLOUD_PASSWORD, testSecret } from '../../test/support/cloud-sites.js';
-import { appendFileSync } from 'node:fs';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 
@@ -51,12 +50,9 @@ export function writeBenchRegistry(dir: string, sites: Site[]): string {
   return file;
 }
 
-/**
- * Mosquitto's password_file and acl_file as `echolake-cloud mosquitto-config` writes them, plus the
- * cloud's own user (an operator adds it with mosquitto_passwd; the registry holds only sites).
- */
+/** Mosquitto's password_file and acl_file as `echolake-cloud mosquitto-config` writes them, the cloud's own user included. */
 export async function writeBenchMosquittoFiles(dir: string, sites: Site[]): Promise<{ passwordFile: string; aclFile: string }> {
-  const [passwordFile, aclFile] = writeMosquittoFiles({ sites }, join(dir, 'mosquitto'), CLOUD_USER);
-  appendFileSync(passwordFile, `${CLOUD_USER}:${await mosquittoHash(CLOUD_PASSWORD)}\n`);
+  const cloud = { username: CLOUD_USER, hash: await mosquittoHash(CLOUD_PASSWORD) };
+  const [passwordFile, aclFile] = writeMosquittoFiles({ sites }, join(dir, 'mosquitto'), cloud);
   return { passwordFile, aclFile };
 }

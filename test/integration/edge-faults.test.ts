@@ -137,12 +137,12 @@ test('SIGKILLs, a lost broker, a cut link, a full cap and a corrupt file: nothin
   const held = String(
     (await edge.waitFor((e) => e.msg === 'batch sent' && edge.events.indexOf(e) >= heldFrom, 20_000, 'a batch sent while replies are held')).batchId,
   );
-  await cloud.waitFor((e) => e.msg === 'batch in kafka and acknowledged' && e.batchId === held, 20_000, `batch ${held} in Kafka`);
+  await cloud.waitFor((e) => e.msg === 'batch in kafka' && e.batchId === held, 20_000, `batch ${held} in Kafka`);
   await edge.stop('SIGKILL');
   siteLink.holdReplies(false);
   const back = site.start();
   await back.waitFor((e) => e.msg === 'batch sent' && e.batchId === held, 30_000, `batch ${held} sent again by the next life`);
-  const takenByCloud = () => cloud.events.filter((e) => e.msg === 'batch in kafka and acknowledged' && e.batchId === held).length;
+  const takenByCloud = () => cloud.events.filter((e) => e.msg === 'batch in kafka' && e.batchId === held).length;
   await cloud.waitFor(() => takenByCloud() >= 2, 30_000, `batch ${held} taken by the cloud a second time`);
 
   // 2. The broker goes away (its state with it) and a fresh one comes back after a while.
