@@ -18,7 +18,8 @@
 // or prefixes, e.g. `mosquitto-auth`), ECHOLAKE_BENCH_INGEST_CLIENT (the Kafka client of the matrix,
 // default the cloud's default), ECHOLAKE_BENCH_INGEST_MAX_SITES (default 1000),
 // ECHOLAKE_BENCH_INGEST_CLOUD_FLAGS (Node flags of the cloud process, e.g. `--cpu-prof`),
-// ECHOLAKE_BENCH_INGEST_WINDOW (the cloud's ingest.maxInFlightBatches; default its own).
+// ECHOLAKE_BENCH_INGEST_WINDOW (the cloud's ingest.maxInFlightBatches; default its own),
+// ECHOLAKE_BENCH_INGEST_COMPRESSION (the cloud's kafka.producer.compression; default its own).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,8 @@ const ONLY = (process.env.ECHOLAKE_BENCH_INGEST_ONLY ?? '').split(',').filter(Bo
 const MAX_SITES = Number(process.env.ECHOLAKE_BENCH_INGEST_MAX_SITES ?? 1000);
 /** The cloud's ingest.maxInFlightBatches (its default when unset). */
 const WINDOW = process.env.ECHOLAKE_BENCH_INGEST_WINDOW;
+/** The cloud's kafka.producer.compression (its default when unset). */
+const COMPRESSION = process.env.ECHOLAKE_BENCH_INGEST_COMPRESSION;
 /** Node flags for the cloud process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes. */
 const CLOUD_NODE_FLAGS = (process.env.ECHOLAKE_BENCH_INGEST_CLOUD_FLAGS ?? '').split(/\s+/).filter(Boolean);
 /** The edge's uplink.ackTimeoutMs and ackTimeoutMaxMs defaults (the wait doubles per resend up to the cap). */
@@ -184,6 +187,7 @@ async function runOnce(spec: RunSpec, allSites: Site[], kafkaPid: number | undef
       ECHOLAKE_CLOUD_KAFKA__TOPICS__READINGS: topics.readings,
       ECHOLAKE_CLOUD_KAFKA__TOPICS__DEAD_LETTER: topics.deadLetter,
       ...(WINDOW !== undefined && { ECHOLAKE_CLOUD_INGEST__MAX_IN_FLIGHT_BATCHES: WINDOW }),
+      ...(COMPRESSION !== undefined && { ECHOLAKE_CLOUD_KAFKA__PRODUCER__COMPRESSION: COMPRESSION }),
     }, CLOUD_NODE_FLAGS).retainAtMost(500);
     const ingestSubscribed = cloud.waitFor((e) => e.msg === 'ingest subscribed', 120_000, 'the ingest subscription');
     await ingestSubscribed;
