@@ -7,10 +7,12 @@
 // The simulator runs in this process (startSimulator with allQuirksMix(nodes, run length)), so the
 // units' own journal (served()) says exactly which INFs really went out; the controller runs beside
 // it with a short poll interval (many cycles) and otherwise default settings. Each node gets profile
-// index mod 9 (see edge/simulator/quirks.ts): a baseline unit; 300 ms replies + 16+ entry maps;
+// index mod 12 (see edge/simulator/quirks.ts): a baseline unit; 300 ms replies + 16+ entry maps;
 // 20 % of requests dropped; Gets truncated at 4 EPCs + vendor EPCs; Gets over 3 EPCs refused + a
 // temperature sensor; completely silent from 20 % to 35 % of the run; deaf to unicast (still
-// announcing) from 40 % to 70 %; moves to another address at 50 %; no identification number (0x83).
+// announcing) from 40 % to 70 %; moves to another address at 50 %; no identification number (0x83),
+// taking over the moved unit's old address at 55 %; drops Gets over 3 EPCs without a word; swaps
+// addresses at 45 % with the next unit, which lacks its vendor EPCs; a placeholder 0x83 (0xFE + zeros).
 // Remote-control changes make the units announce (INF) about 20 times per run.
 //
 // At the end of the run (the cut-off) the INFs sent so far are taken from the units' journals; the
@@ -20,7 +22,9 @@
 //      70 % of the run), and was polled in the last 20 % of the run;
 //   2. the controller knows no other device (an identity split would be one), except the stale
 //      address-based record a unit without 0x83 leaves behind when it moves (see below);
-//   3. every INF a device object sent before the cut-off was recorded as an observation of kind
+//   3. no foreign reading: every value of every poll reading is one its own unit served (its
+//      journal) within the 5 s before it was received;
+//   4. every INF a device object sent before the cut-off was recorded as an observation of kind
 //      `inf` with the same device id, the same raw EDTs and a receive time within −1 s…+2 s of the
 //      send. An INF from a node the controller has not described yet (not found yet, or just moved)
 //      is held and replayed with its original receive time, so it matches like any other.
@@ -28,7 +32,7 @@
 // one, so by design (edge/echonet/device-id.ts) it is a new device there and the old record stays,
 // never forgotten, offline. For such a unit "not lost" means: known, online and polled under its
 // current address-based id at the end, and each of its INFs recorded under the id of either address.
-// (The preset never combines a move with a missing 0x83; the rule is here for custom mixes.)
+// (In the preset, the unit without 0x83 moves: it takes over the address the moving unit left.)
 //
 // Exit 0 when every check passes, 1 with the list of what was lost otherwise, 2 on bad arguments.
 import { tmpdir } from 'node:os';
@@ -116,6 +120,10 @@ function profileOf(quirks: Readonly<NodeQuirks>): string {
   if (quirks.deafBetween) parts.push('deaf spell');
   if (quirks.moveAfterMs !== undefined) parts.push('moves');
   if (quirks.noIdentificationNumber) parts.push('no 0x83');
+  if (quirks.placeholderIdentificationNumber) parts.push('placeholder 0x83');
+  if (quirks.ignoreGetsOver !== undefined) parts.push(`ignores Gets over ${quirks.ignoreGetsOver}`);
+  if (quirks.swapAfterMs !== undefined) parts.push('swaps with next');
+  if (quirks.takeOverAddressOf !== undefined) parts.push(`takes node ${quirks.takeOverAddressOf.node}'s address`);
   if (quirks.silent) parts.push('silent');
   return parts.length === 0 ? 'baseline' : parts.join(', ');
 }
@@ -124,7 +132,7 @@ function profileOf(quirks: Readonly<NodeQuirks>): string {
 function quirkWindowsEnd(sim: SimulatorHandle): number {
   let end = 0;
   for (const { quirks } of sim.nodes) {
-    end = Math.max(end, quirks.silentBetween?.toMs ?? 0, quirks.deafBetween?.toMs ?? 0, quirks.moveAfterMs ?? 0);
+    end = Math.max(end, quirks.silentBetween?.toMs ?? 0, quirks.deafBetween?.toMs ?? 0, quirks.moveAfterMs ?? 0, quirks.swapAfterMs ?? 0, quirks.takeOverAddressOf?.afterMs ?? 0);
   }
   return end;
 }
@@ -184,16 +192,25 @@ async function main(): Promise<number> {
         ? `discovered at ${event.device.address}`
         : event.type === 'moved'
           ? `moved ${event.from} → ${event.device.address}`
-          : `${event.from} → ${event.device.availability}`;
+          : event.type === 'availability'
+            ? `${event.from} → ${event.device.availability}`
+            : 'property maps changed';
     timeline.push({ at: Date.now(), deviceId: event.device.deviceId, what });
   });
 
   // The units' journals keep their last 10 000 frames; INFs are collected as the run goes so a long
   // soak cannot lose the early ones to that limit.
   const sent = new Map<string, SentInf>();
+  /** Every Get answer each unit served, by node and EOJ: the truth each poll reading is checked against. */
+  const servedPolls = new Map<string, Map<string, { at: number; raw: Readonly<Record<string, string>> }>>();
   const collectSent = (until: number): void => {
     for (const node of sim.nodes) {
       for (const device of node.devices()) {
+        const polls = servedPolls.get(`${node.index}/${device.eoj}`) ?? new Map<string, { at: number; raw: Readonly<Record<string, string>> }>();
+        servedPolls.set(`${node.index}/${device.eoj}`, polls);
+        for (const served of node.served(device.eoj)) {
+          if (served.kind === 'poll') polls.set(`${served.at.getTime()}/${rawKey(served.raw)}`, { at: served.at.getTime(), raw: served.raw });
+        }
         const ids = node.nodeId !== null ? [device.deviceId] : [...new Set([`${startAddresses[node.index]}-${device.eoj}`, device.deviceId])];
         for (const served of node.served(device.eoj)) {
           const at = served.at.getTime();
@@ -281,6 +298,27 @@ async function main(): Promise<number> {
     else problems.push(`unexpected device ${device.deviceId} at ${device.address} (${device.eoj}): a unit split into two identities?`);
   }
 
+  // No foreign reading: every value of every poll reading is one its own unit served just before.
+  const nodeOfId = new Map<string, string>();
+  for (const node of sim.nodes) {
+    for (const device of node.devices()) {
+      nodeOfId.set(device.deviceId, `${node.index}/${device.eoj}`);
+      if (node.nodeId === null) nodeOfId.set(`${startAddresses[node.index]}-${device.eoj}`, `${node.index}/${device.eoj}`);
+    }
+  }
+  let foreignReadings = 0;
+  for (const o of observations) {
+    const ownKey = nodeOfId.get(o.deviceId);
+    if (o.kind !== 'poll' || ownKey === undefined) continue;
+    const own = [...(servedPolls.get(ownKey)?.values() ?? [])];
+    const at = Date.parse(o.ts);
+    const stranger = Object.entries(o.raw).find(([epc, hex]) => !own.some((s) => s.raw[epc] === hex && s.at <= at + 5 && s.at >= at - 5_000));
+    if (stranger === undefined) continue;
+    foreignReadings += 1;
+    if (foreignReadings <= 10) problems.push(`foreign reading: ${o.deviceId} at ${since(at)} from ${o.address} has ${stranger[0]}=${stranger[1]}, which its unit never served then`);
+  }
+  if (foreignReadings > 10) problems.push(`… ${foreignReadings - 10} more foreign readings`);
+
   // INFs: greedy, in time order, per (acceptable id, raw): each recorded INF matches one sent INF.
   const recorded = new Map<string, number[]>();
   for (const o of observations) {
@@ -349,13 +387,13 @@ async function main(): Promise<number> {
     `run ${args.minutes} min (cut-off at ${since(cutoff)}), ${expectedDevices.length} devices on ${args.nodes} units, ${finalDevices.length} known to the controller; ` +
       `${observations.length} readings; INFs: ${sentInfs.length} sent before the cut-off, ${sentInfs.length - lostInfs.length} recorded; ` +
       `controller counters: ${counters.searches} searches, ${counters.transport.requestTimeouts} request timeouts, ${counters.unattributedInfs} unattributed INFs dropped, ` +
-      `${counters.transport.malformedFrames} malformed frames`,
+      `${counters.transport.malformedFrames} malformed frames, ${counters.foreignAnswersDropped} answers from a node at a moved device's address dropped`,
   );
   for (const note of notes) console.log(`note: ${note}`);
   destination.flushSync();
-  const verdict = { soak: 'echonet', minutes: args.minutes, nodes: args.nodes, devices: expectedDevices.length, infsSent: sentInfs.length, infsLost: lostInfs.length, problems: problems.length, passed: problems.length === 0 && !stopping };
+  const verdict = { soak: 'echonet', minutes: args.minutes, nodes: args.nodes, devices: expectedDevices.length, infsSent: sentInfs.length, infsLost: lostInfs.length, foreignReadings, problems: problems.length, passed: problems.length === 0 && !stopping };
   if (problems.length === 0 && !stopping) {
-    console.log(`PASS: no device lost, every INF recorded (log: ${args.log})`);
+    console.log(`PASS: no device lost, no foreign reading, every INF recorded (log: ${args.log})`);
   } else {
     console.log(`FAIL: ${problems.length} problem(s)${stopping ? ' (run interrupted)' : ''} (log: ${args.log})`);
     for (const problem of problems) console.log(`  - ${problem}`);

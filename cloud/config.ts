@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
+import { alertsConfigSchema } from './alerts/config.js';
 import { brokerConfigSchema } from './broker/config.js';
 import { apiConfigSchema } from './http/config.js';
 import { ingestConfigSchema, mqttConfigSchema } from './ingest/config.js';
@@ -15,16 +16,17 @@ import { sitesConfigSchema } from './sites/config.js';
 export const cloudConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake'],
+  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake', 'alerts'],
   properties: {
     roles: {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['ingest', 'lake'],
+      required: ['ingest', 'lake', 'alerts'],
       properties: {
         ingest: { type: 'boolean', default: true, description: 'take batches from MQTT (and the HTTPS route) into Kafka' },
         lake: { type: 'boolean', default: true, description: 'commit Kafka readings into Delta' },
+        alerts: { type: 'boolean', default: false, description: 'raise alerts from the readings by the rules file (alerts.*)' },
       },
     },
     sites: sitesConfigSchema,
@@ -34,6 +36,7 @@ export const cloudConfigSchema = {
     kafka: kafkaConfigSchema,
     api: apiConfigSchema,
     lake: lakeConfigSchema,
+    alerts: alertsConfigSchema,
   },
 } as const;
 

@@ -55,7 +55,7 @@ class Tally {
   }
 
   cloud(event: LogEvent): void {
-    if (event.msg === 'batch in kafka and acknowledged') this.inKafka += Number(event.readings ?? 0);
+    if (event.msg === 'batch in kafka') this.inKafka += Number(event.readings ?? 0);
     if (event.msg === 'readings committed to delta') {
       this.tableVersion = Number(event.version);
       this.tableRows += Number(event.rows ?? 0);

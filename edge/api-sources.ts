@@ -1,4 +1,4 @@
-import type { ApiSources, DeviceView, GatewayStatus, Readiness } from './api/sources.js';
+import type { ApiSources, DeviceView, EchonetStats, GatewayStatus, Readiness } from './api/sources.js';
 import type { ReadingStore } from './buffer/reading-store.js';
 import type { EchonetController } from './echonet/controller.js';
 import { guidelineDeviceType } from './echonet/device-types.js';
@@ -14,6 +14,8 @@ export interface ApiBackends {
   uplink: Uplink;
   /** Readings this process has recorded so far. */
   recorded: () => number;
+  /** Readings that left memory without reaching the database, by reason, since start. */
+  droppedUnsaved: () => Readonly<Record<string, number>>;
 }
 
 export function apiSources(backends: ApiBackends): ApiSources {
@@ -29,6 +31,31 @@ export function apiSources(backends: ApiBackends): ApiSources {
     history: { readings: (deviceId, query) => store.history(deviceId, query) },
     status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
     discovery: { searchNow: () => controller.searchNow() },
+    echonet: { stats: () => echonetStats(controller) },
+  };
+}
+
+function echonetStats(controller: EchonetController): EchonetStats {
+  const counters = controller.counters();
+  const { transport } = counters;
+  return {
+    searches: counters.searches,
+    framesIn: transport.framesReceived,
+    framesOut: transport.framesSent,
+    framesDropped: {
+      malformed: transport.malformedFrames,
+      unexpected_address: transport.responsesFromUnexpectedAddress,
+      unmatched: transport.unmatchedResponses,
+      late: transport.lateResponses,
+      foreign_answer: counters.foreignAnswersDropped,
+      unattributed_inf: counters.unattributedInfs,
+    },
+    devices: controller.pollViews().flatMap(({ deviceId, batchSize, stats }) => {
+      const availability = controller.registry.get(deviceId)?.availability;
+      if (availability === undefined) return [];
+      const { requests, answers, timeouts, retries, getSna } = stats;
+      return [{ deviceId, availability, requests, answers, timeouts, retries, getSna, batchSize }];
+    }),
   };
 }
 
@@ -45,7 +72,7 @@ function deviceView(device: DeviceRecord): DeviceView {
   };
 }
 
-function gatewayStatus({ siteId, startedAt, store, uplink, recorded }: ApiBackends): GatewayStatus {
+function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsaved }: ApiBackends): GatewayStatus {
   const stats = store.stats();
   const link = uplink.status();
   return {
@@ -64,7 +91,8 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded }: ApiBacken
       oldestUnsentAgeSeconds: stats.oldestUnsentAt === undefined ? null : Math.max(0, Math.round((Date.now() - stats.oldestUnsentAt) / 1000)),
     },
     readingsRecorded: recorded(),
-    droppedReadings: stats.dropped,
+    // Given up in the store (byte cap, a corrupt file) plus never saved (a full disk, a shutdown then).
+    droppedReadings: stats.dropped + Object.values(droppedUnsaved()).reduce((sum, n) => sum + n, 0),
     databaseBytes: stats.databaseBytes,
   };
 }

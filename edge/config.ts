@@ -19,6 +19,7 @@ export interface EdgeConfig {
     retries: number;
     maxEpcsPerGet: number;
     staticAddresses: string[];
+    sendDeviceEvents: boolean;
   };
   buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
   api: { enabled: boolean; host?: string; port: number; token?: string };
@@ -41,7 +42,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     echonet: {
       type: 'object',
       additionalProperties: false,
-      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses'],
+      required: ['interface', 'port', 'pollIntervalMs', 'searchIntervalMs', 'requestTimeoutMs', 'retries', 'maxEpcsPerGet', 'staticAddresses', 'sendDeviceEvents'],
       properties: {
         interface: {
           type: 'string',
@@ -59,6 +60,13 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
           items: { type: 'string', pattern: SPECIFIC_IPV4, description: "a device's own IPv4 address, not 0.0.0.0" },
           default: [],
           description: 'devices multicast does not reach, probed by unicast',
+        },
+        sendDeviceEvents: {
+          type: 'boolean',
+          default: false,
+          description:
+            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event"; ' +
+            'turn on once the cloud stores that kind (its ingest accepts it; its lake must too)',
         },
       },
     },

@@ -11,10 +11,15 @@ import { storeMaintenance } from './buffer/maintenance.js';
 import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { EchonetController } from './echonet/controller.js';
+import { knownDeviceJson, parseKnownDevice } from './echonet/known-devices.js';
+import { deviceEventObservation } from './echonet/observation.js';
 import { SystemdNotifier } from './supervision/systemd-notify.js';
 import { Uplink } from './uplink/uplink.js';
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
+/** Known devices (and what polling learned of them) are written this often, on changes soon after. */
+const KNOWN_DEVICES_SAVE_MS = 60_000;
+const KNOWN_DEVICES_CHANGE_DELAY_MS = 1_000;
 
 const log = createLogger('edge');
 
@@ -46,6 +51,11 @@ function components(config: EdgeConfig): Component[] {
     },
     log.child({ part: 'buffer', siteId: config.siteId }),
   );
+  const knownDevices = store.knownDevices().flatMap(({ id, payload }) => {
+    const device = parseKnownDevice(payload);
+    if (device === undefined) log.warn({ deviceId: id }, 'a known device kept in the database could not be read; it will be found again by search');
+    return device === undefined ? [] : [device];
+  });
   const controller = new EchonetController({
     interfaceAddress: config.echonet.interface,
     port: config.echonet.port,
@@ -55,18 +65,21 @@ function components(config: EdgeConfig): Component[] {
     maxRetries: config.echonet.retries,
     maxBatchSize: config.echonet.maxEpcsPerGet,
     staticAddresses: config.echonet.staticAddresses,
+    knownDevices,
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
+  if (config.echonet.sendDeviceEvents) controller.on('device', (event) => commits.add(deviceEventObservation(event, new Date())));
   const parts: Component[] = [
     { name: 'buffer', start: () => undefined, stop: () => store.close() },
+    keepKnownDevices(controller, store),
     storeMaintenance(store, MAINTENANCE_INTERVAL_MS, log.child({ part: 'buffer' })),
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
-    { name: 'group-commit', start: () => undefined, stop: () => commits.flush() },
+    { name: 'group-commit', start: () => undefined, stop: () => commits.close() },
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
   ];
   if (config.api.enabled) {
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded });
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
     const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
     parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
   }
@@ -77,6 +90,34 @@ function components(config: EdgeConfig): Component[] {
     parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
   }
   return parts;
+}
+
+/**
+ * Writes the devices the controller knows to the database: soon after one is found, moves or
+ * changes its maps, every minute (for what polling learned), and a last time once polling stopped.
+ */
+function keepKnownDevices(controller: EchonetController, store: ReadingStore): Component {
+  const save = (): void => {
+    try {
+      store.saveKnownDevices(controller.knownDevices().map((device) => ({ id: device.identity.deviceId, payload: knownDeviceJson(device) })));
+    } catch (err) {
+      log.warn({ part: 'buffer', err }, 'known devices could not be saved; they will be found again by search after a restart');
+    }
+  };
+  let soon: NodeJS.Timeout | undefined;
+  let every: NodeJS.Timeout | undefined;
+  controller.on('device', (event) => {
+    if (event.type !== 'availability' && soon === undefined) soon = setTimeout(() => ((soon = undefined), save()), KNOWN_DEVICES_CHANGE_DELAY_MS);
+  });
+  return {
+    name: 'known-devices',
+    start: () => void (every = setInterval(save, KNOWN_DEVICES_SAVE_MS)),
+    stop: () => {
+      clearTimeout(soon);
+      clearInterval(every);
+      save();
+    },
+  };
 }
 
 runDeployable(

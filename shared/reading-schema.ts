@@ -7,18 +7,24 @@ export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 /** The most readings one batch may carry; the edge's batch limits stay below it. */
 export const MAX_READINGS_PER_BATCH = 10_000;
 
+/** What every reading carries, values or event. `epoch` is optional: edges before it sent none. */
+const NUMBERED_FIELDS = {
+  v: { const: READING_SCHEMA_VERSION },
+  siteId: { type: 'string', pattern: SITE_ID_PATTERN },
+  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  epoch: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+  deviceId: { type: 'string', minLength: 1, maxLength: 128 },
+  eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
+  address: { type: 'string', minLength: 1, maxLength: 64 },
+  ts: { type: 'string', format: 'date-time' },
+} as const;
+
 const readingSchema = {
   type: 'object',
   required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'properties', 'raw'],
   additionalProperties: false,
   properties: {
-    v: { const: READING_SCHEMA_VERSION },
-    siteId: { type: 'string', pattern: SITE_ID_PATTERN },
-    seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-    deviceId: { type: 'string', minLength: 1, maxLength: 128 },
-    eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
-    address: { type: 'string', minLength: 1, maxLength: 64 },
-    ts: { type: 'string', format: 'date-time' },
+    ...NUMBERED_FIELDS,
     kind: { enum: ['poll', 'inf'] },
     properties: {
       type: 'object',
@@ -34,6 +40,27 @@ const readingSchema = {
   },
 } as const;
 
+/** A device event (found, moved, online, offline, …): no values, its own kind, the same seq. */
+const eventReadingSchema = {
+  type: 'object',
+  required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'event'],
+  additionalProperties: false,
+  properties: {
+    ...NUMBERED_FIELDS,
+    kind: { const: 'event' },
+    event: {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: {
+        type: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' },
+        fromAddress: { type: 'string', minLength: 1, maxLength: 64 },
+        toAddress: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
+  },
+} as const;
+
 const batchSchema = {
   type: 'object',
   required: ['v', 'siteId', 'batchId', 'readings'],
@@ -42,7 +69,7 @@ const batchSchema = {
     v: { const: READING_SCHEMA_VERSION },
     siteId: { type: 'string', pattern: SITE_ID_PATTERN },
     batchId: { type: 'string', minLength: 1, maxLength: 64 },
-    readings: { type: 'array', minItems: 1, maxItems: MAX_READINGS_PER_BATCH, items: readingSchema },
+    readings: { type: 'array', minItems: 1, maxItems: MAX_READINGS_PER_BATCH, items: { oneOf: [readingSchema, eventReadingSchema] } },
   },
 } as const;
 

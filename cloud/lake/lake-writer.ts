@@ -2,8 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
 import { parseReading } from '../../shared/reading-schema.js';
-import type { DeltaTable } from './delta-table.js';
-import { planExactlyOnce, txnNames, type ExactlyOncePlan, type PendingMessage, type TxnNames } from './exactly-once.js';
+import { DeltaTable } from './delta/table.js';
+import { appendExactlyOnce, planExactlyOnce, txnNames, type AppendPlan, type ExactlyOnceRules, type PendingMessage } from './operations/append.js';
+import { checkpoint, cleanUpExpiredLogs } from './operations/checkpoint.js';
+import { EncoderPool } from './parquet/encoder-pool.js';
+import { appendDeadLetters } from './operations/dead-letters.js';
+import type { ObjectStore } from './storage/object-store.js';
+import { DEAD_LETTERS_TABLE } from './tables/dead-letters.js';
+import { READINGS_TABLE } from './tables/readings.js';
 
 export interface LakeWriterOptions {
   topic: string;
@@ -12,38 +18,61 @@ export interface LakeWriterOptions {
   appId: string;
   /** A commit happens when this many readings wait, … */
   maxRecords: number;
-  /** … or when the oldest waiting reading has waited this long. */
+  /** … or their messages hold this many bytes, … */
+  maxBytes: number;
+  /** … or the oldest waiting reading has waited this long. */
   maxAgeMs: number;
+  /** A checkpoint every this many versions. */
+  checkpointInterval: number;
+  /** See ExactlyOnceRules.maxSeqJump. */
+  maxSeqJump: number;
   /** The consumer died for good (kafkajs gave up restarting it): the process should exit and be restarted. */
   onFatal: (error: Error) => void;
 }
 
+export interface LakeStores {
+  readings: ObjectStore;
+  deadLetters: ObjectStore;
+}
+
+/** Expired log files are looked for at most this often (it lists the whole log). */
+const LOG_CLEANUP_EVERY_MS = 60 * 60 * 1000;
+
 /**
  * Kafka readings → Delta, exactly once (see planExactlyOnce). Kafka's own committed offsets are
- * only a hint for where to resume; the txn actions in the Delta log are the truth.
+ * only a hint for where to resume; the txn actions in the Delta log are the truth. What cannot go
+ * into the readings table goes into the dead-letter table first, under the same rule.
  */
 export class LakeWriter {
   private readonly consumer: Consumer;
-  private readonly names: TxnNames;
+  private readonly rules: ExactlyOnceRules;
+  private readings: DeltaTable | undefined;
+  private deadLetters: DeltaTable | undefined;
   private buffer: PendingMessage[] = [];
+  private bufferedBytes = 0;
   /** Monotonic, so a clock stepped back cannot hold a commit. */
   private oldestPendingAt = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Serialises flushes from the batch handler and the age timer; a failed one does not block the next. */
   private flushing: Promise<void> = Promise.resolve();
+  private lastLogCleanup = 0;
+  private encoder: EncoderPool | undefined;
 
   constructor(
     kafka: Kafka,
-    private readonly table: DeltaTable,
+    private readonly stores: LakeStores,
     private readonly options: LakeWriterOptions,
     private readonly log: Logger,
+    private readonly engineInfo = 'echolake-cloud',
   ) {
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
-    this.names = txnNames(options.appId, options.topic);
+    this.rules = { names: txnNames(options.appId, options.topic), maxSeqJump: options.maxSeqJump };
   }
 
   async start(): Promise<void> {
-    const snapshot = await this.table.open();
+    this.readings = await DeltaTable.open(this.stores.readings, READINGS_TABLE, this.log, this.engineInfo);
+    this.deadLetters = await DeltaTable.open(this.stores.deadLetters, DEAD_LETTERS_TABLE, this.log, this.engineInfo);
+    this.encoder = new EncoderPool();
     await this.consumer.connect();
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => this.onRebalance(event.payload.memberAssignment));
@@ -53,7 +82,10 @@ export class LakeWriter {
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     this.flushTimer = setInterval(() => this.flushIfOld(), Math.max(100, Math.floor(this.options.maxAgeMs / 4)));
-    this.log.info({ topic: this.options.topic, groupId: this.options.groupId, tableVersion: snapshot.version }, 'lake writer started');
+    this.log.info(
+      { topic: this.options.topic, groupId: this.options.groupId, table: this.readings.location, tableVersion: this.readings.snapshot.version },
+      'lake writer started',
+    );
   }
 
   async stop(): Promise<void> {
@@ -63,6 +95,7 @@ export class LakeWriter {
       await this.flush();
     } finally {
       await this.consumer.disconnect();
+      await this.encoder?.close();
     }
   }
 
@@ -72,7 +105,8 @@ export class LakeWriter {
    */
   private onRebalance(assignment: Record<string, number[]>): void {
     this.buffer = [];
-    this.seekToTable(assignment).catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'seek to the table offsets failed'));
+    this.bufferedBytes = 0;
+    this.seekToTable(assignment).catch((err: unknown) => this.log.error({ err }, 'seek to the table offsets failed'));
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
@@ -80,24 +114,32 @@ export class LakeWriter {
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) return;
       const position = { partition: batch.partition, offset: message.offset };
-      const parsed = parseReading(message.value ?? Buffer.alloc(0));
-      if (!parsed.ok) this.log.warn({ ...position, error: parsed.error }, 'unreadable reading skipped');
-      this.hold({ reading: parsed.ok ? parsed.value : undefined, position });
+      const value = message.value ?? Buffer.alloc(0);
+      const parsed = parseReading(value);
+      if (parsed.ok) this.hold({ reading: parsed.value, position }, value.length);
+      else {
+        this.log.warn({ ...position, error: parsed.error }, 'unreadable reading: to the dead-letter table');
+        this.hold({ reading: undefined, position, unreadable: { value, error: parsed.error } }, value.length);
+      }
       payload.resolveOffset(message.offset);
+      if (this.buffer.length >= this.options.maxRecords || this.bufferedBytes >= this.options.maxBytes) {
+        // A failing commit throws here: kafkajs backs off, rejoins, and the rebalance empties the buffer.
+        await this.flush();
+        await payload.heartbeat();
+      }
     }
-    // A failing commit throws here: kafkajs backs off, rejoins, and the rebalance empties the buffer.
-    if (this.buffer.length >= this.options.maxRecords) await this.flush();
     await payload.heartbeat();
   }
 
-  private hold(entry: PendingMessage): void {
+  private hold(entry: PendingMessage, bytes: number): void {
     if (this.buffer.length === 0) this.oldestPendingAt = performance.now();
     this.buffer.push(entry);
+    this.bufferedBytes += bytes;
   }
 
   private flushIfOld(): void {
     if (this.buffer.length > 0 && performance.now() - this.oldestPendingAt >= this.options.maxAgeMs) {
-      this.flush().catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'lake commit failed; will retry'));
+      this.flush().catch((err: unknown) => this.log.error({ err }, 'lake commit failed; will retry'));
     }
   }
 
@@ -108,30 +150,71 @@ export class LakeWriter {
   }
 
   private async commitBuffer(): Promise<void> {
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0 || this.readings === undefined || this.deadLetters === undefined || this.encoder === undefined) return;
     const taken = this.buffer;
+    const takenBytes = this.bufferedBytes;
     this.buffer = [];
-    let plan: ExactlyOncePlan | undefined;
+    this.bufferedBytes = 0;
     try {
-      const result = await this.table.append((snapshot) => (plan = planExactlyOnce(snapshot, taken, this.names)));
+      await this.commitDeadLetters(taken);
+      const result = await appendExactlyOnce(this.readings, taken, this.rules, this.encoder);
       const offsets = offsetRanges(taken);
       this.log.info(
-        { table: 'readings', version: result.version, rows: result.rows, files: result.files, offsets, sites: seqRanges(taken) },
+        { table: 'readings', version: result.version, rows: result.rows, files: result.files, bytes: takenBytes, offsets, sites: seqRanges(taken) },
         'readings committed to delta',
       );
-      if (plan !== undefined && plan.duplicates.length > 0) this.logDuplicates(plan.duplicates);
+      if (result.plan.duplicates.length > 0) this.logDuplicates(result.plan.duplicates);
+      if (result.files > 0 || result.plan.txns.size > 0) await this.maintain(this.readings);
       await this.consumer.commitOffsets(nextOffsets(this.options.topic, offsets)).catch((err: unknown) =>
-        this.log.warn({ err: (err as Error).message }, 'kafka offset commit failed; the delta log still has them'),
+        this.log.warn({ err }, 'kafka offset commit failed; the delta log still has them'),
       );
     } catch (err) {
       // Keep the readings: the next flush tries them again, and the txn check keeps it exactly once.
       this.buffer = taken.concat(this.buffer);
+      this.bufferedBytes += takenBytes;
       throw err;
     }
   }
 
+  /** Refused messages go to the dead-letter table before the readings commit that skips them. */
+  private async commitDeadLetters(pending: PendingMessage[]): Promise<void> {
+    if (this.readings === undefined || this.deadLetters === undefined) return;
+    const appendPlan = planExactlyOnce(this.readings.snapshot, pending, this.rules);
+    if (appendPlan.refused.length === 0) return;
+    const receivedAtMs = Date.now();
+    const letters = appendPlan.refused.map((refused) => ({ topic: this.options.topic, ...refused, receivedAtMs }));
+    const added = await appendDeadLetters(this.deadLetters, letters, this.rules.names);
+    if (added > 0) {
+      this.log.warn({ table: 'dead_letters', count: added, reasons: [...new Set(letters.map((l) => l.reason))].slice(0, 5) }, 'messages committed to the dead-letter table');
+      await this.maintain(this.deadLetters);
+    }
+  }
+
+  /** A checkpoint every checkpointInterval versions, and now and then a cleanup of expired log files. */
+  private async maintain(table: DeltaTable): Promise<void> {
+    const { version } = table.snapshot;
+    if (version > 0 && version % this.options.checkpointInterval === 0) {
+      try {
+        const written = await checkpoint(table);
+        this.log.info({ table: table.location, ...written }, 'checkpoint written');
+      } catch (err) {
+        // A missing checkpoint only slows the next open down: the commit itself stands.
+        this.log.warn({ err, table: table.location, version }, 'checkpoint failed; the next interval tries again');
+        return;
+      }
+      if (performance.now() - this.lastLogCleanup >= LOG_CLEANUP_EVERY_MS || this.lastLogCleanup === 0) {
+        this.lastLogCleanup = performance.now();
+        const removed = await cleanUpExpiredLogs(table).catch((err: unknown) => {
+          this.log.warn({ err, table: table.location }, 'log cleanup failed');
+          return 0;
+        });
+        if (removed > 0) this.log.info({ table: table.location, removed }, 'expired log files removed');
+      }
+    }
+  }
+
   /** Loud enough to notice a site whose seqs went backwards (its new readings would look like copies). */
-  private logDuplicates(duplicates: ExactlyOncePlan['duplicates']): void {
+  private logDuplicates(duplicates: AppendPlan['duplicates']): void {
     const bySite = new Map<string, { count: number; firstSeq: number; lastSeq: number }>();
     for (const { siteId, seq } of duplicates) {
       const entry = bySite.get(siteId) ?? { count: 0, firstSeq: seq, lastSeq: seq };
@@ -141,9 +224,10 @@ export class LakeWriter {
   }
 
   private async seekToTable(assignment: Record<string, number[]>): Promise<void> {
-    const snapshot = await this.table.open();
+    if (this.readings === undefined) return;
+    await this.readings.refresh();
     for (const partition of assignment[this.options.topic] ?? []) {
-      const committed = snapshot.txns.get(this.names.offset(partition));
+      const committed = this.readings.snapshot.txns.get(this.rules.names.offset(partition));
       if (committed === undefined) continue;
       this.consumer.seek({ topic: this.options.topic, partition, offset: String(committed + 1) });
     }

@@ -6,7 +6,7 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AVAILABILITIES, countByAvailability } from './availability.js';
-import type { DeviceSource, GatewayStatus, StatusSource } from './sources.js';
+import type { DeviceSource, EchonetSource, EchonetStats, GatewayStatus, StatusSource } from './sources.js';
 
 const PREFIX = 'echolake_edge_';
 
@@ -24,6 +24,73 @@ class MirroredCounter {
   }
 }
 
+/** Counters another part keeps, one series per label value (a device, a reason). */
+class MirroredCounters<L extends string> {
+  private readonly counter: Counter<L>;
+
+  constructor(registry: Registry, name: string, help: string, label: L) {
+    this.counter = new Counter({ name: PREFIX + name, help, labelNames: [label], registers: [registry] });
+  }
+
+  mirror(values: ReadonlyArray<readonly [Partial<Record<L, string>>, number]>): void {
+    this.counter.reset();
+    for (const [labels, value] of values) this.counter.inc(labels, value);
+  }
+}
+
+const AVAILABILITY_VALUE = { online: 2, unreachable: 1, offline: 0 } as const;
+type DeviceCounter = 'requests' | 'answers' | 'timeouts' | 'retries' | 'getSna';
+
+/** The ECHONET Lite metrics: per edge (searches, frames) and per polled device (requests, answers, …). */
+class EchonetMetrics {
+  private readonly searches: MirroredCounter;
+  private readonly framesIn: MirroredCounter;
+  private readonly framesOut: MirroredCounter;
+  private readonly framesDropped: MirroredCounters<'reason'>;
+  private readonly perDevice: Record<DeviceCounter, MirroredCounters<'device_id'>>;
+  private readonly batchSize: Gauge<'device_id'>;
+  private readonly availability: Gauge<'device_id'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.searches = new MirroredCounter(registry, 'echonet_searches_total', 'ECHONET Lite searches (multicast and static probes) since start');
+    this.framesIn = new MirroredCounter(registry, 'echonet_frames_received_total', 'ECHONET Lite frames received since start');
+    this.framesOut = new MirroredCounter(registry, 'echonet_frames_sent_total', 'ECHONET Lite frames sent since start');
+    this.framesDropped = new MirroredCounters(
+      registry,
+      'echonet_frames_dropped_total',
+      'ECHONET Lite frames dropped since start, by reason: malformed, unexpected_address (spoofed or confused), unmatched, late, foreign_answer (a node at a moved device\'s address), unattributed_inf',
+      'reason',
+    );
+    const device = (name: string, help: string): MirroredCounters<'device_id'> => new MirroredCounters(registry, `echonet_device_${name}_total`, help, 'device_id');
+    this.perDevice = {
+      requests: device('requests', 'Gets sent to the device since start (first attempts)'),
+      answers: device('answers', 'Answers from the device since start (Get_Res or Get_SNA)'),
+      timeouts: device('timeouts', 'Gets the device left unanswered after every retry'),
+      retries: device('retries', 'Attempts sent again after a timeout'),
+      getSna: device('get_sna', 'Get_SNA answers (the device refused some EPCs)'),
+    };
+    this.batchSize = new Gauge({ name: `${PREFIX}echonet_device_batch_size`, help: 'EPCs per Get the device is asked now, learned from its answers', labelNames: ['device_id'], registers });
+    this.availability = new Gauge({ name: `${PREFIX}echonet_device_availability`, help: '2 online, 1 unreachable (announces, does not answer), 0 offline', labelNames: ['device_id'], registers });
+  }
+
+  refresh(stats: EchonetStats): void {
+    this.searches.mirror(stats.searches);
+    this.framesIn.mirror(stats.framesIn);
+    this.framesOut.mirror(stats.framesOut);
+    this.framesDropped.mirror(Object.entries(stats.framesDropped).map(([reason, n]) => [{ reason }, n] as const));
+    for (const name of Object.keys(this.perDevice) as DeviceCounter[]) {
+      this.perDevice[name].mirror(stats.devices.map((d) => [{ device_id: d.deviceId }, d[name]] as const));
+    }
+    this.batchSize.reset();
+    this.availability.reset();
+    for (const d of stats.devices) {
+      this.batchSize.set({ device_id: d.deviceId }, d.batchSize);
+      this.availability.set({ device_id: d.deviceId }, AVAILABILITY_VALUE[d.availability]);
+    }
+  }
+}
+
 export class EdgeMetrics {
   readonly registry = new Registry();
   private readonly info: Gauge<'version' | 'site_id'>;
@@ -35,9 +102,10 @@ export class EdgeMetrics {
   private readonly devices: Gauge<'availability'>;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly counters: Record<'recorded' | 'dropped' | 'batchesAcked' | 'readingsAcked' | 'resends', MirroredCounter>;
+  private readonly echonet: EchonetMetrics;
 
   constructor(
-    private readonly sources: { readonly status: StatusSource; readonly devices: DeviceSource },
+    private readonly sources: { readonly status: StatusSource; readonly devices: DeviceSource; readonly echonet: EchonetSource },
     private readonly version: string,
   ) {
     const registers = [this.registry];
@@ -52,11 +120,12 @@ export class EdgeMetrics {
     this.requests = new Counter({ name: `${PREFIX}api_requests_total`, help: 'Local API requests answered', labelNames: ['method', 'route', 'status'], registers });
     this.counters = {
       recorded: new MirroredCounter(this.registry, 'readings_recorded_total', 'Readings this gateway recorded since it started'),
-      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings given up unsent, at the byte cap or with a corrupt database file it replaced, over the life of the database'),
+      dropped: new MirroredCounter(this.registry, 'readings_dropped_total', 'Readings given up unsent: at the byte cap or with a corrupt database file it replaced (over the life of the database), or never saved (a full disk, a shutdown then; since start)'),
       batchesAcked: new MirroredCounter(this.registry, 'uplink_batches_acknowledged_total', 'Batches the cloud acknowledged since start'),
       readingsAcked: new MirroredCounter(this.registry, 'uplink_readings_acknowledged_total', 'Readings the cloud acknowledged since start'),
       resends: new MirroredCounter(this.registry, 'uplink_resends_total', 'Batches sent again for want of an acknowledgement since start'),
     };
+    this.echonet = new EchonetMetrics(this.registry);
   }
 
   /** `route` is the route's pattern, not the URL, so ids in paths cannot multiply the series. */
@@ -83,6 +152,7 @@ export class EdgeMetrics {
     this.counters.batchesAcked.mirror(status.uplink.batchesAcknowledged);
     this.counters.readingsAcked.mirror(status.uplink.readingsAcknowledged);
     this.counters.resends.mirror(status.uplink.resends);
+    this.echonet.refresh(this.sources.echonet.stats());
   }
 }
 

@@ -15,19 +15,28 @@ interface ReadingsQuery {
 
 const readingSchema = {
   type: 'object',
-  required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'properties', 'raw'],
+  description: 'values (kind poll or inf: properties and raw) or a device event (kind event: event)',
+  required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind'],
   additionalProperties: false,
   properties: {
     v: { type: 'integer', description: 'reading contract version' },
     siteId: { type: 'string' },
     seq: { type: 'integer', description: 'the site\'s reading number; (siteId, seq) identifies a reading everywhere' },
+    epoch: { type: 'string', description: 'the seq stream: new with every new database of the gateway' },
     deviceId: { type: 'string' },
     eoj: { type: 'string' },
     address: { type: 'string' },
     ts: { type: 'string', format: 'date-time', description: 'when the gateway received the values' },
-    kind: { type: 'string', enum: ['poll', 'inf'] },
+    kind: { type: 'string', enum: ['poll', 'inf', 'event'] },
     properties: propertyValuesSchema,
     raw: { type: 'object', additionalProperties: { type: 'string' } },
+    event: {
+      type: 'object',
+      description: 'found, moved (fromAddress, toAddress), online, unreachable, offline, propertyMapChanged',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { type: 'string' }, fromAddress: { type: 'string' }, toAddress: { type: 'string' } },
+    },
   },
 } as const;
 

@@ -4,7 +4,7 @@
  * the API knows nothing else of the edge, so those parts can change without the API noticing.
  * Timestamps are ISO-8601 UTC strings, as in the reading contract.
  */
-import type { PropertyValue, Reading } from '../../shared/reading.js';
+import type { AnyReading, PropertyValue } from '../../shared/reading.js';
 
 /** Whether a device answers, as the registry tracks it. */
 export type Availability = 'online' | 'unreachable' | 'offline';
@@ -53,7 +53,7 @@ export interface ReadingHistory {
    * One device's readings from the local history, oldest first: with `since`, the first `limit`
    * readings whose `ts` is at or after it; without, the newest `limit` readings. Empty when none.
    */
-  readings(deviceId: string, query: ReadingQuery): readonly Reading[];
+  readings(deviceId: string, query: ReadingQuery): readonly AnyReading[];
 }
 
 export type UplinkState = 'connected' | 'disconnected';
@@ -103,9 +103,42 @@ export interface DiscoveryTrigger {
   searchNow(): Promise<number>;
 }
 
+/** One polled device as the ECHONET Lite controller counts it, since the edge started. */
+export interface EchonetDeviceStats {
+  readonly deviceId: string;
+  readonly availability: Availability;
+  readonly requests: number;
+  readonly answers: number;
+  readonly timeouts: number;
+  readonly retries: number;
+  readonly getSna: number;
+  /** EPCs per Get it is asked now (learned from its answers). */
+  readonly batchSize: number;
+}
+
+/** The ECHONET Lite side of the gateway, since it started. */
+export interface EchonetStats {
+  readonly searches: number;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  /**
+   * Frames (or answers) dropped, by reason: `malformed`, `unexpected_address` (an answer to our TID
+   * from an address we did not ask: spoofed or confused), `unmatched` (an answer to nothing we
+   * asked), `late`, `foreign_answer` (from a node that took a moved device's address),
+   * `unattributed_inf`.
+   */
+  readonly framesDropped: Readonly<Record<string, number>>;
+  readonly devices: readonly EchonetDeviceStats[];
+}
+
+export interface EchonetSource {
+  stats(): EchonetStats;
+}
+
 export interface ApiSources {
   readonly devices: DeviceSource;
   readonly history: ReadingHistory;
   readonly status: StatusSource;
   readonly discovery: DiscoveryTrigger;
+  readonly echonet: EchonetSource;
 }

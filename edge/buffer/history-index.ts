@@ -31,17 +31,8 @@ interface Row {
 export class HistoryIndex {
   private readonly statements;
 
+  /** Its tables come with the store's schema (migrations.ts). */
   constructor(private readonly db: Database) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS history_index (
-        device_id TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        PRIMARY KEY (device_id, ts, seq)
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS history_mark (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_through INTEGER NOT NULL);
-      INSERT OR IGNORE INTO history_mark (id, indexed_through) VALUES (1, 0);
-    `);
     this.statements = prepare(db);
   }
 

@@ -1,8 +1,11 @@
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { HistoryIndex, type HistoryQuery } from './history-index.js';
+import { SCHEMA_VERSION, migrate } from './migrations.js';
 import { Database } from './sqlite.js';
 import type { Logger } from '../../shared/log.js';
-import { READING_SCHEMA_VERSION, type Observation, type Reading } from '../../shared/reading.js';
+import { READING_SCHEMA_VERSION, type AnyReading, type Numbered, type Recorded } from '../../shared/reading.js';
 
 export type Durability = 'NORMAL' | 'FULL';
 
@@ -56,10 +59,11 @@ export interface SeqRange {
 }
 
 /**
- * Why unsent readings were given up: the byte cap, or a corrupt database file that took them
- * with it when it was moved aside (counted from what could still be read of it).
+ * Why unsent readings were given up: the byte cap, a corrupt database file that took them with it
+ * when it was moved aside (counted from what could still be read of it), a full disk, or a
+ * shutdown while they still waited for a commit the disk refused.
  */
-export type DropReason = 'cap' | 'corrupt';
+export type DropReason = 'cap' | 'corrupt' | 'disk-full' | 'shutdown';
 
 /** A run of unsent readings given up: the only way a seq can go missing. */
 export interface DroppedRun {
@@ -68,6 +72,12 @@ export interface DroppedRun {
   count: number;
   reason: DropReason;
 }
+
+/** Far above any site's devices; bounds what one save writes. */
+const MAX_KNOWN_DEVICES = 4_096;
+
+/** Left free on the file system for the WAL, its checkpoints and the journal. */
+const DISK_RESERVE_BYTES = 16 * 1024 * 1024;
 
 /** Rows per housekeeping step: a few tens of ms of DELETE on a Pi. */
 const PRUNE_CHUNK = 5_000;
@@ -102,7 +112,8 @@ export class ReadingStore {
   private readonly pageSize: number;
   private readonly statements;
   private readonly historyIndex: HistoryIndex;
-  private readonly appendAll: (observations: Observation[]) => Reading[];
+  private readonly appendAll: (observations: Recorded[]) => AnyReading[];
+  private readonly epoch_: string;
   private unhealthy: string | undefined;
 
   private constructor(
@@ -116,19 +127,20 @@ export class ReadingStore {
     this.statements = prepareStatements(this.db);
     if (opened.replaced?.lost !== undefined) this.recordLostWithCorruptFile(opened.replaced.lost);
     this.historyIndex = new HistoryIndex(this.db);
-    this.appendAll = this.db.transaction((observations: Observation[]) => this.insert(observations));
+    this.epoch_ = this.readEpoch();
+    this.appendAll = this.db.transaction((observations: Recorded[]) => this.insert(observations));
   }
 
   static open(options: ReadingStoreOptions, log: Logger): ReadingStore {
     return new ReadingStore(options, log);
   }
 
-  /** Numbers and stores observations in one transaction (one commit, not one per row). */
-  append(observations: Observation[]): Reading[] {
+  /** Numbers and stores observations and device events in one transaction (one commit, not one per row). */
+  append<T extends Recorded>(observations: T[]): Array<T & Numbered> {
     if (observations.length === 0) return [];
     try {
       this.makeRoom(0);
-      const readings = this.commitWithinCap(observations);
+      const readings = this.commitWithinCap(observations) as unknown as Array<T & Numbered>;
       this.unhealthy = undefined;
       return readings;
     } catch (err) {
@@ -141,7 +153,7 @@ export class ReadingStore {
    * A commit larger than the room left under the cap fails with SQLITE_FULL and changes nothing;
    * then room is made for it and it goes again, once, so one big commit can never wedge the store.
    */
-  private commitWithinCap(observations: Observation[]): Reading[] {
+  private commitWithinCap(observations: Recorded[]): AnyReading[] {
     try {
       return this.appendAll(observations);
     } catch (err) {
@@ -216,8 +228,8 @@ export class ReadingStore {
   }
 
   /** A device's readings from the local history, oldest first: those after `since` (by `ts`), or else the newest `limit`. */
-  history(deviceId: string, query: HistoryQuery): Reading[] {
-    return this.historyIndex.query(deviceId, query).map((payload) => JSON.parse(payload) as Reading);
+  history(deviceId: string, query: HistoryQuery): AnyReading[] {
+    return this.historyIndex.query(deviceId, query).map((payload) => JSON.parse(payload) as AnyReading);
   }
 
   /**
@@ -268,6 +280,33 @@ export class ReadingStore {
     return { pruned, more: pruned === PRUNE_CHUNK || moreToIndex || free - VACUUM_PAGES > VACUUM_MIN_FREE_PAGES };
   }
 
+  /**
+   * Replaces what the store keeps of the devices the edge knows (opaque JSON by id: the buffer
+   * knows nothing of ECHONET), in one transaction; at most MAX_KNOWN_DEVICES.
+   */
+  saveKnownDevices(entries: ReadonlyArray<{ readonly id: string; readonly payload: string }>): void {
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.statements.clearKnownDevices.run();
+      for (const { id, payload } of entries.slice(0, MAX_KNOWN_DEVICES)) this.statements.saveKnownDevice.run(id, payload, now);
+    })();
+  }
+
+  knownDevices(): Array<{ id: string; payload: string }> {
+    return this.statements.knownDevices.all();
+  }
+
+  /** The seq stream's epoch: 16 random hex digits made with this database, new with every new database. */
+  epoch(): string {
+    return this.epoch_;
+  }
+
+  private readEpoch(): string {
+    const epoch = this.statements.epoch.get()?.epoch;
+    if (epoch === undefined || epoch === null) throw new Error('the reading store has no epoch');
+    return epoch;
+  }
+
   close(): void {
     this.db.close();
   }
@@ -276,13 +315,14 @@ export class ReadingStore {
     return this.statements.ackedThrough.get()?.value ?? 0;
   }
 
-  private insert(observations: Observation[]): Reading[] {
+  private insert(observations: Recorded[]): AnyReading[] {
     const { siteId } = this.options;
+    const epoch = this.epoch_;
     const advanced = this.statements.advanceSequence.get(observations.length, siteId);
     if (advanced === undefined) throw new Error(`sequence row for site ${siteId} is missing`);
     const firstSeq = advanced.last_seq - observations.length + 1;
     return observations.map((observation, index) => {
-      const reading: Reading = { v: READING_SCHEMA_VERSION, siteId, seq: firstSeq + index, ...observation };
+      const reading: AnyReading = { v: READING_SCHEMA_VERSION, siteId, seq: firstSeq + index, epoch, ...observation };
       this.statements.insert.run(reading.seq, reading.deviceId, Date.parse(reading.ts), JSON.stringify(reading));
       return reading;
     });
@@ -309,11 +349,27 @@ export class ReadingStore {
   }
 
   /**
+   * The cap, lowered to what the file system can still give (less a reserve for the WAL and the
+   * journal): the database stops growing before the disk is full, rather than failing at it.
+   */
+  private effectiveMaxBytes(): number {
+    const { maxBytes, path } = this.options;
+    let free: number;
+    try {
+      const fs = statfsSync(dirname(path));
+      free = fs.bavail * fs.bsize;
+    } catch {
+      return maxBytes;
+    }
+    return Math.min(maxBytes, Math.max(this.liveBytes() + free - DISK_RESERVE_BYTES, 0));
+  }
+
+  /**
    * Keeps the database under its cap, with room for `incomingBytes` more: acknowledged history
    * goes first, then the oldest unsent readings.
    */
   private makeRoom(incomingBytes: number): void {
-    const { maxBytes } = this.options;
+    const maxBytes = this.effectiveMaxBytes();
     if (this.liveBytes() + incomingBytes < maxBytes * HIGH_WATER) return;
     while (this.liveBytes() + incomingBytes > maxBytes * LOW_WATER) {
       const removed = this.dropOldestChunk();
@@ -370,29 +426,8 @@ export class ReadingStore {
     // better-sqlite3's build sets a 16 MB page cache; the outbox reads and writes at its ends, and
     // 2 MB (SQLite's own default) kept the drain as fast with 10+ MB less RSS on a small board.
     this.db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS site (id TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS sequence (site_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS acked (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        value INTEGER NOT NULL,
-        in_flight_first INTEGER,
-        in_flight_last INTEGER
-      );
-      CREATE TABLE IF NOT EXISTS readings (
-        seq INTEGER PRIMARY KEY,
-        device_id TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        payload TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS drops (
-        first_seq INTEGER NOT NULL,
-        last_seq INTEGER NOT NULL,
-        count INTEGER NOT NULL,
-        at INTEGER NOT NULL,
-        reason TEXT NOT NULL CHECK (reason IN ('cap', 'corrupt'))
-      );
-    `);
+    const from = migrate(this.db, this.options.path);
+    if (from < SCHEMA_VERSION) this.log.info({ path: this.options.path, from, to: SCHEMA_VERSION }, 'reading store schema upgraded');
     this.claimForSite(seqFloorMs);
     this.applyHardCap();
   }
@@ -413,7 +448,7 @@ export class ReadingStore {
       // rounded up a whole millisecond: file times are floats and can read a hair early.
       const firstSeqBase = Math.max(Date.now(), Math.ceil(seqFloorMs) + 1) * 1000;
       this.db.transaction(() => {
-        this.db.prepare('INSERT INTO site (id) VALUES (?)').run(siteId);
+        this.db.prepare('INSERT INTO site (id, epoch) VALUES (?, ?)').run(siteId, newEpoch());
         this.db.prepare('INSERT INTO sequence (site_id, last_seq) VALUES (?, ?)').run(siteId, firstSeqBase);
         this.db.prepare('INSERT INTO acked (id, value) VALUES (1, ?)').run(firstSeqBase);
       })();
@@ -426,6 +461,8 @@ export class ReadingStore {
           'fix siteId in the configuration, or move the file aside to start a new site',
       );
     }
+    // A file from before epochs: its seq stream goes on, under an epoch of its own from now on.
+    this.db.prepare('UPDATE site SET epoch = ? WHERE epoch IS NULL').run(newEpoch());
   }
 }
 
@@ -452,6 +489,10 @@ function prepareStatements(db: Database) {
       'SELECT min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS count FROM (SELECT seq FROM readings WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?)',
     ),
     deleteRange: db.prepare<[number, number]>('DELETE FROM readings WHERE seq BETWEEN ? AND ?'),
+    saveKnownDevice: db.prepare<[string, string, number]>('INSERT INTO known_devices (id, payload, updated_at) VALUES (?, ?, ?)'),
+    clearKnownDevices: db.prepare<[]>('DELETE FROM known_devices'),
+    knownDevices: db.prepare<[], { id: string; payload: string }>('SELECT id, payload FROM known_devices ORDER BY id'),
+    epoch: db.prepare<[], { epoch: string | null }>('SELECT epoch FROM site'),
     recordDrop: db.prepare<[number, number, number, number, DropReason]>('INSERT INTO drops (first_seq, last_seq, count, at, reason) VALUES (?, ?, ?, ?, ?)'),
     droppedAbove: db.prepare<[number], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops WHERE first_seq > ?'),
     droppedTotal: db.prepare<[], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops'),
@@ -459,6 +500,11 @@ function prepareStatements(db: Database) {
       'SELECT first_seq, last_seq, count, reason FROM drops ORDER BY first_seq',
     ),
   };
+}
+
+/** 64 random bits as 16 lowercase hex digits. */
+function newEpoch(): string {
+  return randomBytes(8).toString('hex');
 }
 
 /** The corrupt file a fresh database replaced: when it was last written, and the unsent readings it took with it, where it could still tell. */

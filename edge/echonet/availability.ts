@@ -9,7 +9,10 @@
  *
  * A device is never forgotten and polling goes on in every state (with backoff): the first answered
  * poll makes it online again, an announcement lifts an offline device to unreachable, and an
- * unreachable device whose last announcement ages out becomes offline at the next sweep.
+ * unreachable device whose last announcement ages out becomes offline at the next sweep. Online
+ * needs an answer: a device that never answered us (known from an earlier run, or whose object did
+ * not answer its description) is not online however few polls failed yet; a device its node no
+ * longer lists is offline and stays so.
  */
 export type Availability = 'online' | 'unreachable' | 'offline';
 
@@ -22,6 +25,10 @@ export interface AvailabilityChange {
 
 interface Evidence {
   offlineAfterMs: number;
+  /** It answered us at least once since tracking began. */
+  answeredOnce: boolean;
+  /** Its node no longer lists it. */
+  gone: boolean;
   failures: number;
   lastAnnouncedAt: number | undefined;
   state: Availability;
@@ -33,21 +40,36 @@ export class AvailabilityTracker {
   constructor(private readonly failuresBeforeUnreachable: number) {}
 
   /**
-   * Starts tracking a device as online (it just answered its description), or updates the timing of
-   * one already tracked (its evidence stays). Returns its state.
+   * Starts tracking a device — online if it just answered us, offline until it does otherwise — or
+   * updates one already tracked (its evidence stays; an answer counts, a listed device is not gone).
+   * Returns its state.
    */
-  track(deviceId: string, offlineAfterMs: number): Availability {
+  track(deviceId: string, offlineAfterMs: number, answeredNow: boolean): Availability {
     const known = this.devices.get(deviceId);
     if (known) {
       known.offlineAfterMs = offlineAfterMs;
+      const news = known.gone || (answeredNow && !known.answeredOnce);
+      known.gone = false;
+      known.answeredOnce ||= answeredNow;
+      if (news) known.state = this.judge(known, Date.now());
       return known.state;
     }
-    this.devices.set(deviceId, { offlineAfterMs, failures: 0, lastAnnouncedAt: undefined, state: 'online' });
-    return 'online';
+    const evidence: Evidence = { offlineAfterMs, answeredOnce: answeredNow, gone: false, failures: 0, lastAnnouncedAt: undefined, state: 'offline' };
+    evidence.state = this.judge(evidence, Date.now());
+    this.devices.set(deviceId, evidence);
+    return evidence.state;
   }
 
   answered(deviceId: string, at: Date): AvailabilityChange | undefined {
-    return this.update(deviceId, at, (evidence) => (evidence.failures = 0));
+    return this.update(deviceId, at, (evidence) => {
+      evidence.failures = 0;
+      evidence.answeredOnce = true;
+    });
+  }
+
+  /** Its node no longer lists it: offline until listed (tracked) again. */
+  gone(deviceId: string, at: Date): AvailabilityChange | undefined {
+    return this.update(deviceId, at, (evidence) => (evidence.gone = true));
   }
 
   failed(deviceId: string, at: Date): AvailabilityChange | undefined {
@@ -78,7 +100,8 @@ export class AvailabilityTracker {
   }
 
   private judge(evidence: Evidence, now: number): Availability {
-    if (evidence.failures < this.failuresBeforeUnreachable) return 'online';
+    if (evidence.gone) return 'offline';
+    if (evidence.answeredOnce && evidence.failures < this.failuresBeforeUnreachable) return 'online';
     const heardLately = evidence.lastAnnouncedAt !== undefined && now - evidence.lastAnnouncedAt <= evidence.offlineAfterMs;
     return heardLately ? 'unreachable' : 'offline';
   }

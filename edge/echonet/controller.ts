@@ -5,31 +5,32 @@
  * `observation` numbers and keeps the readings.
  *
  *   transport ── discovery (multicast search + unicast probes of static addresses, describe nodes/objects) ── registry
- *            ├── node channels (one request in flight per node, frames paced, retries) ── poller (periodic Gets, staggered phases, backoff)
+ *            ├── node table (which node answers at which address; requests bound to it, see node-table.ts)
+ *            ├── node channels (one request in flight per node, frames paced, retries) ── poller (periodic Gets, staggered phases, backoff; one cycle: poll-cycle.ts)
  *            ├── availability (online / unreachable / offline, see availability.ts)
  *            └── own node (answers Gets of the gateway's own node profile and controller object)
  */
 import { EventEmitter } from 'node:events';
-import { isIPv4 } from 'node:net';
 import type { Logger } from '../../shared/log.js';
 import type { Observation, PropertyValue } from '../../shared/reading.js';
 import { type Availability, type AvailabilityChange, AvailabilityTracker } from './availability.js';
 import { type NodeKey, deviceIdOf, nodeKeyOf, sameNode } from './device-id.js';
 import { type NodeDescription, type SearchAnswer, Discovery } from './discovery.js';
-import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, parseEojHex } from './eoj.js';
+import { type EchonetControllerOptions, type ResolvedSettings, resolveSettings, searchDelay } from './controller-settings.js';
+import { type Eoj, CONTROLLER_EOJ, eojToHex, isHomeAirConditioner, isNodeProfile, isReadObject, parseEojHex } from './eoj.js';
 import { ESV, isRequestEsv } from './esv.js';
 import { type Frame, type Property, type SingleListFrame, allProperties, detachedFrame } from './frame.js';
 import { byteHex } from './hex.js';
-import { type RetryPolicy, DEFAULT_RETRY_POLICY, NodeChannel } from './node-channel.js';
+import { NodeChannel } from './node-channel.js';
+import { type Binding, type NodeEntry, NodeTable } from './node-table.js';
 import { buildObservation } from './observation.js';
 import { type OwnNode, EXPERIMENTAL_MAKER_CODE, createOwnNode, derivedIdentificationNumber } from './own-node.js';
-import { type PollResult, Poller, pollPlanFor } from './poller.js';
+import { type DevicePollView, type LearnedLimits, type PollResult, Poller, pollPlanFor } from './poller.js';
 import { NodeProfileEpc } from './properties-node-profile.js';
 import { codecFor, encodeByName } from './properties.js';
-import { type DeviceRecord, type DeviceRegistry, InMemoryDeviceRegistry, UNKNOWN_MAPS } from './registry.js';
+import { type DeviceIdentity, type DeviceRecord, type DeviceRegistry, type PropertyMaps, InMemoryDeviceRegistry, UNKNOWN_MAPS, sameMaps } from './registry.js';
 import { Stagger } from './stagger.js';
 import {
-  type CollectWindow,
   type ReceivedFrame,
   type TransportCounters,
   ECHONET_LITE_MULTICAST_GROUP,
@@ -39,58 +40,21 @@ import {
 } from './transport.js';
 
 export type { Availability } from './availability.js';
+export type { EchonetControllerOptions } from './controller-settings.js';
 
-export interface EchonetControllerOptions {
-  /** Address of the gateway on the devices' network; multicast goes out on this interface only. Required. */
-  readonly interfaceAddress: string;
-  readonly port?: number;
-  readonly multicastGroup?: string;
-  /**
-   * Nodes to probe by unicast (Get of node profile 0x83, 0x8A, 0xD6) at start and every search
-   * interval, for networks multicast does not cross (VLANs, Docker bridges). Default none.
-   */
-  readonly staticAddresses?: readonly string[];
-  /** Multicast search (and static probes) every … (also runs at start). Default 60 s. */
-  readonly searchIntervalMs?: number;
-  /** How long a search collects answers at most. Default 3 s. */
-  readonly searchWindowMs?: number;
-  /** A search ends earlier once no new answer came for this long. Default 1 s. */
-  readonly searchQuietMs?: number;
-  /** Air conditioners. Default 30 s. */
-  readonly pollIntervalMs?: number;
-  /** Objects of every other class, polled modestly for their raw values. Default 10 × pollIntervalMs. */
-  readonly otherClassPollIntervalMs?: number;
-  /** Per attempt. Default 2 s. */
-  readonly requestTimeoutMs?: number;
-  /** Retries after a timeout. Default 2. */
-  readonly maxRetries?: number;
-  readonly retryBaseDelayMs?: number;
-  readonly retryMaxDelayMs?: number;
-  /** EPCs per Get at most; devices that take fewer are detected. Default 10. */
-  readonly maxBatchSize?: number;
-  /** From one frame to the next to one node, at least. Default 20 ms. */
-  readonly minFrameGapMs?: number;
-  /** Consecutive failed poll cycles before a device is no longer online (unreachable or offline). Default 2. */
-  readonly unavailableAfterFailures?: number;
-  /** A device not online that announced nothing for this many of its poll intervals is offline. Default 10. */
-  readonly offlineAfterPollIntervals?: number;
-  /** Our node profile's 0x83 (17 bytes hex). Default: 0xFE + maker code + 13 bytes derived from interface and port. */
-  readonly identificationNumber?: string;
-  /** Our maker code (0x8A, 6 hex digits). Default ffffff (experimental use). */
-  readonly manufacturerCode?: string;
-  /** Multicast INF 0xD5 (our instance list) at start, as every node should. Default true. */
-  readonly announceAtStart?: boolean;
-  readonly registry?: DeviceRegistry;
-  readonly logger: Logger;
-  /** For jitter; tests may pin it. */
-  readonly random?: () => number;
+/** A device an earlier run knew, with what it learned of it: listed at once, polled without being described again. */
+export interface KnownDevice {
+  readonly identity: DeviceIdentity;
+  readonly learned?: LearnedLimits;
 }
 
 export type DeviceEvent =
   | { readonly type: 'discovered'; readonly device: DeviceRecord }
   | { readonly type: 'moved'; readonly device: DeviceRecord; readonly from: string }
   /** `device.availability` is the new state. */
-  | { readonly type: 'availability'; readonly device: DeviceRecord; readonly from: Availability };
+  | { readonly type: 'availability'; readonly device: DeviceRecord; readonly from: Availability }
+  /** The device's node announced itself anew and its property maps (so what is polled) changed. */
+  | { readonly type: 'propertyMapChanged'; readonly device: DeviceRecord; readonly before: PropertyMaps };
 
 export interface EchonetControllerEvents {
   observation: [Observation];
@@ -110,23 +74,13 @@ export interface ControllerCounters {
   readonly requestsAnswered: number;
   /** Bugs caught in work nobody waits for (answering requests, INFC_Res), each logged at error level. */
   readonly internalErrors: number;
+  /** Answers dropped because their address had gone to another node by the time they came (a move). */
+  readonly foreignAnswersDropped: number;
 }
 
 export type SetOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'UNKNOWN_DEVICE' | 'INVALID_VALUE' | 'REJECTED' | 'NO_ANSWER'; readonly message: string };
-
-interface NodeState {
-  readonly address: string;
-  /** Who answers at this address, once described. */
-  key: NodeKey | undefined;
-  /** When we last learned or confirmed who answers here. */
-  describedAt: number;
-  /** Resolves true if the node answered. */
-  describing: Promise<boolean> | undefined;
-  /** INFs that arrived before we knew which device sent them, copied out of their datagrams. */
-  readonly waitingInfs: ReceivedFrame[];
-}
 
 /** INFs kept per address until its node is described: a unit's burst at boot fits, a flood does not. */
 const MAX_WAITING_INFS = 16;
@@ -137,67 +91,6 @@ const MAX_WAITING_INF_BYTES = 4_096;
  */
 export const NEW_NODE_STEP_MS = 5;
 const NEW_NODE_WINDOW_MS = 500;
-/**
- * Addresses we keep state for. Far above any site; stops spoofed sources from growing our tables.
- * Once full, addresses that never turned out to be a node we could describe make room for new ones.
- */
-const MAX_TRACKED_NODES = 1024;
-const OTHER_CLASS_POLL_FACTOR = 10;
-
-interface ResolvedSettings {
-  readonly staticAddresses: readonly string[];
-  readonly searchIntervalMs: number;
-  readonly searchWindow: Required<CollectWindow>;
-  readonly pollIntervalMs: number;
-  readonly otherClassPollIntervalMs: number;
-  readonly maxBatchSize: number;
-  readonly minFrameGapMs: number;
-  readonly unavailableAfterFailures: number;
-  readonly offlineAfterPollIntervals: number;
-  readonly announceAtStart: boolean;
-  readonly retry: RetryPolicy;
-}
-
-function resolveSettings(options: EchonetControllerOptions): ResolvedSettings {
-  const pollIntervalMs = options.pollIntervalMs ?? 30_000;
-  const settings: ResolvedSettings = {
-    staticAddresses: [...new Set(options.staticAddresses ?? [])],
-    searchIntervalMs: options.searchIntervalMs ?? 60_000,
-    searchWindow: { windowMs: options.searchWindowMs ?? 3_000, quietMs: options.searchQuietMs ?? 1_000 },
-    pollIntervalMs,
-    otherClassPollIntervalMs: options.otherClassPollIntervalMs ?? OTHER_CLASS_POLL_FACTOR * pollIntervalMs,
-    maxBatchSize: options.maxBatchSize ?? 10,
-    minFrameGapMs: options.minFrameGapMs ?? 20,
-    unavailableAfterFailures: options.unavailableAfterFailures ?? 2,
-    offlineAfterPollIntervals: options.offlineAfterPollIntervals ?? 10,
-    announceAtStart: options.announceAtStart ?? true,
-    retry: {
-      timeoutMs: options.requestTimeoutMs ?? DEFAULT_RETRY_POLICY.timeoutMs,
-      maxRetries: options.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries,
-      baseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
-      maxDelayMs: options.retryMaxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
-    },
-  };
-  const positive = {
-    searchIntervalMs: settings.searchIntervalMs,
-    searchWindowMs: settings.searchWindow.windowMs,
-    searchQuietMs: settings.searchWindow.quietMs,
-    pollIntervalMs: settings.pollIntervalMs,
-    otherClassPollIntervalMs: settings.otherClassPollIntervalMs,
-    maxBatchSize: settings.maxBatchSize,
-    unavailableAfterFailures: settings.unavailableAfterFailures,
-    offlineAfterPollIntervals: settings.offlineAfterPollIntervals,
-  };
-  for (const [name, value] of Object.entries(positive)) {
-    if (!(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
-  }
-  if (!(settings.minFrameGapMs >= 0)) throw new RangeError(`minFrameGapMs must not be negative, got ${settings.minFrameGapMs}`);
-  if (settings.maxBatchSize > 255) throw new RangeError('maxBatchSize is at most 255 (OPC is one byte)');
-  const badAddress = settings.staticAddresses.find((address) => !isIPv4(address) || address === '0.0.0.0');
-  if (badAddress !== undefined) throw new RangeError(`staticAddresses must be IPv4 unicast addresses, got ${badAddress}`);
-  return settings;
-}
-
 function ownNodeFor(options: EchonetControllerOptions): OwnNode {
   const makerCode = (options.manufacturerCode ?? EXPERIMENTAL_MAKER_CODE).toLowerCase();
   const port = options.port ?? ECHONET_LITE_PORT;
@@ -217,22 +110,22 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private readonly availability: AvailabilityTracker;
   private readonly channels = new Map<string, NodeChannel>();
   private readonly newNodes = new Stagger(NEW_NODE_STEP_MS, NEW_NODE_WINDOW_MS);
-  private readonly nodes = new Map<string, NodeState>();
-  /** Where each identification number answers, so checking for twins costs one lookup, not a scan. */
-  private readonly addressByNodeId = new Map<string, string>();
+  private readonly nodes = new NodeTable();
   private readonly warnedInvalid = new Set<string>();
+  private readonly knownAtStart: readonly KnownDevice[];
   private searchTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private searching: Promise<unknown> | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
   private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0, internalErrors: 0 };
 
-  constructor(options: EchonetControllerOptions) {
+  constructor(options: EchonetControllerOptions & { readonly knownDevices?: readonly KnownDevice[] }) {
     super();
     this.settings = resolveSettings(options);
     this.log = options.logger;
     this.random = options.random ?? Math.random;
     this.registry = options.registry ?? new InMemoryDeviceRegistry();
+    this.knownAtStart = options.knownDevices ?? [];
     this.ownNode = ownNodeFor(options);
     this.availability = new AvailabilityTracker(this.settings.unavailableAfterFailures);
     this.transport = new EchonetTransport({
@@ -244,7 +137,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.discovery = new Discovery(this.transport, (address) => this.channelFor(address), this.log);
     this.poller = new Poller(
       {
-        addressOf: (deviceId) => this.pollAddressOf(deviceId),
+        bindingOf: (deviceId) => this.bindingOf(deviceId),
+        isBound: (binding) => this.nodes.isBound(binding),
         channelFor: (address) => this.channelFor(address),
         onValues: (result) => this.handlePollValues(result),
         onSuccess: (deviceId, at) => this.applyAvailability(this.availability.answered(deviceId, at)),
@@ -261,6 +155,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.state = 'running';
     this.transport.onFrame((received) => this.handleUnsolicited(received));
     await this.transport.open();
+    this.restoreKnownDevices();
     if (this.settings.announceAtStart) await this.announceOwnInstances();
     if (this.state !== 'running') return; // stopped while starting
     // One sweep for all devices: time alone only ever turns unreachable into offline.
@@ -276,7 +171,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     clearInterval(this.sweepTimer);
     for (const channel of this.channels.values()) channel.close();
     await this.transport.close();
-    const describing = [...this.nodes.values()].map((n) => n.describing).filter((p) => p !== undefined);
+    const describing = this.nodes
+      .all()
+      .map((n) => n.describing)
+      .filter((p) => p !== undefined);
     await Promise.allSettled([this.poller.stop(), this.searching, ...describing]);
     this.channels.clear();
     this.log.info('echonet controller stopped');
@@ -287,8 +185,22 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     return this.registry.list();
   }
 
+  /** Every device with what polling learned of it, for keeping across restarts. */
+  knownDevices(): KnownDevice[] {
+    return this.registry.list().map((device) => {
+      const learned = this.poller.learned(device.deviceId);
+      return learned === undefined ? { identity: identityOf(device) } : { identity: identityOf(device), learned };
+    });
+  }
+
+  /** Per polled device: batch size, EPCs left out, request counters. */
+  pollViews(): DevicePollView[] {
+    return this.poller.views();
+  }
+
   counters(): ControllerCounters {
-    return { transport: this.transport.counters, ...this.stats };
+    const foreignAnswersDropped = this.poller.views().reduce((sum, view) => sum + view.stats.foreignAnswersDropped, 0);
+    return { transport: this.transport.counters, ...this.stats, foreignAnswersDropped };
   }
 
   /**
@@ -301,7 +213,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.stats.searches += 1;
     const answered = new Set<string>();
     const probes = this.settings.staticAddresses.map(async (address) => {
-      if (await this.describeIfStale(address, false)) answered.add(address);
+      if (await this.describeIfStale(address, { force: false, rereadMaps: false })) answered.add(address);
     });
     const search = this.discovery.search(this.settings.searchWindow, (answer) => {
       answered.add(answer.address);
@@ -325,8 +237,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       if (!encoded.ok) return { ok: false, reason: 'INVALID_VALUE', message: encoded.error.message };
       properties.push(encoded.value);
     }
+    const binding = this.bindingOf(deviceId);
+    if (binding === undefined) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} is not at a known address right now` };
     try {
-      const received = await this.channelFor(device.address).setC(eoj, properties);
+      const received = await this.channelFor(binding.address).setC(eoj, properties, () => this.nodes.isBound(binding));
       this.poller.pollSoon(deviceId);
       if (received.frame.esv === ESV.SetRes) return { ok: true };
       const refused = allProperties(received.frame).filter((p) => p.edt.length > 0).map((p) => codecFor(eoj, p.epc)?.name ?? byteHex(p.epc));
@@ -337,6 +251,28 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Known devices from an earlier run
+
+  /**
+   * Lists the devices an earlier run knew (offline until they answer), binds their nodes to their
+   * last addresses and polls them with what was learned, without describing them again. A search
+   * or an announcement that shows another node at such an address ends the binding as usual.
+   */
+  private restoreKnownDevices(): void {
+    for (const { identity, learned } of this.knownAtStart) {
+      const eoj = parseEojHex(identity.eoj);
+      if (eoj === undefined || !isReadObject(eoj)) continue;
+      const intervalMs = this.intervalFor(eoj);
+      const tracked = this.availability.track(identity.deviceId, this.settings.offlineAfterPollIntervals * intervalMs, false);
+      const outcome = this.registry.upsert(identity, new Date(), tracked);
+      if (this.nodes.get(identity.address)?.key === undefined) this.nodes.assign(identity.address, identity.node);
+      if (outcome.device.availability !== tracked) this.applyAvailability({ deviceId: identity.deviceId, from: outcome.device.availability, to: tracked, at: new Date() });
+      this.poller.add({ deviceId: identity.deviceId, eoj, epcs: pollPlanFor(eoj, identity.maps.get), intervalMs }, learned);
+    }
+    if (this.knownAtStart.length > 0) this.log.info({ devices: this.knownAtStart.length }, 'echonet devices known from the last run listed, polled until they answer');
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Searching and describing nodes
 
   private runSearchLoop(): void {
@@ -344,7 +280,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.searching = this.searchNow()
       .catch((error: unknown) => this.log.warn({ err: error }, 'echonet search failed'))
       .finally(() => {
-        if (this.state === 'running') this.searchTimer = setTimeout(() => this.runSearchLoop(), this.settings.searchIntervalMs);
+        if (this.state === 'running') this.searchTimer = setTimeout(() => this.runSearchLoop(), searchDelay(this.settings, this.stats.searches));
       });
   }
 
@@ -360,142 +296,136 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
 
   /**
    * The state kept for an address, as a frame from it arrives; undefined when the table is full of
-   * nodes worth keeping (the frame is then ignored). The map's order is the order addresses were
-   * last heard from, oldest first.
+   * nodes worth keeping (the frame is then ignored).
    */
-  private nodeAt(address: string): NodeState | undefined {
-    const known = this.nodes.get(address);
-    if (known !== undefined) {
-      this.nodes.delete(address);
-      this.nodes.set(address, known);
-      return known;
-    }
-    if (this.nodes.size >= MAX_TRACKED_NODES && !this.forgetAnUndescribedNode()) {
-      this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
-      return undefined;
-    }
-    const node: NodeState = { address, key: undefined, describedAt: 0, describing: undefined, waitingInfs: [] };
-    this.nodes.set(address, node);
-    return node;
-  }
-
-  /**
-   * Forgets the least recently heard address whose node we never described (spoofed sources, strays
-   * that do not answer), so that they cannot lock out real devices; false if there is none.
-   */
-  private forgetAnUndescribedNode(): boolean {
-    for (const node of this.nodes.values()) {
-      if (node.key !== undefined || node.describing !== undefined) continue;
-      this.nodes.delete(node.address);
+  private nodeAt(address: string): NodeEntry | undefined {
+    const entry = this.nodes.heardFrom(address, (evicted) => {
       // Its channel goes too (a request still on it ends on its own); a device there gets a new one.
-      this.channels.delete(node.address);
-      this.stats.unattributedInfs += node.waitingInfs.length;
-      return true;
-    }
-    return false;
-  }
-
-  private assignNodeKey(node: NodeState, key: NodeKey | undefined): void {
-    if (node.key?.kind === 'id' && this.addressByNodeId.get(node.key.id) === node.address) this.addressByNodeId.delete(node.key.id);
-    node.key = key;
-    if (key?.kind === 'id') this.addressByNodeId.set(key.id, node.address);
+      this.channels.delete(evicted.address);
+      this.stats.unattributedInfs += evicted.waitingInfs.length;
+    });
+    if (entry === undefined) this.log.warn({ address, tracked: this.nodes.size }, 'too many echonet addresses, ignoring a new one');
+    return entry;
   }
 
   /**
    * A node that answers a search with the id we know at its address, listing only objects we know
-   * with their property maps, is confirmed without another frame; another id there, a new object or
-   * one whose maps we still lack is (re)described at once. Nodes whose answer leaves the id out are
-   * described once per search round, which is how we notice a different node taking over their
-   * address.
+   * with their property maps, is confirmed without another frame; another id there ends every
+   * binding to the address at once (a request planned for the node we knew must not reach the new
+   * one) and has it described again, as does a new object or one whose maps we still lack. Nodes
+   * whose answer leaves the id out are described once per search round, which is how we notice a
+   * different node taking over their address.
    */
   private followUpSearchAnswer(answer: SearchAnswer): void {
     const node = this.nodes.get(answer.address);
     if (node?.key?.kind !== 'id' || answer.nodeId === null || answer.instances === undefined) {
-      void this.describeIfStale(answer.address, false);
+      void this.describeIfStale(answer.address, { force: false, rereadMaps: false });
       return;
     }
-    if (node.key.id === answer.nodeId && this.knowsInFull(node.key, answer.instances)) {
+    if (node.key.id !== answer.nodeId) {
+      this.nodes.doubt(answer.address);
+      void this.describeIfStale(answer.address, { force: true, rereadMaps: false });
+      return;
+    }
+    if (this.knowsInFull(node.key, answer.instances)) {
       node.describedAt = Date.now();
       return;
     }
-    void this.describeIfStale(answer.address, true);
+    void this.describeIfStale(answer.address, { force: true, rereadMaps: false });
   }
 
   /** Whether every object listed is a device we know with its Get map, so describing its node again would teach nothing. */
   private knowsInFull(key: NodeKey, instances: readonly Eoj[]): boolean {
-    return instances.every((eoj) => isNodeProfile(eoj) || (this.registry.get(deviceIdOf(key, eoj))?.maps.get ?? null) !== null);
+    return instances.filter(isReadObject).every((eoj) => (this.registry.get(deviceIdOf(key, eoj))?.maps.get ?? null) !== null);
   }
 
   /**
    * Describes the node at `address` unless that is under way or was done lately; resolves true if
-   * the node answered (or did lately). Never rejects.
+   * the node answered (or did lately). Never rejects. A forced description asked for while one is
+   * under way runs again after it: the one under way may have begun before the reason for it.
    */
-  private describeIfStale(address: string, force: boolean): Promise<boolean> {
+  private describeIfStale(address: string, why: { readonly force: boolean; readonly rereadMaps: boolean }): Promise<boolean> {
     const node = this.state === 'running' ? this.nodeAt(address) : undefined;
     if (node === undefined) return Promise.resolve(false);
-    if (node.describing) return node.describing;
+    if (node.describing) {
+      if (why.force) node.describeAgain = { rereadMaps: why.rereadMaps || (node.describeAgain?.rereadMaps ?? false) };
+      return node.describing;
+    }
     const fresh = node.key !== undefined && Date.now() - node.describedAt < this.settings.searchIntervalMs / 2;
-    if (fresh && !force) return Promise.resolve(true);
-    const describing = this.describeNode(node)
+    if (fresh && !why.force) return Promise.resolve(true);
+    const describing = this.describeNode(node, why.rereadMaps)
       .then(() => true)
       .catch((error: unknown) => {
         if (this.state === 'running') this.log.warn({ address, err: error }, 'echonet node could not be described');
         return false;
       })
-      .finally(() => (node.describing = undefined));
+      .finally(() => {
+        node.describing = undefined;
+        const again = node.describeAgain;
+        node.describeAgain = undefined;
+        if (again !== undefined) void this.describeIfStale(address, { force: true, rereadMaps: again.rereadMaps });
+      });
     node.describing = describing;
     return describing;
   }
 
-  private async describeNode(node: NodeState): Promise<void> {
+  private async describeNode(node: NodeEntry, rereadMaps: boolean): Promise<void> {
+    const generation = node.generation;
     const described = await this.discovery.describeNode(node.address);
     // A node does not lose its identification number: an answer without 0x83 (a Get_SNA under load)
     // from an address whose node we know keeps the known id, rather than forking an address-keyed twin.
     const description = described.nodeId === null && node.key?.kind === 'id' ? { ...described, nodeId: node.key.id } : described;
     const key = await this.checkedNodeKey(description);
     if (this.state !== 'running') return;
+    // Doubted while we asked (a boot announcement from the address): this answer may be the old node's.
+    if (node.generation !== generation && node.describeAgain !== undefined) return;
     if (node.key !== undefined && !sameNode(node.key, key)) {
       this.log.warn({ address: node.address, before: describeKey(node.key), now: describeKey(key) }, 'a different echonet node answers at this address');
     }
-    this.assignNodeKey(node, key);
+    this.nodes.assign(node.address, key);
     node.describedAt = Date.now();
-    for (const eoj of description.instances.filter((e) => !isNodeProfile(e))) {
-      await this.registerObject(node, key, description, eoj);
-    }
+    const readObjects = description.instances.filter(isReadObject);
+    for (const eoj of readObjects) await this.registerObject(node, key, description, eoj, rereadMaps);
+    this.stopPollingUnlisted(key, readObjects);
     this.replayWaitingInfs(node);
   }
 
   /**
    * The node's key, guarding against two nodes claiming one identification number (seen with
-   * software nodes that derive it from a MAC they do not have): if the other address still answers
-   * with the same number, this node falls back to address-based ids instead of stealing the devices.
+   * software nodes that derive it from a MAC they do not have). The address we knew the node at is
+   * in doubt at once, so nothing planned for the node goes there while we check; if that address
+   * still answers with the same number, it keeps it and this node falls back to address-based ids
+   * instead of stealing the devices.
    */
   private async checkedNodeKey(description: NodeDescription): Promise<NodeKey> {
     const key = nodeKeyOf(description.nodeId, description.address);
     if (key.kind !== 'id') return key;
-    const otherAddress = this.addressByNodeId.get(key.id);
-    const other = otherAddress === undefined || otherAddress === description.address ? undefined : this.nodes.get(otherAddress);
-    if (other === undefined) return key;
-    const idThere = await this.discovery.nodeIdAt(other.address).catch(() => undefined);
+    const otherAddress = this.nodes.addressOfNodeId(key.id);
+    if (otherAddress === undefined || otherAddress === description.address) return key;
+    this.nodes.doubt(otherAddress);
+    const idThere = await this.discovery.nodeIdAt(otherAddress).catch(() => undefined);
     if (idThere === key.id) {
-      this.log.warn({ address: description.address, otherAddress: other.address, nodeId: key.id }, 'two echonet nodes share one identification number; using address-based ids');
+      this.log.warn({ address: description.address, otherAddress, nodeId: key.id }, 'two echonet nodes share one identification number; using address-based ids');
+      this.nodes.assign(otherAddress, key);
       return nodeKeyOf(null, description.address);
     }
-    this.assignNodeKey(other, undefined); // the node left that address
     return key;
   }
 
-  private async registerObject(node: NodeState, key: NodeKey, description: NodeDescription, eoj: Eoj): Promise<void> {
+  private async registerObject(node: NodeEntry, key: NodeKey, description: NodeDescription, eoj: Eoj, rereadMaps: boolean): Promise<void> {
     const deviceId = deviceIdOf(key, eoj);
     const known = this.registry.get(deviceId);
     const objectInfo =
-      known !== undefined && known.maps.get !== null
+      known !== undefined && known.maps.get !== null && !rereadMaps
         ? undefined
         : await this.discovery.describeObject(node.address, eoj).catch((error: unknown) => {
             this.log.warn({ deviceId, address: node.address, eoj: eojToHex(eoj), err: error }, 'echonet property maps unavailable, polling without them');
             return undefined;
           });
     if (this.state !== 'running') return;
+    const intervalMs = this.intervalFor(eoj);
+    // Online only once the object itself answered us: its maps now, or a poll later.
+    const tracked = this.availability.track(deviceId, this.settings.offlineAfterPollIntervals * intervalMs, objectInfo !== undefined);
     const outcome = this.registry.upsert(
       {
         deviceId,
@@ -506,6 +436,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
         maps: objectInfo?.maps ?? UNKNOWN_MAPS,
       },
       new Date(),
+      tracked,
     );
     const fields = { deviceId, address: node.address, eoj: eojToHex(eoj) };
     if (outcome.kind === 'added') {
@@ -515,8 +446,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.log.info({ ...fields, from: outcome.from }, 'echonet device moved to a new address');
       this.emit('device', { type: 'moved', device: outcome.device, from: outcome.from });
     }
-    const intervalMs = isHomeAirConditioner(eoj) ? this.settings.pollIntervalMs : this.settings.otherClassPollIntervalMs;
-    const tracked = this.availability.track(deviceId, this.settings.offlineAfterPollIntervals * intervalMs);
+    if (known !== undefined && !sameMaps(known.maps, outcome.device.maps)) {
+      this.log.info(fields, 'echonet device property maps changed, polling what the new Get map lists');
+      this.emit('device', { type: 'propertyMapChanged', device: outcome.device, before: known.maps });
+    }
     // A registry that outlived us (a persistent one) may remember another state than we start from.
     if (outcome.device.availability !== tracked) this.applyAvailability({ deviceId, from: outcome.device.availability, to: tracked, at: new Date() });
     this.poller.add({ deviceId, eoj, epcs: pollPlanFor(eoj, outcome.device.maps.get), intervalMs });
@@ -525,16 +458,28 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (outcome.kind === 'moved' || tracked !== 'online') this.poller.pollSoon(deviceId);
   }
 
+  /** Objects the node no longer lists (it restarted with another instance list) are no longer polled, and are offline. */
+  private stopPollingUnlisted(key: NodeKey, listed: readonly Eoj[]): void {
+    const listedIds = new Set(listed.map((eoj) => deviceIdOf(key, eoj)));
+    for (const device of this.registry.list()) {
+      if (!sameNode(device.node, key) || listedIds.has(device.deviceId) || !this.poller.has(device.deviceId)) continue;
+      this.poller.remove(device.deviceId);
+      this.log.info({ deviceId: device.deviceId, address: device.address, eoj: device.eoj }, 'echonet node no longer lists this object, polling it stopped');
+      this.applyAvailability(this.availability.gone(device.deviceId, new Date()));
+    }
+  }
+
+  private intervalFor(eoj: Eoj): number {
+    return isHomeAirConditioner(eoj) ? this.settings.pollIntervalMs : this.settings.otherClassPollIntervalMs;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Polling and availability
 
-  /** Polls go to the device's address only while the node there is still the device's node. */
-  private pollAddressOf(deviceId: string): string | undefined {
+  /** Polls go to the device's address only while the node there is the device's node, bound to it. */
+  private bindingOf(deviceId: string): Binding | undefined {
     const device = this.registry.get(deviceId);
-    if (device === undefined) return undefined;
-    const node = this.nodes.get(device.address);
-    if (node?.key !== undefined && !sameNode(node.key, device.node)) return undefined;
-    return device.address;
+    return device === undefined ? undefined : this.nodes.bind(device.address, device.node);
   }
 
   private handlePollValues(result: PollResult): void {
@@ -573,9 +518,12 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     // The transport hands us nothing else than requests, INF and INFC.
     if (frame.esv === ESV.Infc) this.inBackground('acknowledge an INFC', received, () => this.acknowledgeInfc(received.address, frame));
     if (isNodeProfile(frame.seoj)) {
-      // 0xD5 at boot or when the instance list changed: (re)describe now, the node may have moved or grown.
+      // 0xD5 at boot or when the instance list changed: whoever answers here may be another node
+      // now (a move, a swap), and its objects may have new maps. Nothing goes to the address on the
+      // old node's behalf until it is described again, with its maps read afresh.
       const announcesInstances = allProperties(frame).some((p) => p.epc === NodeProfileEpc.instanceListNotification);
-      void this.describeIfStale(received.address, announcesInstances);
+      if (announcesInstances) this.nodes.doubt(received.address);
+      void this.describeIfStale(received.address, { force: announcesInstances, rereadMaps: announcesInstances });
       return;
     }
     this.attributeNotification(received);
@@ -644,11 +592,11 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       return;
     }
     this.keepUntilDescribed(node, received);
-    void this.describeIfStale(received.address, false);
+    void this.describeIfStale(received.address, { force: false, rereadMaps: false });
   }
 
   /** An INF we cannot attribute yet waits for its node's description; the oldest go when too many wait. */
-  private keepUntilDescribed(node: NodeState, received: ReceivedFrame): void {
+  private keepUntilDescribed(node: NodeEntry, received: ReceivedFrame): void {
     node.waitingInfs.push({ ...received, frame: detachedFrame(received.frame) });
     while (node.waitingInfs.length > MAX_WAITING_INFS || propertyBytes(node.waitingInfs) > MAX_WAITING_INF_BYTES) {
       node.waitingInfs.shift();
@@ -656,7 +604,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     }
   }
 
-  private replayWaitingInfs(node: NodeState): void {
+  private replayWaitingInfs(node: NodeEntry): void {
     const waiting = node.waitingInfs.splice(0);
     for (const received of waiting) {
       const device = this.registry.findByEndpoint(received.address, eojToHex(received.frame.seoj));
@@ -698,4 +646,9 @@ function propertyBytes(frames: readonly ReceivedFrame[]): number {
 
 function describeKey(key: NodeKey): string {
   return key.kind === 'id' ? key.id : `address ${key.address}`;
+}
+
+function identityOf(device: DeviceRecord): DeviceIdentity {
+  const { deviceId, node, eoj, address, manufacturer, maps } = device;
+  return { deviceId, node, eoj, address, manufacturer, maps };
 }

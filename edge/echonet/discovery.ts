@@ -5,6 +5,7 @@
  * retried.
  */
 import type { Logger } from '../../shared/log.js';
+import { isPlaceholderIdentificationNumber } from './device-id.js';
 import { type Eoj, CONTROLLER_EOJ, NODE_PROFILE_EOJ, eojToHex, isNodeProfile } from './eoj.js';
 import { ESV } from './esv.js';
 import { type Property, allProperties, requestedEpcs } from './frame.js';
@@ -15,7 +16,7 @@ import { NodeProfileEpc } from './properties-node-profile.js';
 import { SuperClassEpc } from './properties-super-class.js';
 import { decodePropertyMap } from './property-map.js';
 import type { PropertyMaps } from './registry.js';
-import type { CollectWindow, EchonetTransport, ReceivedFrame } from './transport.js';
+import { type CollectWindow, type EchonetTransport, type ReceivedFrame, EchonetRequestError } from './transport.js';
 
 export interface NodeDescription {
   readonly address: string;
@@ -47,8 +48,10 @@ function findEdt(properties: readonly Property[], epc: number): Uint8Array | und
   return edt !== undefined && edt.length > 0 ? edt : undefined;
 }
 
+/** The node's 0x83, or null where it has none or only a placeholder (see device-id.ts). */
 function nodeIdIn(properties: readonly Property[]): string | null {
-  return hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH);
+  const nodeId = hexOfLength(findEdt(properties, NodeProfileEpc.id), IDENTIFICATION_NUMBER_LENGTH);
+  return nodeId === null || isPlaceholderIdentificationNumber(nodeId) ? null : nodeId;
 }
 
 function hexOfLength(edt: Uint8Array | undefined, length: number): string | null {
@@ -72,13 +75,22 @@ export function instancesIn(properties: readonly Property[]): Eoj[] | undefined 
 
 /**
  * A Get of a few EPCs that also works on nodes taking fewer per Get, down to one: a truncated answer
- * is completed by asking for the rest, a batch refused as a whole is asked again EPC by EPC. Returns
- * the properties that came with data. Values alongside single refusals (PDC 0) mean the node took
- * the batch and lacks what it refused, so those are not asked again. Discovery asks a node rarely,
- * so it does not learn a batch size as the poller does: such a node costs a few more frames.
+ * is completed by asking for the rest, a batch refused as a whole is asked again EPC by EPC, and a
+ * batch met with silence (units that drop big Gets without a word) is asked again in halves; only a
+ * single EPC's silence means the node does not answer. Returns the properties that came with data.
+ * Values alongside single refusals (PDC 0) mean the node took the batch and lacks what it refused,
+ * so those are not asked again. Discovery asks a node rarely, so it does not learn a batch size as
+ * the poller does: such a node costs a few more frames.
  */
 async function getAllOf(channel: NodeChannel, eoj: Eoj, epcs: readonly number[]): Promise<Property[]> {
-  const received = await channel.get(eoj, epcs);
+  let received: ReceivedFrame;
+  try {
+    received = await channel.get(eoj, epcs);
+  } catch (error) {
+    if (epcs.length === 1 || !(error instanceof EchonetRequestError) || error.code !== 'TIMEOUT') throw error;
+    const half = Math.ceil(epcs.length / 2);
+    return [...(await getAllOf(channel, eoj, epcs.slice(0, half))), ...(await getAllOf(channel, eoj, epcs.slice(half)))];
+  }
   const answered = allProperties(received.frame).filter((p) => epcs.includes(p.epc));
   const withData = answered.filter((p) => p.edt.length > 0);
   if (epcs.length === 1) return withData;

@@ -12,6 +12,7 @@ export interface Eoj {
 export const ClassCode = {
   nodeProfile: 0x0ef0,
   homeAirConditioner: 0x0130,
+  controller: 0x05ff,
 } as const;
 
 export const NODE_PROFILE_EOJ: Eoj = { classGroup: 0x0e, classCode: 0xf0, instance: 0x01 };
@@ -59,4 +60,13 @@ export function isNodeProfile(eoj: Eoj): boolean {
 
 export function isHomeAirConditioner(eoj: Eoj): boolean {
   return classOf(eoj) === ClassCode.homeAirConditioner;
+}
+
+/**
+ * Whether the edge reads this object: every device object except node profiles and controllers.
+ * A controller (another HEMS, a remote) has no state of its own worth polling, and nodes that host
+ * only one are not devices.
+ */
+export function isReadObject(eoj: Eoj): boolean {
+  return !isNodeProfile(eoj) && classOf(eoj) !== ClassCode.controller;
 }

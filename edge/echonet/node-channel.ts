@@ -58,32 +58,41 @@ export class NodeChannel {
     this.nextFrameAt = pacing.notBefore;
   }
 
-  /** Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. */
-  get(deoj: Eoj, epcs: readonly number[]): Promise<ReceivedFrame> {
-    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) });
+  /**
+   * Get of `epcs` from object `deoj`; resolves with Get_Res or Get_SNA. With `stillWanted`, each
+   * attempt first asks it and is cancelled if it says no (the address went to another node).
+   */
+  get(deoj: Eoj, epcs: readonly number[], stillWanted?: () => boolean, onRetry?: () => void): Promise<ReceivedFrame> {
+    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.Get, properties: requestedEpcs(epcs) }, stillWanted, onRetry);
   }
 
-  /** SetC of encoded properties on `deoj`; resolves with Set_Res or SetC_SNA. */
-  setC(deoj: Eoj, properties: readonly Property[]): Promise<ReceivedFrame> {
-    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.SetC, properties });
+  /** SetC of encoded properties on `deoj`; resolves with Set_Res or SetC_SNA. `stillWanted` as for `get`. */
+  setC(deoj: Eoj, properties: readonly Property[], stillWanted?: () => boolean): Promise<ReceivedFrame> {
+    return this.request({ seoj: CONTROLLER_EOJ, deoj, esv: ESV.SetC, properties }, stillWanted);
   }
 
-  request(frame: OutgoingFrame): Promise<ReceivedFrame> {
+  /** `onRetry` hears of each attempt after the first (for the asker's counters). */
+  request(frame: OutgoingFrame, stillWanted?: () => boolean, onRetry?: () => void): Promise<ReceivedFrame> {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.queued >= MAX_QUEUED) {
       return Promise.reject(new EchonetRequestError('SEND_FAILED', `${this.queued} requests already queued for ${this.address}`));
     }
     this.queued += 1;
-    const run = this.tail.then(() => this.withRetries(frame));
+    const run = this.tail.then(() => this.withRetries(frame, stillWanted, onRetry));
     // The queue continues whether this request succeeded or not.
     this.tail = run.catch(() => undefined).finally(() => (this.queued -= 1));
     return run;
   }
 
-  private async withRetries(frame: OutgoingFrame): Promise<ReceivedFrame> {
+  private async withRetries(frame: OutgoingFrame, stillWanted: (() => boolean) | undefined, onRetry: (() => void) | undefined): Promise<ReceivedFrame> {
     for (let attempt = 0; ; attempt++) {
       await this.waitForTurn();
       if (this.closed) throw this.closedError();
+      // Checked at the moment of sending, not of queueing: a request planned for a node that has
+      // since left this address must not reach whoever answers there now.
+      if (stillWanted !== undefined && !stillWanted()) {
+        throw new EchonetRequestError('CANCELLED', `request to ${this.address} cancelled: another node answers there now`);
+      }
       try {
         return await this.transport.request(this.address, frame, this.policy.timeoutMs);
       } catch (error) {
@@ -95,6 +104,7 @@ export class NodeChannel {
           'echonet request timed out, retrying',
         );
         await this.sleep(delayMs);
+        onRetry?.();
       }
     }
   }

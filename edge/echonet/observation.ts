@@ -1,5 +1,6 @@
 /** Turns what a device sent into the Observation the rest of the gateway consumes. */
-import type { Observation, ReadingKind } from '../../shared/reading.js';
+import type { DeviceEventObservation, Observation, ReadingKind } from '../../shared/reading.js';
+import type { DeviceEvent } from './controller.js';
 import type { Eoj } from './eoj.js';
 import { eojToHex } from './eoj.js';
 import type { Property } from './frame.js';
@@ -37,4 +38,24 @@ export function buildObservation(
     },
     invalid: decoded.invalid,
   };
+}
+
+/**
+ * A device event as the cloud gets it: found, moved (with both addresses), online / unreachable /
+ * offline, propertyMapChanged. Numbered in the same seq as the readings, so the cloud can tell a
+ * silent device (its offline event arrived) from a silent gateway (nothing arrives at all).
+ */
+export function deviceEventObservation(event: DeviceEvent, at: Date): DeviceEventObservation {
+  const { device } = event;
+  const base = { deviceId: device.deviceId, eoj: device.eoj, address: device.address, ts: at.toISOString(), kind: 'event' as const };
+  switch (event.type) {
+    case 'discovered':
+      return { ...base, event: { type: 'found' } };
+    case 'moved':
+      return { ...base, event: { type: 'moved', fromAddress: event.from, toAddress: device.address } };
+    case 'availability':
+      return { ...base, event: { type: device.availability } };
+    case 'propertyMapChanged':
+      return { ...base, event: { type: 'propertyMapChanged' } };
+  }
 }

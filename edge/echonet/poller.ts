@@ -8,17 +8,19 @@
  * site found together are not polled in the same instant, cycle after cycle.
  */
 import type { Logger } from '../../shared/log.js';
-import { BatchSizeLearner } from './batch-size.js';
+import { type BatchSizeSnapshot, BatchSizeLearner } from './batch-size.js';
 import { type Eoj, eojToHex, isHomeAirConditioner } from './eoj.js';
-import { ESV } from './esv.js';
-import { type Property, allProperties } from './frame.js';
-import { byteHex } from './hex.js';
-import type { NodeChannel } from './node-channel.js';
+import type { Property } from './frame.js';
+import type { Binding } from './node-table.js';
+import { type CycleDevice, type DevicePollStats, type GetChannel, PollCycle, freshPollStats } from './poll-cycle.js';
 import { AirconEpc } from './properties-home-air-conditioner.js';
 import { isVendorEpc } from './properties.js';
 import { SuperClassEpc } from './properties-super-class.js';
 import type { PropertyMap } from './property-map.js';
 import { Stagger } from './stagger.js';
+import { UnsupportedEpcs } from './unsupported-epcs.js';
+
+export type { GetChannel } from './poll-cycle.js';
 
 /** What we poll on a home air conditioner, in order of importance (the first batch gets these first). */
 export const AIRCON_POLL_EPCS: readonly number[] = [
@@ -101,12 +103,14 @@ export interface PollResult {
   readonly receivedAt: Date;
 }
 
-/** All the poller needs of a node channel. */
-export type GetChannel = Pick<NodeChannel, 'get'>;
-
 export interface PollerHooks {
-  /** Where to reach the device now; undefined fails this cycle (address unknown or taken by another node). */
-  addressOf(deviceId: string): string | undefined;
+  /**
+   * The device's address bound to its node (node-table.ts); undefined fails this cycle (address
+   * unknown, or another node answers there).
+   */
+  bindingOf(deviceId: string): Binding | undefined;
+  /** Whether the node at the binding's address is still the one it was made for. */
+  isBound(binding: Binding): boolean;
   channelFor(address: string): GetChannel;
   onValues(result: PollResult): void;
   onSuccess(deviceId: string, at: Date): void;
@@ -117,21 +121,27 @@ export interface PollerOptions {
   readonly maxBatchSize: number;
 }
 
-interface DeviceState {
+/** What a device taught the poller about itself, by device id (so by node identity, never by address). */
+export interface LearnedLimits {
+  readonly batchSize: BatchSizeSnapshot;
+  /** EPCs the device refused on their own, left out of its polls for now. */
+  readonly unsupported: readonly number[];
+}
+
+/** A device's polling as the poller sees it, for metrics. */
+export interface DevicePollView {
+  readonly deviceId: string;
+  readonly batchSize: number;
+  readonly unsupportedEpcs: readonly number[];
+  readonly stats: Readonly<DevicePollStats>;
+}
+
+interface DeviceState extends CycleDevice {
   target: PollTarget;
-  readonly batchSize: BatchSizeLearner;
   /** Failed cycles in a row; spaces the next cycles out. */
   failures: number;
   timer: NodeJS.Timeout | undefined;
   cycle: Promise<void> | undefined;
-}
-
-interface BatchOutcome {
-  readonly withData: Property[];
-  /** Requested EPCs the answer did not mention at all: the device truncated the list. */
-  readonly missing: number[];
-  readonly refusedAll: boolean;
-  readonly receivedAt: Date;
 }
 
 export class Poller {
@@ -145,17 +155,43 @@ export class Poller {
     private readonly log: Logger,
   ) {}
 
-  /** Starts polling a device, or updates what is polled if it is already known. */
-  add(target: PollTarget): void {
+  /**
+   * Starts polling a device, or updates what is polled if it is already known. `learned` restores
+   * what an earlier run learned of it (a persisted device).
+   */
+  add(target: PollTarget, learned?: LearnedLimits): void {
     if (this.stopped) return;
     const existing = this.devices.get(target.deviceId);
     if (existing) {
       existing.target = target;
       return;
     }
-    const state: DeviceState = { target, batchSize: new BatchSizeLearner(this.options.maxBatchSize), failures: 0, timer: undefined, cycle: undefined };
+    const unsupported = new UnsupportedEpcs();
+    for (const epc of learned?.unsupported ?? []) unsupported.refused(epc);
+    const state: DeviceState = {
+      target,
+      eoj: target.eoj,
+      batchSize: new BatchSizeLearner(this.options.maxBatchSize, undefined, learned?.batchSize),
+      unsupported,
+      stats: freshPollStats(),
+      failures: 0,
+      timer: undefined,
+      cycle: undefined,
+    };
     this.devices.set(target.deviceId, state);
     this.schedule(state, this.firstPolls.next() - Date.now());
+  }
+
+  /** Stops polling a device (its node no longer lists it); a cycle in flight ends on its own. */
+  remove(deviceId: string): void {
+    const state = this.devices.get(deviceId);
+    if (state === undefined) return;
+    clearTimeout(state.timer);
+    this.devices.delete(deviceId);
+  }
+
+  has(deviceId: string): boolean {
+    return this.devices.has(deviceId);
   }
 
   /** Polls a device now instead of at its next tick (e.g. after it moved or its node answered again). */
@@ -163,6 +199,20 @@ export class Poller {
     const state = this.devices.get(deviceId);
     if (state === undefined || state.cycle !== undefined) return;
     this.schedule(state, 0);
+  }
+
+  learned(deviceId: string): LearnedLimits | undefined {
+    const state = this.devices.get(deviceId);
+    return state && { batchSize: state.batchSize.snapshot(), unsupported: state.unsupported.list() };
+  }
+
+  views(): DevicePollView[] {
+    return [...this.devices.entries()].map(([deviceId, state]) => ({
+      deviceId,
+      batchSize: state.batchSize.size,
+      unsupportedEpcs: state.unsupported.list(),
+      stats: { ...state.stats },
+    }));
   }
 
   /** Stops every timer; resolves when cycles in flight have ended (their requests fail once channels close). */
@@ -188,87 +238,43 @@ export class Poller {
   private async runCycle(state: DeviceState): Promise<void> {
     const startedAt = Date.now();
     const answered = await this.pollOnce(state);
-    if (this.stopped) return;
-    state.failures = answered ? 0 : state.failures + 1;
+    if (this.stopped || this.devices.get(state.target.deviceId) !== state) return;
+    if (answered !== undefined) state.failures = answered ? 0 : state.failures + 1;
     state.batchSize.cycleEnded();
+    state.unsupported.cycleEnded();
     this.schedule(state, Math.max(0, startedAt + pollDelay(state.target.intervalMs, state.failures) - Date.now()));
   }
 
-  /** One cycle; true when the device answered it. */
-  private async pollOnce(state: DeviceState): Promise<boolean> {
-    const { deviceId, epcs } = state.target;
-    const address = this.hooks.addressOf(deviceId);
-    if (address === undefined) {
-      this.hooks.onFailure(deviceId, new Error('no current address for the device'));
-      return false;
-    }
-    return epcs.length === 0 || (await this.pollDevice(state, address));
-  }
-
-  private async pollDevice(state: DeviceState, address: string): Promise<boolean> {
+  /** One cycle; true when the device answered it, undefined when it moved away during it (neither). */
+  private async pollOnce(state: DeviceState): Promise<boolean | undefined> {
     const { target } = state;
-    const collected: Property[] = [];
-    let receivedAt: Date | undefined;
-    try {
-      const queue = [...target.epcs];
-      while (queue.length > 0 && !this.stopped) {
-        const batch = queue.splice(0, state.batchSize.size);
-        const outcome = await this.getBatch(this.hooks.channelFor(address), target.eoj, batch);
-        receivedAt = outcome.receivedAt;
-        collected.push(...outcome.withData);
-        queue.unshift(...this.adaptBatchSize(state, batch, outcome, address));
-      }
-      if (this.stopped) return false;
-      if (collected.length > 0 && receivedAt) this.hooks.onValues({ target, address, properties: collected, receivedAt });
-      this.hooks.onSuccess(target.deviceId, receivedAt ?? new Date());
-      return true;
-    } catch (error) {
-      if (this.stopped) return false;
-      // Values from batches that did arrive are still real readings.
-      if (collected.length > 0 && receivedAt) this.hooks.onValues({ target, address, properties: collected, receivedAt });
-      this.hooks.onFailure(target.deviceId, error);
+    const binding = this.hooks.bindingOf(target.deviceId);
+    if (binding === undefined) {
+      this.hooks.onFailure(target.deviceId, new Error('no current address for the device'));
       return false;
     }
-  }
-
-  private async getBatch(channel: GetChannel, eoj: Eoj, batch: readonly number[]): Promise<BatchOutcome> {
-    const received = await channel.get(eoj, batch);
-    const asked = new Set(batch);
-    const answered = allProperties(received.frame).filter((p) => asked.has(p.epc));
-    const mentioned = new Set(answered.map((p) => p.epc));
-    const withData = answered.filter((p) => p.edt.length > 0);
-    return {
-      withData,
-      missing: batch.filter((epc) => !mentioned.has(epc)),
-      refusedAll: received.frame.esv === ESV.GetSna && withData.length === 0,
-      receivedAt: received.receivedAt,
-    };
-  }
-
-  /**
-   * Teaches the device's batch size what an answer showed (see batch-size.ts) and returns the EPCs to
-   * ask again: the ones a truncated answer left out, or a whole batch refused for its size. Values a
-   * Get_SNA did carry are kept either way; each retry is smaller than the batch it repeats, so a
-   * cycle always ends.
-   */
-  private adaptBatchSize(state: DeviceState, batch: readonly number[], outcome: BatchOutcome, address: string): number[] {
-    const answeredCount = batch.length - outcome.missing.length;
-    let retry: number[] = [];
-    if (outcome.missing.length > 0 && answeredCount > 0) {
-      state.batchSize.truncated(answeredCount);
-      retry = outcome.missing;
-    } else if (outcome.refusedAll && batch.length > 1) {
-      state.batchSize.refused(batch.length);
-      retry = [...batch];
-    } else if (outcome.missing.length === 0 && !outcome.refusedAll) {
-      state.batchSize.answered(batch.length);
-    }
-    if (retry.length > 0) {
+    if (target.epcs.length === 0) return true;
+    const failing = state.failures >= 2;
+    const cycle = new PollCycle(this.hooks.channelFor(binding.address), state, target.epcs, () => this.hooks.isBound(binding), () => this.stopped, failing);
+    const sizeBefore = state.batchSize.size;
+    const result = await cycle.run();
+    if (this.stopped) return false;
+    if (state.batchSize.size !== sizeBefore) {
       this.log.info(
-        { deviceId: state.target.deviceId, address, eoj: eojToHex(state.target.eoj), batchSize: state.batchSize.size, retry: retry.map(byteHex).join(',') },
-        'echonet device takes fewer EPCs per Get, batch size reduced',
+        { deviceId: target.deviceId, address: binding.address, eoj: eojToHex(target.eoj), batchSize: state.batchSize.size, before: sizeBefore },
+        'echonet device takes a different number of EPCs per Get, batch size changed',
       );
     }
-    return retry;
+    // Values from answers that did arrive (from the device's own node) are real readings.
+    if (result.properties.length > 0 && result.receivedAt) {
+      this.hooks.onValues({ target, address: binding.address, properties: result.properties, receivedAt: result.receivedAt });
+    }
+    if (result.answered) {
+      this.hooks.onSuccess(target.deviceId, result.receivedAt ?? new Date());
+      return true;
+    }
+    if (result.lostBinding) return undefined;
+    this.hooks.onFailure(target.deviceId, result.error);
+    return false;
   }
 }

@@ -6,6 +6,8 @@
 import type { Observation, PropertyValue } from '../../shared/reading.js';
 import type { Availability } from './availability.js';
 import type { NodeKey } from './device-id.js';
+import { parseEojHex } from './eoj.js';
+import { codecFor } from './properties.js';
 import type { PropertyMap } from './property-map.js';
 
 export interface PropertyMaps {
@@ -54,13 +56,20 @@ export type UpsertOutcome =
   | { readonly kind: 'updated'; readonly device: DeviceRecord };
 
 export interface DeviceRegistry {
-  /** Adds a device or refreshes it; a known deviceId at a new address is the same device, moved. */
-  upsert(identity: DeviceIdentity, at: Date): UpsertOutcome;
+  /**
+   * Adds a device (in availability `initial`) or refreshes it; a known deviceId at a new address is
+   * the same device, moved.
+   */
+  upsert(identity: DeviceIdentity, at: Date, initial?: Availability): UpsertOutcome;
   get(deviceId: string): DeviceRecord | undefined;
   /** The device currently known at this address and EOJ. */
   findByEndpoint(address: string, eoj: string): DeviceRecord | undefined;
   list(): DeviceRecord[];
-  /** Merges values into `latest` (property by property) and marks the device seen. */
+  /**
+   * Makes `latest` say what the device last said: a poll's answer replaces it whole (a value no
+   * longer answered is gone); an announcement replaces the EPCs it carries, decoded value and raw
+   * bytes together (a value that no longer decodes loses its old decoding). Marks the device seen.
+   */
   recordObservation(observation: Observation): void;
   /** Returns true when availability changed. */
   setAvailability(deviceId: string, availability: Availability, at: Date): boolean;
@@ -72,12 +81,12 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly byEndpoint = new Map<string, string>();
 
-  upsert(identity: DeviceIdentity, at: Date): UpsertOutcome {
+  upsert(identity: DeviceIdentity, at: Date, initial: Availability = 'online'): UpsertOutcome {
     const existing = this.devices.get(identity.deviceId);
     const now = at.toISOString();
     const device: DeviceRecord = existing
       ? { ...existing, ...identity, maps: mergeMaps(existing.maps, identity.maps), lastSeenAt: now }
-      : { ...identity, availability: 'online' as const, availabilitySince: now, firstSeenAt: now, lastSeenAt: now, latest: null };
+      : { ...identity, availability: initial, availabilitySince: now, firstSeenAt: now, lastSeenAt: now, latest: null };
     this.devices.set(device.deviceId, device);
     this.claimEndpoint(device, existing?.address);
     if (!existing) return { kind: 'added', device };
@@ -110,11 +119,7 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
   recordObservation(observation: Observation): void {
     const device = this.devices.get(observation.deviceId);
     if (device === undefined) return;
-    const latest: LatestValues = {
-      properties: { ...device.latest?.properties, ...observation.properties },
-      raw: { ...device.latest?.raw, ...observation.raw },
-      ts: observation.ts,
-    };
+    const latest = observation.kind === 'poll' || device.latest === null ? valuesOf(observation) : announcedOver(device.latest, observation);
     this.devices.set(device.deviceId, { ...device, latest, lastSeenAt: observation.ts });
   }
 
@@ -126,6 +131,26 @@ export class InMemoryDeviceRegistry implements DeviceRegistry {
     this.devices.set(deviceId, { ...device, availability, availabilitySince: since, ...seen });
     return true;
   }
+}
+
+export function sameMaps(a: PropertyMaps, b: PropertyMaps): boolean {
+  const same = (x: PropertyMap | null, y: PropertyMap | null): boolean => (x === null || y === null ? x === y : x.length === y.length && x.every((epc, i) => epc === y[i]));
+  return same(a.announce, b.announce) && same(a.set, b.set) && same(a.get, b.get);
+}
+
+function valuesOf(observation: Observation): LatestValues {
+  return { properties: { ...observation.properties }, raw: { ...observation.raw }, ts: observation.ts };
+}
+
+/** The latest values with the EPCs an announcement carries replaced, decoded value and raw bytes alike. */
+export function announcedOver(latest: LatestValues, observation: Observation): LatestValues {
+  const eoj = parseEojHex(observation.eoj);
+  const properties = { ...latest.properties };
+  for (const epcHex of Object.keys(observation.raw)) {
+    const name = eoj === undefined ? undefined : codecFor(eoj, Number.parseInt(epcHex, 16))?.name;
+    if (name !== undefined) delete properties[name];
+  }
+  return { properties: { ...properties, ...observation.properties }, raw: { ...latest.raw, ...observation.raw }, ts: observation.ts };
 }
 
 /** A map we failed to read this time must not erase the one we read before. */

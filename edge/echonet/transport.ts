@@ -78,7 +78,7 @@ export interface TransportCounters {
   socketErrors: number;
 }
 
-export type RequestErrorCode = 'TIMEOUT' | 'CLOSED' | 'SEND_FAILED';
+export type RequestErrorCode = 'TIMEOUT' | 'CLOSED' | 'SEND_FAILED' | 'CANCELLED';
 
 export class EchonetRequestError extends Error {
   constructor(

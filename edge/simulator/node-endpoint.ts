@@ -45,7 +45,7 @@ export class NodeEndpoint {
   silent: boolean;
 
   constructor(
-    private readonly node: SimulatedNode,
+    private node: SimulatedNode,
     private readonly options: EndpointOptions,
     private readonly quirks: NodeQuirks,
   ) {
@@ -66,17 +66,31 @@ export class NodeEndpoint {
       ...(this.options.multicastGroup ? { multicastGroup: this.options.multicastGroup } : {}),
       logger: this.options.logger,
     });
-    transport.onFrame((received) => this.onFrame(received));
     await transport.open();
     this.transport = transport;
     const boot = this.node.bootAnnouncement();
     if (boot) await this.multicast([boot]);
+    // Like a unit booting: it announces itself before it answers anything at its new address.
+    transport.onFrame((received) => this.onFrame(received));
   }
 
   /** Rebinds at a new address (DHCP gave the unit another lease) and announces itself again. */
   async moveTo(address: string): Promise<void> {
     assertBindableNodeAddress(address);
     await this.close();
+    await this.reopenAt(address);
+  }
+
+  /** Restarts as `node` (a firmware update: same identity, other objects or maps), announcing itself anew. */
+  async reboot(node: SimulatedNode): Promise<void> {
+    await this.close();
+    this.node = node;
+    await this.open();
+  }
+
+  /** Comes up at `address` after a close (a swap closes both units before either reopens). */
+  async reopenAt(address: string): Promise<void> {
+    assertBindableNodeAddress(address);
     this.address_ = address;
     await this.open();
   }
@@ -115,7 +129,13 @@ export class NodeEndpoint {
     if (this.inSilentSpell()) return 'silent spell';
     if (received.via === 'unicast' && isWithin(this.quirks.deafBetween, this.options.elapsedMs())) return 'deaf to unicast';
     if (this.options.random() < (this.quirks.dropRequestRate ?? 0)) return 'dropped';
+    if (this.ignoresAsTooBig(received.frame)) return 'Get too big, ignored without a word';
     return undefined;
+  }
+
+  private ignoresAsTooBig(frame: Frame): boolean {
+    const limit = this.quirks.ignoreGetsOver;
+    return limit !== undefined && frame.esv === ESV.Get && allProperties(frame).length > limit;
   }
 
   private onFrame(received: ReceivedFrame): void {

@@ -87,6 +87,11 @@ export interface SimulatedNodeHandle {
   /** Deaf to every request (INF still goes out) until switched off again. */
   setSilent(silent: boolean): void;
   moveTo(address: string): Promise<void>;
+  /**
+   * Restarts the unit with some quirks changed (same identity and state), e.g. `{ vendorEpcs: true }`
+   * for a firmware update that changes its Get map; it announces itself anew (INF 0xD5).
+   */
+  reboot(changes: NodeQuirks): Promise<void>;
 }
 
 export interface ServedValues {
@@ -102,10 +107,14 @@ export interface SimulatorHandle {
   readonly startedAt: Date;
   /** Every device object of every node. */
   devices(): SimulatedDevice[];
+  /** Two units swap addresses (both leave, then each comes up at the other's and announces itself). */
+  swapAddresses(a: number, b: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_MAKER_CODE = 'ffffff';
+/** MoekadenRoom's 0x83: 0xFE and sixteen zero bytes. */
+const PLACEHOLDER_ID = `fe${'00'.repeat(16)}`;
 
 function identificationNumber(makerCode: string, random: () => number, index: number): string {
   const unique = Array.from({ length: 9 }, () => Math.floor(random() * 256));
@@ -119,9 +128,10 @@ class NodeHandle implements SimulatedNodeHandle {
 
   constructor(
     readonly index: number,
-    readonly node: SimulatedNode,
+    public node: SimulatedNode,
     readonly endpoint: NodeEndpoint,
-    readonly quirks: Readonly<NodeQuirks>,
+    public quirks: Readonly<NodeQuirks>,
+    private readonly makerCode: string,
   ) {}
   get address(): string {
     return this.endpoint.address;
@@ -159,6 +169,11 @@ class NodeHandle implements SimulatedNodeHandle {
   moveTo(address: string): Promise<void> {
     return this.endpoint.moveTo(address);
   }
+  async reboot(changes: NodeQuirks): Promise<void> {
+    this.quirks = { ...this.quirks, ...changes };
+    this.node = new SimulatedNode(this.node.nodeId, this.makerCode, this.node.state, this.quirks);
+    await this.endpoint.reboot(this.node);
+  }
   private deviceIdOf(eoj: Eoj): string {
     return deviceIdOf(nodeKeyOf(this.node.nodeId, this.endpoint.address), eoj);
   }
@@ -189,6 +204,23 @@ class QuirkTimers {
 
   private run(what: string, action: () => Promise<void>): void {
     action().catch((error: unknown) => this.log.warn({ err: error, quirk: what }, 'simulated quirk failed'));
+  }
+}
+
+/** The quirks that involve other nodes: swaps and address take-overs. */
+function scheduleNeighbourQuirks(handles: readonly NodeHandle[], startAddresses: readonly string[], timers: QuirkTimers, swap: (a: number, b: number) => Promise<void>, log: Logger): void {
+  for (const handle of handles) {
+    const { swapAfterMs, takeOverAddressOf } = handle.quirks;
+    if (swapAfterMs !== undefined && handles[handle.index + 1] !== undefined) timers.once(swapAfterMs, 'swapAfterMs', () => swap(handle.index, handle.index + 1));
+    const target = takeOverAddressOf === undefined ? undefined : handles[takeOverAddressOf.node];
+    const address = takeOverAddressOf === undefined ? undefined : startAddresses[takeOverAddressOf.node];
+    if (takeOverAddressOf === undefined || target === undefined || address === undefined) continue;
+    timers.once(takeOverAddressOf.afterMs, 'takeOverAddressOf', async () => {
+      if (target.address === address) return; // it has not left
+      const from = handle.address;
+      await handle.moveTo(address);
+      log.info({ node: handle.index, from, address, deviceId: handle.deviceId }, 'simulated air conditioner took over an address another unit left');
+    });
   }
 }
 
@@ -229,7 +261,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   try {
     for (const [index, address] of addresses.entries()) {
       const quirks: NodeQuirks = { ...options.quirks, ...options.nodeQuirks?.[index] };
-      const nodeId = quirks.noIdentificationNumber ? null : identificationNumber(makerCode, random, index);
+      const nodeId = quirks.noIdentificationNumber ? null : quirks.placeholderIdentificationNumber ? PLACEHOLDER_ID : identificationNumber(makerCode, random, index);
       const node = new SimulatedNode(nodeId, makerCode, initialAirconState(random), quirks);
       const endpoint = new NodeEndpoint(
         node,
@@ -244,7 +276,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         },
         quirks,
       );
-      const handle = new NodeHandle(index, node, endpoint, quirks);
+      const handle = new NodeHandle(index, node, endpoint, quirks, makerCode);
       handles.push(handle);
       await endpoint.open();
       scheduleTimedQuirks(handle, spareAddress(index), timers, random, log);
@@ -254,6 +286,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     await stopAll();
     throw error;
   }
+
+  const swapAddresses = async (a: number, b: number): Promise<void> => {
+    const first = handles[a];
+    const second = handles[b];
+    if (first === undefined || second === undefined || a === b) throw new RangeError(`no two distinct nodes ${a} and ${b}`);
+    const [addressA, addressB] = [first.address, second.address];
+    await Promise.all([first.endpoint.close(), second.endpoint.close()]);
+    await Promise.all([first.endpoint.reopenAt(addressB), second.endpoint.reopenAt(addressA)]);
+    log.info({ nodes: [a, b], addresses: [addressB, addressA] }, 'simulated air conditioners swapped addresses');
+  };
+  scheduleNeighbourQuirks(handles, addresses, timers, swapAddresses, log);
 
   const tickMs = options.tickMs ?? 1_000;
   const timeScale = options.timeScale ?? 1;
@@ -268,6 +311,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     nodes: handles,
     startedAt,
     devices: () => handles.flatMap((h) => h.devices()),
+    swapAddresses,
     async stop() {
       clearInterval(ticker);
       await stopAll();

@@ -6,6 +6,8 @@ import type {
   DeviceSource,
   DeviceView,
   DiscoveryTrigger,
+  EchonetSource,
+  EchonetStats,
   GatewayStatus,
   ReadingHistory,
   ReadingQuery,
@@ -84,6 +86,18 @@ export const healthyStatus: GatewayStatus = {
   databaseBytes: 1_234_567,
 };
 
+/** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */
+export const echonetOnSite: EchonetStats = {
+  searches: 4,
+  framesIn: 120,
+  framesOut: 118,
+  framesDropped: { malformed: 2, unexpected_address: 1, unmatched: 0, late: 0, foreign_answer: 1, unattributed_inf: 0 },
+  devices: [
+    { deviceId: 'fe000008000102030405060708090a0b0c-013001', availability: 'online', requests: 50, answers: 50, timeouts: 0, retries: 0, getSna: 0, batchSize: 10 },
+    { deviceId: '192.168.1.21-013001', availability: 'unreachable', requests: 60, answers: 52, timeouts: 8, retries: 16, getSna: 3, batchSize: 3 },
+  ],
+};
+
 /** The sources main would provide, over fixed data, recording what the API asked of them. */
 export class FakeSources implements ApiSources {
   readiness: Readiness = { ready: true };
@@ -109,6 +123,8 @@ export class FakeSources implements ApiSources {
   };
 
   readonly status: StatusSource = { status: () => healthyStatus, ready: () => this.readiness };
+
+  readonly echonet: EchonetSource = { stats: () => echonetOnSite };
 
   readonly discovery: DiscoveryTrigger = {
     searchNow: () => {

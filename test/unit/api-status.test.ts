@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { FakeSources, apiServer, healthyStatus } from '../support/api-fakes.js';
+import { FakeSources, apiServer, echonetOnSite, healthyStatus } from '../support/api-fakes.js';
 
 const sources = new FakeSources();
 const server = apiServer({}, sources);
@@ -115,6 +115,27 @@ test('GET /metrics is Prometheus text with process metrics and the gateway\'s ow
   assert.equal(types.get('echolake_edge_backlog_readings'), 'gauge');
   const ours = [...types.keys()].filter((name) => name.startsWith('echolake'));
   assert.ok(ours.every((name) => name.startsWith('echolake_edge_')), ours.join(', '));
+});
+
+test('GET /metrics tells the ECHONET Lite side: searches, frames, drops by reason, and per device requests, answers, timeouts, retries, Get_SNA, batch size, availability', async () => {
+  const { types, samples } = parsePrometheusText((await server.app.inject({ url: '/metrics' })).body);
+  const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.equal(value('echolake_edge_echonet_searches_total'), echonetOnSite.searches);
+  assert.equal(value('echolake_edge_echonet_frames_received_total'), 120);
+  assert.equal(value('echolake_edge_echonet_frames_sent_total'), 118);
+  for (const [reason, n] of Object.entries(echonetOnSite.framesDropped)) assert.equal(value('echolake_edge_echonet_frames_dropped_total', { reason }), n, reason);
+  const slow = { device_id: '192.168.1.21-013001' };
+  assert.equal(value('echolake_edge_echonet_device_requests_total', slow), 60);
+  assert.equal(value('echolake_edge_echonet_device_answers_total', slow), 52);
+  assert.equal(value('echolake_edge_echonet_device_timeouts_total', slow), 8);
+  assert.equal(value('echolake_edge_echonet_device_retries_total', slow), 16);
+  assert.equal(value('echolake_edge_echonet_device_get_sna_total', slow), 3);
+  assert.equal(value('echolake_edge_echonet_device_batch_size', slow), 3);
+  assert.equal(value('echolake_edge_echonet_device_availability', slow), 1, 'unreachable');
+  assert.equal(value('echolake_edge_echonet_device_availability', { device_id: 'fe000008000102030405060708090a0b0c-013001' }), 2, 'online');
+  assert.equal(types.get('echolake_edge_echonet_device_timeouts_total'), 'counter');
+  assert.equal(types.get('echolake_edge_echonet_device_batch_size'), 'gauge');
 });
 
 test('requests to unknown routes are counted under one series, not one per URL', async () => {

@@ -20,7 +20,7 @@ const file = (text: string) => {
 test('defaults fill what the file leaves out', () => {
   const config = loadCloudConfig(file('lake:\n  root: /data/lake\n'), {});
   assert.equal(config.lake.root, '/data/lake');
-  assert.equal(config.lake.maxRecords, 5000);
+  assert.equal(config.lake.maxRecords, 250000);
   assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']);
   assert.equal(config.roles.ingest, true);
 });

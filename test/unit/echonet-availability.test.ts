@@ -7,11 +7,11 @@ const OFFLINE_AFTER_MS = 10_000;
 const at = (ms: number): Date => new Date(Date.UTC(2025, 0, 1) + ms);
 
 /** Re-tracking keeps the evidence and tells the state. */
-const stateOf = (availability: AvailabilityTracker): string => availability.track(DEVICE, OFFLINE_AFTER_MS);
+const stateOf = (availability: AvailabilityTracker): string => availability.track(DEVICE, OFFLINE_AFTER_MS, false);
 
 function tracker(): AvailabilityTracker {
   const availability = new AvailabilityTracker(2);
-  availability.track(DEVICE, OFFLINE_AFTER_MS);
+  availability.track(DEVICE, OFFLINE_AFTER_MS, true);
   return availability;
 }
 
@@ -59,8 +59,23 @@ describe('availability rules', () => {
     const availability = tracker();
     availability.announced(DEVICE, at(0));
     availability.failed(DEVICE, at(1_000));
-    availability.track(DEVICE, 1_000);
+    availability.track(DEVICE, 1_000, false);
     assert.equal(availability.failed(DEVICE, at(2_000))?.to, 'offline', 'the INF at 0 is older than the new 1 s window');
+  });
+
+  test('online needs an answer: a device that never answered is offline, however few polls failed', () => {
+    const availability = new AvailabilityTracker(2);
+    assert.equal(availability.track(DEVICE, OFFLINE_AFTER_MS, false), 'offline');
+    assert.equal(availability.failed(DEVICE, at(1_000)), undefined, 'one failure does not make it online');
+    assert.equal(availability.announced(DEVICE, at(1_500))?.to, 'unreachable', 'it announces, so it is alive');
+    assert.equal(availability.answered(DEVICE, at(2_000))?.to, 'online');
+  });
+
+  test('a device its node no longer lists is offline, and stays so until listed again', () => {
+    const availability = tracker();
+    assert.equal(availability.gone(DEVICE, at(1_000))?.to, 'offline');
+    assert.equal(availability.announced(DEVICE, at(1_500)), undefined);
+    assert.equal(availability.track(DEVICE, OFFLINE_AFTER_MS, true), 'online');
   });
 
   test('untracked devices are ignored', () => {

@@ -82,7 +82,8 @@ describe('poll phases', () => {
     const firstGets = new Map<string, number[]>();
     const poller = new Poller(
       {
-        addressOf: (deviceId) => deviceId,
+        bindingOf: (deviceId) => ({ address: deviceId, key: { kind: 'address', address: deviceId }, generation: 0 }),
+        isBound: () => true,
         channelFor: (address): GetChannel => ({
           get: (deoj) => {
             firstGets.set(address, [...(firstGets.get(address) ?? []), Date.now()]);

@@ -10,6 +10,7 @@ import { EchonetRequestError, type ReceivedFrame } from '../../edge/echonet/tran
 import { silentLogger } from '../../shared/log.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
+const BINDING = { address: '10.0.0.5', key: { kind: 'address', address: '10.0.0.5' }, generation: 0 } as const;
 const SENSOR = makeEoj(0x00, 0x11, 0x01);
 
 describe('batch size learning', () => {
@@ -104,7 +105,8 @@ async function poll(channel: GetChannel, cycles: number, intervalMs = 15): Promi
   const run = { results: [] as PollResult[], failures: 0, successes: 0 };
   const poller = new Poller(
     {
-      addressOf: () => '10.0.0.5',
+      bindingOf: () => BINDING,
+      isBound: () => true,
       channelFor: () => channel,
       onValues: (result) => run.results.push(result),
       onSuccess: () => (run.successes += 1),
@@ -141,8 +143,8 @@ describe('poller', () => {
   test('a device that refuses big Gets wholesale settles on its limit and delivers everything every cycle', async () => {
     const device = new ScriptedDevice(ALL, { limit: 3, overLimit: 'sna' });
     const run = await poll(device, 4);
-    // 10 and 5 refused, 2 and 3 answered, 4 refused, 3 answered: the limit is 3.
-    assert.deepEqual(device.requests.slice(0, 7).map((r) => r.length), [10, 5, 2, 3, 4, 3, 2]);
+    // 10 and 5 refused (each split in halves), 2 and 3 answered, 4 refused, 2 and 3 answered: the limit is 3.
+    assert.deepEqual(device.requests.slice(0, 7).map((r) => r.length), [10, 5, 2, 3, 4, 2, 3]);
     laterCycles(device, 7, [3, 3, 3, 1]);
     for (const result of run.results) assert.equal(result.properties.length, 10);
   });
@@ -166,7 +168,10 @@ describe('poller', () => {
     const mute: GetChannel = { get: () => Promise.reject(new EchonetRequestError('TIMEOUT', 'no answer')) };
     const run = { failures: 0 };
     const poller = new Poller(
-      { addressOf: () => '10.0.0.5', channelFor: () => mute, onValues: () => undefined, onSuccess: () => undefined, onFailure: () => (run.failures += 1) },
+      {
+        bindingOf: () => BINDING,
+        isBound: () => true,
+        channelFor: () => mute, onValues: () => undefined, onSuccess: () => undefined, onFailure: () => (run.failures += 1) },
       { maxBatchSize: 10 },
       silentLogger(),
     );

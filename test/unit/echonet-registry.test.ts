@@ -38,7 +38,7 @@ describe('in-memory device registry', () => {
   test('the newest device at an endpoint owns it', () => {
     const registry = new InMemoryDeviceRegistry();
     registry.upsert(identity('10.0.0.5'), at(0));
-    const other = 'fe000008ffffffffffffffffffffffffff';
+    const other = 'fe000008ffffffffffffffffffffffff01';
     registry.upsert(identity('10.0.0.5', other), at(1));
     assert.equal(registry.findByEndpoint('10.0.0.5', '013001')?.deviceId, `${other}-013001`);
   });
@@ -67,6 +67,27 @@ describe('in-memory device registry', () => {
     assert.equal(registry.setAvailability(deviceId, 'unreachable', at(5)), true);
     assert.equal(registry.setAvailability(deviceId, 'online', at(6)), true);
     assert.equal(registry.get(deviceId)?.lastSeenAt, at(6).toISOString());
+  });
+});
+
+describe('latest values say what the last answer said', () => {
+  const base = { deviceId: `${NODE_ID}-013001`, eoj: '013001', address: '10.0.0.5' };
+
+  test('a value that no longer decodes loses its old decoding (raw bytes and value agree)', () => {
+    const registry = new InMemoryDeviceRegistry();
+    registry.upsert(identity('10.0.0.5'), at(0));
+    registry.recordObservation({ ...base, kind: 'poll', ts: at(1).toISOString(), properties: { consumedCumulativeElectricEnergy: 98.765 }, raw: { '85': '000181cd' } });
+    registry.recordObservation({ ...base, kind: 'inf', ts: at(2).toISOString(), properties: {}, raw: { '85': 'fffffffd' } });
+    assert.deepEqual(registry.get(base.deviceId)?.latest, { properties: {}, raw: { '85': 'fffffffd' }, ts: at(2).toISOString() });
+  });
+
+  test("a poll's answer replaces the latest values whole: what is no longer answered is gone", () => {
+    const registry = new InMemoryDeviceRegistry();
+    registry.upsert(identity('10.0.0.5'), at(0));
+    registry.recordObservation({ ...base, kind: 'poll', ts: at(1).toISOString(), properties: { operationStatus: true, humidity: 40 }, raw: { '80': '30', ba: '28' } });
+    registry.recordObservation({ ...base, kind: 'poll', ts: at(2).toISOString(), properties: { operationStatus: true }, raw: { '80': '30' } });
+    assert.deepEqual(registry.get(base.deviceId)?.latest?.properties, { operationStatus: true });
+    assert.deepEqual(registry.get(base.deviceId)?.latest?.raw, { '80': '30' });
   });
 });
 

@@ -196,13 +196,14 @@ describe('simulated node quirks', () => {
     assert.ok(sim.state.targetTemperature >= 19 && sim.state.targetTemperature <= 29);
   });
 
-  test('the all-quirks mix switches every quirk on across nine nodes, with timed quirks inside the run', () => {
+  test('the all-quirks mix switches every quirk on across twelve nodes, with timed quirks inside the run', () => {
     const runMs = 600_000;
-    const mix = Object.values(allQuirksMix(9, runMs));
+    const mix = Object.values(allQuirksMix(12, runMs));
     const used = new Set(mix.flatMap((quirks) => Object.keys(quirks)));
     const every: ReadonlyArray<keyof NodeQuirks> = [
       'replyDelayMs', 'dropRequestRate', 'maxGetBatch', 'vendorEpcs', 'noIdentificationNumber', 'extendedPropertyMaps',
       'silentBetween', 'deafBetween', 'moveAfterMs', 'remoteControlEveryMs', 'temperatureSensor',
+      'ignoreGetsOver', 'swapAfterMs', 'takeOverAddressOf', 'placeholderIdentificationNumber',
     ];
     assert.deepEqual(every.filter((quirk) => !used.has(quirk)), []);
     assert.deepEqual(mix[0], {}, 'node 0 is the well-behaved baseline');
@@ -214,7 +215,9 @@ describe('simulated node quirks', () => {
       }
       if (quirks.moveAfterMs !== undefined) assert.ok(quirks.moveAfterMs < runMs);
     }
-    assert.deepEqual(allQuirksMix(18, runMs)[9], {}, 'the profiles repeat');
+    assert.deepEqual(mix[8]?.takeOverAddressOf, { node: 7, afterMs: 0.55 * runMs }, 'the unit without 0x83 takes the address the moving unit left');
+    assert.ok((mix[10]?.swapAfterMs ?? runMs) < runMs && mix[10]?.vendorEpcs === true && mix[11]?.vendorEpcs === undefined, 'a swap with a unit lacking its vendor EPCs');
+    assert.deepEqual(allQuirksMix(24, runMs)[12], {}, 'the profiles repeat');
   });
 
   test('time windows: from inclusive, to exclusive, open-ended without an end', () => {

@@ -43,3 +43,24 @@ test('a single reading and an ack parse, and a malformed ack does not', () => {
   assert.ok(parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":2}').ok);
   assert.ok(!parseBatchAck('{"v":1,"siteId":"s1","batchId":"1-2","lastSeq":-1}').ok);
 });
+
+test('device events travel in the same batch and seq as readings; a bad event is refused', () => {
+  const event = { v: 1, siteId: 's1', seq: 2, epoch: '0123456789abcdef', deviceId: 'd', eoj: '013001', address: '10.0.0.9', ts: '2026-11-23T05:00:00.000Z', kind: 'event', event: { type: 'moved', fromAddress: '10.0.0.5', toAddress: '10.0.0.9' } } as const;
+  const parsed = parseReadingBatch(JSON.stringify({ v: 1, siteId: 's1', batchId: '1-2', readings: [{ ...reading(1), epoch: '0123456789abcdef' }, event] }));
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+  assert.deepEqual(parsed.value.readings[1], event);
+  for (const bad of [
+    { ...event, properties: {} },
+    { ...event, event: { type: 'moved', extra: 1 } },
+    { ...event, event: { type: '' } },
+    { ...event, kind: 'poll' },
+  ]) {
+    assert.ok(!parseReadingBatch(JSON.stringify({ v: 1, siteId: 's1', batchId: '2-2', readings: [bad] })).ok, JSON.stringify(bad));
+  }
+});
+
+test('epoch: 16 lowercase hex digits when present; readings of older edges without it still parse', () => {
+  assert.ok(parseReading(JSON.stringify(reading(5))).ok, 'no epoch: an older edge');
+  assert.ok(parseReading(JSON.stringify({ ...reading(5), epoch: 'a1b2c3d4e5f60718' })).ok);
+  for (const epoch of ['A1B2C3D4E5F60718', 'a1b2', 'zzzzzzzzzzzzzzzz']) assert.ok(!parseReading(JSON.stringify({ ...reading(5), epoch })).ok, epoch);
+});

@@ -12,7 +12,7 @@ import { aircon } from '../support/observations.js';
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'echolake-store-')), 'edge.db');
 const openStore = (path: string, overrides: Partial<ReadingStoreOptions> = {}) =>
   ReadingStore.open({ path, siteId: 'site-a', durability: 'FULL', maxBytes: 64 * 1024 * 1024, historyMs: 3_600_000, ...overrides }, silentLogger());
-const seqsOf = (readings: Reading[]) => readings.map((r) => r.seq);
+const seqsOf = (readings: ReadonlyArray<{ seq: number }>) => readings.map((r) => r.seq);
 /** Counted through a connection of its own, as another reader of the file would. */
 const countRows = (path: string, from: string) => {
   const db = new Database(path, { readonly: true });
@@ -321,4 +321,20 @@ test('the batch in flight outlives a restart, clears with its ack, and is spared
   assert.equal(reopened.inFlight(), undefined, 'any ack of the batch in flight clears it; the rest goes in the next batch');
   assert.equal(reopened.oldestUnsent(1, 1e9)?.firstSeq, range.lastSeq);
   reopened.close();
+});
+
+test('device events are numbered in the same seq as readings; every reading carries the database epoch', () => {
+  const path = freshPath();
+  const store = openStore(path);
+  const epoch = store.epoch();
+  assert.match(epoch, /^[0-9a-f]{16}$/);
+  const event = { deviceId: aircon(0).deviceId, eoj: '013001', address: '10.0.0.9', ts: aircon(0).ts, kind: 'event' as const, event: { type: 'moved', fromAddress: '10.0.0.5', toAddress: '10.0.0.9' } };
+  const made = store.append([aircon(0), event, aircon(1)]);
+  assert.deepEqual(seqsOf(made), [made[0]?.seq, (made[0]?.seq ?? 0) + 1, (made[0]?.seq ?? 0) + 2]);
+  assert.ok(made.every((r) => r.epoch === epoch));
+  const sent = store.oldestUnsent(10, 1_000_000)?.payloads.map((p) => JSON.parse(p) as Record<string, unknown>);
+  assert.deepEqual(sent?.[1], { v: 1, siteId: 'site-a', seq: made[1]?.seq, epoch, ...event });
+  store.close();
+  assert.equal(openStore(path).epoch(), epoch, 'the epoch stays with its database');
+  assert.notEqual(openStore(freshPath()).epoch(), epoch, 'a new database starts a new seq stream');
 });
