@@ -107,10 +107,11 @@ const kafkaAdmin = new Kafka({ clientId: 'bench-ingest-admin', brokers: kafkaBro
 function plan(): RunSpec[] {
   const runs: RunSpec[] = [];
   const backlog = Number.POSITIVE_INFINITY;
-  const spec = (broker: BrokerKind, auth: boolean, client: KafkaClient, sites: number, batch: number, rate: number): RunSpec => {
+  const spec = (broker: BrokerKind, auth: boolean, client: KafkaClient, fleet: number, batch: number, rate: number): RunSpec => {
+    const sites = Math.min(fleet, MAX_SITES);
     const access = broker === 'embedded' ? (auth ? 'auth' : 'allow-all') : auth ? 'auth' : 'anonymous';
     const load = Number.isFinite(rate) ? `${num(sites * rate, 0)}/s offered` : 'backlog';
-    return { label: `${broker}-${access} ${client} ${sites}×${batch} ${load}`, broker, auth, client, sites: Math.min(sites, MAX_SITES), batch, rate };
+    return { label: `${broker}-${access} ${client} ${sites}×${batch} ${load}`, broker, auth, client, sites, batch, rate };
   };
   // The production shapes, every size: per-site auth on, the matrix's client.
   for (const broker of ['embedded', 'mosquitto'] as const) {
