@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { connectAsync } from 'mqtt';
 import { KafkaReadingSink } from '../../cloud/ingest/kafka-readings-sink.js';
-import { createKafka, ensureTopics, type KafkaSettings } from '../../cloud/kafka/client.js';
+import { createKafka, createProducer, ensureTopics, type KafkaSettings } from '../../cloud/kafka/client.js';
 import { ReadingStore } from '../../edge/buffer/reading-store.js';
 import { Database } from '../../edge/buffer/sqlite.js';
 import { silentLogger } from '../../shared/log.js';
@@ -121,7 +121,7 @@ export async function breakdown(options: BreakdownOptions): Promise<BatchBreakdo
   // Topics as the cloud makes them, Kafka's defaults included.
   await ensureTopics(kafka, settings);
   const admin = kafka.admin();
-  const sink = new KafkaReadingSink(kafka, settings.topics, 512 * 1024);
+  const sink = new KafkaReadingSink(createProducer({ ...settings, producer: { client: 'platformatic', compression: 'none' } }, kafka), settings.topics, 512 * 1024);
   await sink.connect();
   const publisher = await connectAsync(options.mqttUrl, { clientId: `bench-pub-${run}`, protocolVersion: 5 });
   const subscriber = await connectAsync(options.mqttUrl, { clientId: `bench-sub-${run}`, protocolVersion: 5 });

@@ -1,6 +1,8 @@
-import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import type { ReadingBatch } from '../../shared/reading.js';
 import type { KafkaTopics } from '../kafka/client.js';
+import type { KafkaProducer, Placement, ProducedRecord } from '../kafka/producer.js';
+
+export type { Placement } from '../kafka/producer.js';
 
 /** What the ingest could not take, with why; the payload is kept whole, in pieces where it is large. */
 export interface DeadLetter {
@@ -14,9 +16,6 @@ export interface DeadLetter {
   payload: Buffer;
 }
 
-/** Where in Kafka a batch landed: per partition, the first offset written. */
-export type Placement = Array<{ partition: number; baseOffset: string }>;
-
 /** Where the ingest puts what it took from MQTT. */
 export interface ReadingSink {
   /** Resolves only after Kafka acknowledged every reading of the batch (acks=all). */
@@ -27,43 +26,51 @@ export interface ReadingSink {
 
 /**
  * Kafka's default limit for one record batch is about 1 MB; a site with one busy device sends a
- * whole MQTT batch to one partition, so sends are split below that.
+ * whole MQTT batch to one partition, so a request stays below that whatever its partitions.
  */
 const MAX_BYTES_PER_SEND = 800 * 1024;
+/** Room for a record's key, headers and framing in the estimate of a request's size. */
+const RECORD_OVERHEAD_BYTES = 128;
+
+/** Records waiting for a request, and who waits for them. */
+interface Pending {
+  topic: string;
+  records: ProducedRecord[];
+  bytes: number;
+  resolve(placement: Placement): void;
+  reject(err: unknown): void;
+}
 
 /**
- * Kafka producer for readings: idempotent with acks=all, keyed by deviceId so one device's
- * readings stay ordered within a partition. The value carries siteId and seq; a `batchId` header
- * says which MQTT batch brought the reading, to follow it from the site's log to the topic.
- * (Each header costs kafkajs an encode per record: with siteId and seq as headers too, the
- * ingest took 45–65 % more CPU per reading.)
+ * Readings into Kafka, keyed by deviceId so one device's readings stay ordered within a partition.
+ * The value carries siteId and seq; a `batchId` header says which MQTT batch brought the reading,
+ * to follow it from the site's log to the topic.
+ *
+ * The ingest handles many batches at once, while an idempotent producer has one request in flight.
+ * So batches that arrive while a request is out wait in a queue and go together in the next one
+ * (up to MAX_BYTES_PER_SEND): one produce round trip and one acks=all wait for many sites, instead
+ * of one each. Requests leave in arrival order, so a device's readings keep their order. A failed
+ * request fails every batch in it; each is left unacknowledged and its site resends it.
  */
 export class KafkaReadingSink implements ReadingSink {
-  private producer: Producer;
+  private readonly queue: Pending[] = [];
+  private sending = false;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly producer: KafkaProducer,
     private readonly topics: KafkaTopics,
     private readonly pieceBytes: number,
-  ) {
-    this.producer = this.createProducer();
-  }
+  ) {}
 
-  async connect(): Promise<void> {
-    await this.producer.connect();
+  connect(): Promise<void> {
+    return this.producer.connect();
   }
 
   async writeBatch(batch: ReadingBatch): Promise<Placement> {
-    const messages = batch.readings.map((reading) => ({
-      key: reading.deviceId,
-      value: JSON.stringify(reading),
-      headers: { batchId: batch.batchId },
-    }));
-    const placed: RecordMetadata[] = [];
-    for (const chunk of chunksBelow(messages, MAX_BYTES_PER_SEND)) {
-      placed.push(...(await this.send(this.topics.readings, chunk)));
-    }
-    return placed.map((meta) => ({ partition: meta.partition, baseOffset: meta.baseOffset ?? '' }));
+    const headers = { batchId: batch.batchId };
+    const records = batch.readings.map((reading) => ({ key: reading.deviceId, value: JSON.stringify(reading), headers }));
+    const sent = await Promise.all([...chunksBelow(records, MAX_BYTES_PER_SEND)].map((chunk) => this.enqueue(this.topics.readings, chunk)));
+    return sent.flat();
   }
 
   /**
@@ -72,84 +79,80 @@ export class KafkaReadingSink implements ReadingSink {
    */
   async writeDeadLetter(letter: DeadLetter): Promise<void> {
     const parts = Math.max(1, Math.ceil(letter.payload.length / this.pieceBytes));
-    const messages: Message[] = [];
+    const pieces: Array<Promise<Placement>> = [];
     for (let part = 0; part < parts; part += 1) {
-      messages.push({
+      const record: ProducedRecord = {
         key: letter.siteId,
         value: letter.payload.subarray(part * this.pieceBytes, (part + 1) * this.pieceBytes),
         headers: { id: letter.id, siteId: letter.siteId, source: letter.source, reason: letter.reason, detail: letter.detail, part: String(part), parts: String(parts) },
-      });
+      };
+      // One piece per entry: a request then holds at most what fits below Kafka's limits.
+      pieces.push(this.enqueue(this.topics.deadLetter, [record], MAX_BYTES_PER_SEND));
     }
-    // One piece per send keeps each request below Kafka's limits whatever the piece size.
-    for (const message of messages) await this.send(this.topics.deadLetter, [message]);
+    await Promise.all(pieces);
   }
 
   async disconnect(): Promise<void> {
     await this.producer.disconnect();
   }
 
-  /**
-   * After a failed send an idempotent producer can stay wedged (an out-of-order sequence number
-   * is never forgiven), so it is replaced before the error goes up; the site resends the batch.
-   */
-  private async send(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+  private enqueue(topic: string, records: ProducedRecord[], bytes = sizeOf(records)): Promise<Placement> {
+    return new Promise<Placement>((resolve, reject) => {
+      this.queue.push({ topic, records, bytes, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  /** One request at a time, each taking as many waiting entries of one topic as fit. */
+  private async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
     try {
-      return await this.producer.send({ topic, acks: -1, messages });
-    } catch (err) {
-      const wedged = this.producer;
-      this.producer = this.createProducer();
-      await wedged.disconnect().catch(() => undefined);
-      await this.producer.connect().catch(() => undefined);
-      throw err;
+      for (let taken = this.take(); taken.length > 0; taken = this.take()) {
+        const topic = (taken[0] as Pending).topic;
+        try {
+          const placement = await this.producer.send(topic, taken.length === 1 ? (taken[0] as Pending).records : taken.flatMap((entry) => entry.records));
+          for (const entry of taken) entry.resolve(placement);
+        } catch (err) {
+          for (const entry of taken) entry.reject(err);
+        }
+      }
+    } finally {
+      this.sending = false;
     }
   }
 
-  private createProducer(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: rememberingKeyPartitions,
-    });
+  private take(): Pending[] {
+    const first = this.queue[0];
+    if (first === undefined) return [];
+    let count = 1;
+    let bytes = first.bytes;
+    for (const next of this.queue.slice(1)) {
+      if (next.topic !== first.topic || bytes + next.bytes > MAX_BYTES_PER_SEND) break;
+      bytes += next.bytes;
+      count += 1;
+    }
+    return this.queue.splice(0, count);
   }
 }
 
-/** Distinct keys remembered per producer; a site fleet has far fewer devices, a hostile one is bounded. */
-const MAX_REMEMBERED_KEYS = 100_000;
-
-/**
- * murmur2 on the key, as Java clients partition, so a device lands where other tools expect it.
- * A device's key is hashed again for every reading of every batch; remembering the partition per
- * topic, partition count and key saved about 20 % of the ingest's CPU in the drain benchmark.
- */
-const rememberingKeyPartitions: ICustomPartitioner = () => {
-  const murmur2 = Partitioners.DefaultPartitioner();
-  const remembered = new Map<string, number>();
-  return (args) => {
-    const key = args.message.key;
-    if (typeof key !== 'string') return murmur2(args);
-    const id = `${args.topic}\0${args.partitionMetadata.length}\0${key}`;
-    let partition = remembered.get(id);
-    if (partition === undefined) {
-      partition = murmur2(args);
-      if (remembered.size >= MAX_REMEMBERED_KEYS) remembered.clear();
-      remembered.set(id, partition);
-    }
-    return partition;
-  };
-};
-
-function* chunksBelow(messages: Array<Message & { value: string }>, maxBytes: number): Generator<Message[]> {
-  let chunk: Message[] = [];
+function sizeOf(records: readonly ProducedRecord[]): number {
   let bytes = 0;
-  for (const message of messages) {
-    const size = Buffer.byteLength(message.value) + 128;
+  for (const record of records) bytes += Buffer.byteLength(record.value) + RECORD_OVERHEAD_BYTES;
+  return bytes;
+}
+
+function* chunksBelow(records: ProducedRecord[], maxBytes: number): Generator<ProducedRecord[]> {
+  let chunk: ProducedRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = Buffer.byteLength(record.value) + RECORD_OVERHEAD_BYTES;
     if (chunk.length > 0 && bytes + size > maxBytes) {
       yield chunk;
       chunk = [];
       bytes = 0;
     }
-    chunk.push(message);
+    chunk.push(record);
     bytes += size;
   }
   if (chunk.length > 0) yield chunk;

@@ -1,5 +1,8 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
+import { KafkajsProducer } from './kafkajs-producer.js';
+import { PlatformaticProducer } from './platformatic-producer.js';
+import type { KafkaClientName, KafkaProducer, ProducerCompression } from './producer.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -8,6 +11,12 @@ export interface KafkaSettings {
   /** Partitions for topics the cloud creates itself; more partitions, more consumers can share the work. */
   partitions: number;
   replicationFactor: number;
+}
+
+export interface ProducerSettings {
+  brokers: string[];
+  clientId: string;
+  producer: { client: KafkaClientName; compression: ProducerCompression };
 }
 
 export interface KafkaTopics {
@@ -27,6 +36,13 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
       log[level]({ kafka: entry.namespace, ...fields }, message);
     },
   });
+}
+
+/** The producer the ingest writes through, with the client `kafka.producer.client` names. */
+export function createProducer(settings: ProducerSettings, kafka: Kafka): KafkaProducer {
+  const { client, compression } = settings.producer;
+  if (client === 'kafkajs') return new KafkajsProducer(kafka, compression);
+  return new PlatformaticProducer({ brokers: settings.brokers, clientId: settings.clientId, compression });
 }
 
 /** Creates the topics the cloud writes, if they are missing; existing ones are left as they are. */

@@ -4,7 +4,7 @@ export const kafkaConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['brokers', 'clientId', 'partitions', 'replicationFactor', 'topics'],
+  required: ['brokers', 'clientId', 'partitions', 'replicationFactor', 'topics', 'producer'],
   properties: {
     brokers: {
       type: 'array',
@@ -16,6 +16,26 @@ export const kafkaConfigSchema = {
     clientId: { type: 'string', default: 'echolake-cloud', description: 'names this process in the brokers\' logs' },
     partitions: { type: 'integer', minimum: 1, default: 3, description: 'for topics the cloud creates' },
     replicationFactor: { type: 'integer', minimum: 1, default: 1, description: 'for topics the cloud creates' },
+    producer: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['client', 'compression'],
+      properties: {
+        client: {
+          type: 'string',
+          enum: ['platformatic', 'kafkajs'],
+          default: 'platformatic',
+          description: 'the Kafka client the ingest produces with: platformatic (@platformatic/kafka, faster, see the README\'s ingest benchmark) or kafkajs',
+        },
+        compression: {
+          type: 'string',
+          enum: ['none', 'gzip', 'snappy', 'lz4'],
+          default: 'none',
+          description: 'compression of the readings\' record batches; kafkajs supports none and gzip only',
+        },
+      },
+    },
     topics: {
       type: 'object',
       additionalProperties: false,

@@ -3,6 +3,7 @@ import type { CloudContext } from '../context.js';
 import { IngestCore } from '../ingest/core.js';
 import { httpsIngestRoutes } from '../ingest/https-route.js';
 import { KafkaReadingSink } from '../ingest/kafka-readings-sink.js';
+import { createProducer } from '../kafka/client.js';
 import { MqttIngest } from '../ingest/mqtt-ingest.js';
 import type { Role } from './role.js';
 
@@ -14,7 +15,7 @@ export function ingestRole(): Role {
     enabled: (config) => config.roles.ingest,
     components(context: CloudContext): Component[] {
       const { config, log } = context;
-      const sink = new KafkaReadingSink(context.kafka, config.kafka.topics, config.ingest.deadLetterMaxBytes);
+      const sink = new KafkaReadingSink(createProducer(config.kafka, context.kafka), config.kafka.topics, config.ingest.deadLetterMaxBytes);
       core = new IngestCore(sink, context.sites, context.siteStatus, config.ingest, context.metrics, log.child({ part: 'ingest' }));
       const mqtt = new MqttIngest(
         { mqtt: config.mqtt, credentials: context.cloudMqtt, maxInFlightBatches: config.ingest.maxInFlightBatches },
