@@ -1,3 +1,5 @@
+import { statfsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import type { ApiSources, DeviceView, EchonetStats, GatewayStatus, Readiness } from './api/sources.js';
 import type { ReadingStore } from './buffer/reading-store.js';
 import type { EchonetController } from './echonet/controller.js';
@@ -16,7 +18,18 @@ export interface ApiBackends {
   recorded: () => number;
   /** Readings that left memory without reaching the database, by reason, since start. */
   droppedUnsaved: () => Readonly<Record<string, number>>;
+  /** buffer.maxBytes. */
+  databaseCapBytes: number;
+  stateDir: string;
+  /** echonet.interface: the gateway's IPv4 address on the aircons' LAN. */
+  interfaceAddress: string;
 }
+
+/**
+ * A clock before this is wrong for sure: the software did not exist yet. A Pi has no real-time
+ * clock, so without NTP it starts at 1970 or at fake-hwclock's last save.
+ */
+const CLOCK_FLOOR_MS = Date.parse('2026-01-01T00:00:00Z');
 
 export function apiSources(backends: ApiBackends): ApiSources {
   const { controller, store } = backends;
@@ -72,12 +85,29 @@ function deviceView(device: DeviceRecord): DeviceView {
   };
 }
 
-function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsaved }: ApiBackends): GatewayStatus {
+/** Free bytes where the database lives; null if the file system cannot be asked. */
+function diskFree(dir: string): number | null {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the interface address is on one of this host's interfaces that is up now. */
+function interfaceUp(address: string): boolean {
+  return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === address) ?? false);
+}
+
+function gatewayStatus(backends: ApiBackends): GatewayStatus {
+  const { siteId, startedAt, store, uplink, recorded, droppedUnsaved } = backends;
   const stats = store.stats();
   const link = uplink.status();
+  const now = Date.now();
   return {
     siteId,
-    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    uptimeSeconds: Math.round((now - startedAt) / 1000),
     uplink: {
       state: link.state === 'connected' ? 'connected' : 'disconnected',
       lastAckAt: link.lastAckAt ?? null,
@@ -85,6 +115,7 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsa
       batchesAcknowledged: link.batchesAcknowledged,
       readingsAcknowledged: link.readingsAcknowledged,
       resends: link.resends,
+      failure: link.state === 'connected' ? null : (link.failure ?? null),
     },
     backlog: {
       depth: stats.backlog,
@@ -94,6 +125,10 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsa
     // Given up in the store (byte cap, a corrupt file) plus never saved (a full disk, a shutdown then).
     droppedReadings: stats.dropped + Object.values(droppedUnsaved()).reduce((sum, n) => sum + n, 0),
     databaseBytes: stats.databaseBytes,
+    databaseCapBytes: backends.databaseCapBytes,
+    diskFreeBytes: diskFree(backends.stateDir),
+    clock: { now: new Date(now).toISOString(), plausible: now >= CLOCK_FLOOR_MS },
+    echonet: { interface: backends.interfaceAddress, up: interfaceUp(backends.interfaceAddress) },
   };
 }
 

@@ -79,7 +79,8 @@ function components(config: EdgeConfig): Component[] {
     { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
   ];
   if (config.api.enabled) {
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(),
+      databaseCapBytes: config.buffer.maxBytes, stateDir: config.stateDir, interfaceAddress: config.echonet.interface });
     const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
     parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
   }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWeb } from '../scripts/build-web.js';
 import { startServices } from './services/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +28,8 @@ function runNodeTest(files: string[], env: Record<string, string>): Promise<numb
 
 async function main(): Promise<number> {
   const unitOnly = process.argv.includes('--unit-only');
+  // The pages' bundle, as `npm run build` makes it: the browser tests and the API tests serve it.
+  await buildWeb();
   const unit = testFiles('unit');
   if (unitOnly) return runNodeTest(unit, {});
   const services = await startServices();

@@ -1,9 +1,14 @@
-/** The ECHONET Lite Web API guideline's read-only device routes under /elapi/v1. */
+/**
+ * The ECHONET Lite Web API guideline's read-only device routes under /elapi/v1, and one gateway
+ * route listing every device with its latest values and request statistics in one answer (what the
+ * status page polls: one request every few seconds rather than one per device).
+ */
 import type { FastifyPluginCallback } from 'fastify';
 import { errorResponse, notFound } from '../../shared/http/errors.js';
 import {
   describeDevice,
   deviceDescriptionSchema,
+  deviceOverviewSchema,
   deviceSummarySchema,
   propertiesOf,
   propertyValueSchema,
@@ -11,11 +16,18 @@ import {
   summarise,
 } from './elapi-device.js';
 import { deviceParams, devicePropertyParams, type DeviceParams, type DevicePropertyParams } from './params.js';
-import type { DeviceSource, DeviceView } from './sources.js';
+import type { DeviceSource, DeviceView, EchonetDeviceStats, EchonetSource } from './sources.js';
 
 const tags = ['elapi'];
 
-export const deviceRoutes: FastifyPluginCallback<{ devices: DeviceSource }> = (app, { devices }, done) => {
+/** The request statistics the page shows: those of the controller, less what the availability already says. */
+function requestStats(stats: EchonetDeviceStats | undefined): Omit<EchonetDeviceStats, 'deviceId' | 'availability'> | null {
+  if (stats === undefined) return null;
+  const { requests, answers, timeouts, retries, getSna, batchSize } = stats;
+  return { requests, answers, timeouts, retries, getSna, batchSize };
+}
+
+export const deviceRoutes: FastifyPluginCallback<{ devices: DeviceSource; echonet: EchonetSource }> = (app, { devices, echonet }, done) => {
   const deviceOrNotFound = (id: string): DeviceView => {
     const device = devices.get(id);
     if (device === undefined) throw notFound(`no device '${id}' is known to this gateway`);
@@ -36,6 +48,24 @@ export const deviceRoutes: FastifyPluginCallback<{ devices: DeviceSource }> = (a
       },
     },
   }, () => ({ devices: devices.list().map(summarise) }));
+
+  app.get('/api/v1/devices', {
+    schema: {
+      tags: ['gateway'],
+      summary: 'Every device with its latest values and request statistics (what the status page shows)',
+      response: {
+        200: {
+          type: 'object',
+          required: ['devices'],
+          additionalProperties: false,
+          properties: { devices: { type: 'array', items: deviceOverviewSchema } },
+        },
+      },
+    },
+  }, () => {
+    const stats = new Map(echonet.stats().devices.map((s) => [s.deviceId, s]));
+    return { devices: devices.list().map((device) => ({ ...describeDevice(device), requests: requestStats(stats.get(device.id)) })) };
+  });
 
   app.get<{ Params: DeviceParams }>('/elapi/v1/devices/:id', {
     schema: {

@@ -135,3 +135,29 @@ export const deviceDescriptionSchema = {
     },
   },
 } as const;
+
+const requestCount = { type: 'integer', minimum: 0 } as const;
+
+/** A device as the status page lists it: the description plus the controller's request statistics. */
+export const deviceOverviewSchema = {
+  type: 'object',
+  required: [...deviceDescriptionSchema.required, 'requests'],
+  additionalProperties: false,
+  properties: {
+    ...deviceDescriptionSchema.properties,
+    requests: {
+      type: ['object', 'null'],
+      description: 'Get requests since the gateway started; null for a device not polled (yet)',
+      required: ['requests', 'answers', 'timeouts', 'retries', 'getSna', 'batchSize'],
+      additionalProperties: false,
+      properties: {
+        requests: requestCount,
+        answers: requestCount,
+        timeouts: requestCount,
+        retries: requestCount,
+        getSna: { ...requestCount, description: 'answers refusing some properties (Get_SNA)' },
+        batchSize: { ...requestCount, description: 'properties asked per Get now' },
+      },
+    },
+  },
+} as const;

@@ -11,6 +11,7 @@ import { bearerTokenGuard } from './auth.js';
 import { deviceRoutes } from './devices-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { answerFrameworkError, installErrorHandling } from '../../shared/http/errors.js';
+import { registerStaticPage } from '../../shared/http/static-pages.js';
 import { EdgeMetrics, metricsRoutes } from './metrics.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { readingRoutes } from './readings-routes.js';
@@ -119,11 +120,13 @@ export function createApiServer(options: ApiOptions, sources: ApiSources, logger
     metrics.countRequest(request.method, request.routeOptions.url, reply.statusCode);
     done();
   });
-  void app.register(deviceRoutes, { devices: sources.devices });
+  void app.register(deviceRoutes, { devices: sources.devices, echonet: sources.echonet });
   void app.register(readingRoutes, { history: sources.history, devices: sources.devices });
   void app.register(statusRoutes, { status: sources.status, devices: sources.devices, version: options.version });
   void app.register(discoveryRoutes, { discovery: sources.discovery, guard });
   void app.register(metricsRoutes, { metrics });
   void app.register(openApiRoutes);
+  // The status page for the technician on site: it reads the routes above, nothing else.
+  registerStaticPage(app, { page: 'edge' });
   return new ApiServer(app, options, logger);
 }

@@ -68,6 +68,8 @@ export interface UplinkView {
   readonly batchesAcknowledged: number;
   readonly readingsAcknowledged: number;
   readonly resends: number;
+  /** Why the last attempt to reach the cloud failed; null while the link works. */
+  readonly failure: { readonly reason: string; readonly detail: string; readonly at: string } | null;
 }
 
 export interface BacklogView {
@@ -88,6 +90,14 @@ export interface GatewayStatus {
   readonly droppedReadings: number;
   /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;
+  /** The database's byte cap (buffer.maxBytes): at it, the oldest unsent readings are given up. */
+  readonly databaseCapBytes: number;
+  /** Free bytes on the state directory's file system; null when it cannot be read. */
+  readonly diskFreeBytes: number | null;
+  /** The gateway's clock: a Pi without a real-time clock or NTP starts far in the past. */
+  readonly clock: { readonly now: string; readonly plausible: boolean };
+  /** The ECHONET Lite interface (this gateway's address on the aircons' LAN) and whether it is up. */
+  readonly echonet: { readonly interface: string; readonly up: boolean };
 }
 
 /** Ready to do its job, or the reasons it is not (at least one). */

@@ -11,7 +11,10 @@ const timestampOrNull = { type: ['string', 'null'], format: 'date-time' } as con
 
 const statusSchema = {
   type: 'object',
-  required: ['siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes', 'devices'],
+  required: [
+    'siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes',
+    'databaseCapBytes', 'diskFreeBytes', 'clock', 'echonet', 'devices',
+  ],
   additionalProperties: false,
   properties: {
     siteId: { type: 'string' },
@@ -19,7 +22,7 @@ const statusSchema = {
     uptimeSeconds: { type: 'number', minimum: 0 },
     uplink: {
       type: 'object',
-      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends'],
+      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends', 'failure'],
       additionalProperties: false,
       properties: {
         state: { type: 'string', enum: ['connected', 'disconnected'] },
@@ -34,6 +37,17 @@ const statusSchema = {
         batchesAcknowledged: count,
         readingsAcknowledged: count,
         resends: count,
+        failure: {
+          type: ['object', 'null'],
+          description: 'why the last attempt to reach the cloud failed; null while connected',
+          required: ['reason', 'detail', 'at'],
+          additionalProperties: false,
+          properties: {
+            reason: { type: 'string', enum: ['dns', 'tls', 'credentials', 'refused', 'closed', 'no_route', 'timeout', 'other'] },
+            detail: { type: 'string', description: 'the error\'s code and message' },
+            at: { type: 'string', format: 'date-time' },
+          },
+        },
       },
     },
     backlog: {
@@ -48,6 +62,26 @@ const statusSchema = {
     readingsRecorded: { ...count, description: 'readings this gateway recorded since it started' },
     droppedReadings: { ...count, description: 'readings given up unsent, at the byte cap or with the corrupt database file this one replaced, ever' },
     databaseBytes: count,
+    databaseCapBytes: { ...count, description: 'buffer.maxBytes: at it the oldest unsent readings are given up' },
+    diskFreeBytes: { type: ['integer', 'null'], minimum: 0, description: 'free bytes on the state directory\'s file system' },
+    clock: {
+      type: 'object',
+      required: ['now', 'plausible'],
+      additionalProperties: false,
+      properties: {
+        now: { type: 'string', format: 'date-time', description: 'the gateway\'s clock; a reader compares it with its own' },
+        plausible: { type: 'boolean', description: 'false when the clock is before this software existed (no NTP, no real-time clock)' },
+      },
+    },
+    echonet: {
+      type: 'object',
+      required: ['interface', 'up'],
+      additionalProperties: false,
+      properties: {
+        interface: { type: 'string', description: 'echonet.interface: the gateway\'s address on the aircons\' LAN' },
+        up: { type: 'boolean', description: 'whether a network interface holds that address now' },
+      },
+    },
     devices: {
       type: 'object',
       description: 'how many devices are in each availability state',

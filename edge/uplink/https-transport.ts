@@ -3,6 +3,7 @@ import { validateHeaderValue, type ClientRequest, type IncomingMessage } from 'n
 import type { Logger } from '../../shared/log.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { BatchDelivery, OutgoingBatch } from './delivery.js';
+import { type LinkFailure, linkFailure } from './link-failure.js';
 import type { RepeatedWarnings } from './repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
@@ -37,6 +38,7 @@ export class HttpsTransport implements UplinkTransport {
   private current: ClientRequest | undefined;
   /** Failed attempts in a row, for the backoff. */
   private failures = 0;
+  private failure: LinkFailure | undefined;
   private readonly counts = { credentialsRefused: 0, tooLarge: 0, deadLettered: 0, throttled: 0, failed: 0 };
 
   constructor(
@@ -80,6 +82,7 @@ export class HttpsTransport implements UplinkTransport {
       if (req !== this.current) return;
       this.current = undefined;
       this.state = 'disconnected';
+      this.failure = linkFailure(err);
       this.counts.failed += 1;
       this.retryLater('https-network', { err }, 'cloud not reachable over HTTPS; the batch goes again later');
     });
@@ -88,6 +91,10 @@ export class HttpsTransport implements UplinkTransport {
 
   linkState(): LinkState {
     return this.state;
+  }
+
+  lastFailure(): LinkFailure | undefined {
+    return this.failure;
   }
 
   counters(): Record<string, number> {
@@ -126,6 +133,7 @@ export class HttpsTransport implements UplinkTransport {
   private onAnswer(batch: OutgoingBatch, status: number, retryAfter: string | undefined, body: string): void {
     const fields = { status, batchId: batch.batchId };
     if (status === 200) {
+      this.failure = undefined;
       this.settle(this.delivery.offerAck(body, fields));
       return;
     }
@@ -135,6 +143,7 @@ export class HttpsTransport implements UplinkTransport {
     }
     if (status === 401 || status === 403) {
       this.counts.credentialsRefused += 1;
+      this.failure = linkFailure(new Error(`the cloud answered ${status}: ${errorMessage(body)}`), 'credentials');
       this.failures += 1;
       this.warnings.error(
         'https-credentials',

@@ -4,6 +4,7 @@ import { siteTopic } from '../../shared/contract/topics.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { BatchDelivery, OutgoingBatch } from './delivery.js';
 import { GuardedSocket, openBrokerSocket } from './guarded-socket.js';
+import { type LinkFailure, linkFailure } from './link-failure.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 import type { RepeatedWarnings } from './repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
@@ -23,6 +24,7 @@ export class MqttTransport implements UplinkTransport {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempts = 0;
   private oversized = 0;
+  private failure: LinkFailure | undefined;
   /** Oversized PUBLISHes replaced by empty ones, not yet seen by the message handler: counted already. */
   private emptiedPending = 0;
   private readonly url: URL;
@@ -54,6 +56,10 @@ export class MqttTransport implements UplinkTransport {
 
   linkState(): LinkState {
     return this.state;
+  }
+
+  lastFailure(): LinkFailure | undefined {
+    return this.failure;
   }
 
   counters(): Record<string, number> {
@@ -115,6 +121,7 @@ export class MqttTransport implements UplinkTransport {
 
   private onConnect(client: MqttClient): void {
     this.state = 'connected';
+    this.failure = undefined;
     this.reconnectAttempts = 0;
     this.log.info({ siteId: this.options.siteId, url: redactUrl(this.options.url), protocolVersion: client.options.protocolVersion }, 'uplink connected');
     client.subscribe(this.acksTopic, { qos: 1 });
@@ -138,6 +145,7 @@ export class MqttTransport implements UplinkTransport {
       this.log.warn({ siteId, url, err }, 'broker refused MQTT 5: falling back to MQTT 3.1.1');
       return;
     }
+    this.failure = linkFailure(err);
     const kind = typeof err.code === 'string' || typeof err.code === 'number' ? String(err.code) : err.message;
     this.warnings.warn(`uplink-error-${kind}`, { siteId, url, err }, 'uplink error');
   }
@@ -145,7 +153,11 @@ export class MqttTransport implements UplinkTransport {
   private onClose(): void {
     this.delivery.linkIsDown();
     if (this.state === 'stopped') return;
-    if (this.state === 'connected') this.log.warn({ siteId: this.options.siteId }, 'uplink disconnected');
+    if (this.state === 'connected') {
+      this.log.warn({ siteId: this.options.siteId }, 'uplink disconnected');
+      // The broker closed the link without an error; the reconnects that follow say more if they fail.
+      this.failure ??= linkFailure(new Error('the broker closed the connection'), 'closed');
+    }
     this.state = 'disconnected';
     clearTimeout(this.reconnectTimer);
     const delay = this.reconnectDelay();

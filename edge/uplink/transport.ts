@@ -1,4 +1,5 @@
 import type { OutgoingBatch } from './delivery.js';
+import type { LinkFailure } from './link-failure.js';
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -25,6 +26,8 @@ export interface UplinkTransport {
   start(): void;
   send(batch: OutgoingBatch): void;
   linkState(): LinkState;
+  /** Why the last attempt to reach the cloud failed; undefined once the link works again. */
+  lastFailure(): LinkFailure | undefined;
   /** The transport's own counters for the status. */
   counters(): Record<string, number>;
   stop(): Promise<void>;

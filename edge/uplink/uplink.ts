@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/log.js';
 import { redactUrl, urlCredentials } from '../../shared/redact.js';
 import { BatchDelivery, type DeliveryStatus, type OutboxPort } from './delivery.js';
 import { HttpsTransport } from './https-transport.js';
+import type { LinkFailure } from './link-failure.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { RepeatedWarnings } from './repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
@@ -42,6 +43,8 @@ export interface UplinkOptions {
 export interface UplinkStatus extends DeliveryStatus {
   transport: 'mqtt' | 'https';
   state: LinkState;
+  /** Why the last attempt to reach the cloud failed; undefined while the link works. */
+  failure: LinkFailure | undefined;
   /** The transport's own counts: oversized packets dropped (MQTT), refusals and dead letters (HTTPS). */
   link: Record<string, number>;
 }
@@ -103,6 +106,7 @@ export class Uplink {
       ...delivery,
       transport: this.options.url.startsWith('https://') ? 'https' : 'mqtt',
       state: this.transport?.linkState() ?? 'connecting',
+      failure: this.transport?.lastFailure(),
       link: this.transport?.counters() ?? {},
     };
   }

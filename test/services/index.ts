@@ -1,8 +1,9 @@
 // The test-services harness: installs (once, cached outside the repo) and starts on loopback a
 // single-node KRaft Kafka, Mosquitto, an S3-compatible server (moto) and a Python venv with
-// deltalake/pyarrow/duckdb/pandas. A service whose ECHOLAKE_TEST_* variable is already set is neither
+// deltalake/pyarrow/duckdb/pandas, and Debian's chromium for the browser tests. A service whose ECHOLAKE_TEST_* variable is already set is neither
 // installed nor started: the given value is passed through.
 import { progress, seconds } from './cache.js';
+import { chromiumPath, installChromium } from './chromium.js';
 import { installKafka, startKafka } from './kafka.js';
 import { installMosquitto, startMosquitto } from './mosquitto.js';
 import { killAllProcesses, stopAllProcesses } from './processes.js';
@@ -17,6 +18,7 @@ export const ENV_S3_ACCESS_KEY = 'ECHOLAKE_TEST_S3_ACCESS_KEY';
 export const ENV_S3_SECRET_KEY = 'ECHOLAKE_TEST_S3_SECRET_KEY';
 export const ENV_S3_REGION = 'ECHOLAKE_TEST_S3_REGION';
 export const ENV_PYTHON = 'ECHOLAKE_TEST_PYTHON';
+export const ENV_CHROMIUM = 'ECHOLAKE_TEST_CHROMIUM';
 
 /** Every variable the harness provides. */
 export const SERVICE_ENV_VARS = [
@@ -27,6 +29,7 @@ export const SERVICE_ENV_VARS = [
   ENV_S3_SECRET_KEY,
   ENV_S3_REGION,
   ENV_PYTHON,
+  ENV_CHROMIUM,
 ] as const;
 
 export interface Services {
@@ -50,12 +53,13 @@ function given(name: string): string | undefined {
 }
 
 /** What this environment asks the harness to provide itself. */
-function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean } {
+function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean; chromium: boolean } {
   return {
     kafka: given(ENV_KAFKA_BROKERS) === undefined,
     mqtt: given(ENV_MQTT_URL) === undefined,
     s3: given(ENV_S3_ENDPOINT) === undefined,
     python: given(ENV_PYTHON) === undefined,
+    chromium: given(ENV_CHROMIUM) === undefined,
   };
 }
 
@@ -73,7 +77,7 @@ let installing: Promise<void> | undefined;
 
 /**
  * Install what the services need, once (cached in $ECHOLAKE_CACHE or ~/.cache/echolake); quick when
- * everything is there. Kafka jars (Maven), Mosquitto (apt, when root), the Python venv (pip).
+ * everything is there. Kafka jars (Maven), Mosquitto (apt, when root), the Python venv (pip), chromium (apt, when root).
  */
 export function ensureInstalled(): Promise<void> {
   installing ??= (async () => {
@@ -84,6 +88,7 @@ export function ensureInstalled(): Promise<void> {
     if (w.mqtt) tasks.push(installMosquitto());
     // moto (the S3 server) lives in the venv too.
     if (w.python || w.s3) tasks.push(installPythonVenv());
+    if (w.chromium) tasks.push(installChromium());
     await allSettledOrThrow('installing the test services', tasks);
     if (Date.now() - started > 5_000) progress(`installed in ${seconds(started)}`);
   })();
@@ -149,6 +154,7 @@ export async function startServices(opts: StartOptions = {}): Promise<Services> 
   const env: Record<string, string> = {};
   for (const svc of running) Object.assign(env, svc.env);
   if (w.python) env[ENV_PYTHON] = venvPython();
+  if (w.chromium) env[ENV_CHROMIUM] = chromiumPath();
   // A variable the caller set wins (e.g. their own S3 credentials next to their own endpoint).
   for (const name of SERVICE_ENV_VARS) {
     const v = given(name);

@@ -79,11 +79,16 @@ export const healthyStatus: GatewayStatus = {
     batchesAcknowledged: 7,
     readingsAcknowledged: 70,
     resends: 2,
+    failure: null,
   },
   backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
   readingsRecorded: 80,
   droppedReadings: 3,
   databaseBytes: 1_234_567,
+  databaseCapBytes: 64 * 1024 * 1024,
+  diskFreeBytes: 2_000_000_000,
+  clock: { now: '2026-11-23T05:00:10.000Z', plausible: true },
+  echonet: { interface: '192.168.1.2', up: true },
 };
 
 /** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */

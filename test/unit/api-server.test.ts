@@ -63,6 +63,7 @@ test('the OpenAPI document lists every route with its parameters and response sc
   );
   assert.deepEqual(documented.sort(), routes.sort());
   assert.deepEqual(routes.sort(), [
+    'GET /api/v1/devices',
     'GET /api/v1/devices/{id}/readings',
     'GET /api/v1/status',
     'GET /elapi/v1/devices',

@@ -1,0 +1,259 @@
+/**
+ * The edge's status page: the gateway's health and its air conditioners at a glance, for the
+ * technician on site with a phone. Polls the local API every few seconds; a device page
+ * (#/device/<id>) shows its latest values and a chart of the local history.
+ */
+import { render } from 'preact';
+import { useMemo, useState } from 'preact/hooks';
+import { Chart, type Series } from '../shared/chart.js';
+import { formatBytes, formatDuration, formatNumber, formatTime, secondsSince } from '../shared/format.js';
+import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
+import { LanguageSwitch } from '../shared/language-switch.js';
+import { usePolling } from '../shared/poll.js';
+import { useHashRoute } from '../shared/route.js';
+import { type EdgeKey, edgeMessages } from './messages.js';
+import type { DeviceOverview, GatewayStatus, PropertyValue, Reading } from './types.js';
+
+const POLL_MS = 2_000;
+/** How far back the device chart reaches; the history route gives at most 1000 readings. */
+const HISTORY_HOURS = 6;
+/** A clock further than this from the viewer's (whose phone keeps network time) is called off. */
+const CLOCK_SKEW_WARN_S = 120;
+
+type T = (key: EdgeKey, values?: Record<string, string | number>) => string;
+
+function Card({ title, ok, children, id }: { title: string; ok: boolean; children: preact.ComponentChildren; id: string }) {
+  return (
+    <section class={`card ${ok ? 'ok' : 'bad'}`} aria-labelledby={`${id}-title`} data-testid={id}>
+      <h2 id={`${id}-title`}>
+        <span class="dot" aria-hidden="true" />
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang: Lang }) {
+  const { uplink, backlog, clock, echonet } = status;
+  const skew = (Date.parse(clock.now) - Date.now()) / 1000;
+  const clockOk = clock.plausible && Math.abs(skew) < CLOCK_SKEW_WARN_S;
+  const dbShare = status.databaseCapBytes > 0 ? status.databaseBytes / status.databaseCapBytes : 0;
+  const reasonKey = uplink.failure === null ? undefined : (`reason_${uplink.failure.reason}` as EdgeKey);
+  return (
+    <div class="cards">
+      <Card id="uplink" title={t('uplink')} ok={uplink.state === 'connected'}>
+        <p class="big">{uplink.state === 'connected' ? t('connected') : t('notConnected')}</p>
+        {uplink.failure !== null && reasonKey !== undefined && (
+          <p class="reason" data-testid="uplink-reason" data-reason={uplink.failure.reason}>
+            {t(reasonKey)}
+            <br />
+            <small>
+              {uplink.failure.detail} · {formatTime(lang, uplink.failure.at)}
+            </small>
+          </p>
+        )}
+        <p>
+          {t('lastAck')}: {uplink.lastAckAt === null ? t('never') : formatTime(lang, uplink.lastAckAt)}
+        </p>
+      </Card>
+      <Card id="backlog" title={t('backlog')} ok={(backlog.oldestUnsentAgeSeconds ?? 0) < 300}>
+        <p class="big">{formatNumber(lang, backlog.depth)}</p>
+        {backlog.oldestUnsentAgeSeconds !== null && <p>{t('oldest', { age: formatDuration(lang, backlog.oldestUnsentAgeSeconds) })}</p>}
+        <p>
+          {t('dropped')}: {formatNumber(lang, status.droppedReadings)}
+        </p>
+        <p>{t('readingsRecorded', { n: formatNumber(lang, status.readingsRecorded) })}</p>
+      </Card>
+      <Card id="storage" title={t('database')} ok={dbShare < 0.8 && (status.diskFreeBytes ?? Infinity) > 50 * 1024 * 1024}>
+        <p>{t('ofCap', { size: formatBytes(lang, status.databaseBytes), cap: formatBytes(lang, status.databaseCapBytes) })}</p>
+        <meter min={0} max={1} high={0.8} value={dbShare} aria-label={t('database')} />
+        <p>
+          {t('freeDisk')}: {status.diskFreeBytes === null ? '—' : formatBytes(lang, status.diskFreeBytes)}
+        </p>
+      </Card>
+      <Card id="clock" title={t('clock')} ok={clockOk}>
+        <p class="big">{formatTime(lang, clock.now)}</p>
+        <p>{clock.plausible ? t('clockSkew', { skew: formatDuration(lang, Math.abs(skew)) }) : t('clockWrong')}</p>
+      </Card>
+      <Card id="echonet" title={t('echonet')} ok={echonet.up}>
+        <p class="big">{echonet.interface}</p>
+        <p>{echonet.up ? t('interfaceUp') : t('interfaceDown')}</p>
+      </Card>
+      <Card id="version" title={t('gateway')} ok={true}>
+        <p>
+          {t('version')}: {status.version}
+        </p>
+        <p>
+          {t('uptime')}: {formatDuration(lang, status.uptimeSeconds)}
+        </p>
+      </Card>
+    </div>
+  );
+}
+
+function show(value: PropertyValue | undefined, lang: Lang, unit = '', digits = 0): string {
+  if (value === undefined || value === null) return '—';
+  if (typeof value === 'number') return `${formatNumber(lang, value, digits)}${unit}`;
+  return String(value);
+}
+
+function Availability({ state, t }: { state: DeviceOverview['availability']; t: T }) {
+  return <span class={`badge ${state}`}>{t(state)}</span>;
+}
+
+function DeviceTable({ devices, t, lang }: { devices: DeviceOverview[]; t: T; lang: Lang }) {
+  if (devices.length === 0) return <p>{t('noDevices')}</p>;
+  return (
+    <div class="table-wrap">
+      <table data-testid="devices">
+        <thead>
+          <tr>
+            <th scope="col">{t('device')}</th>
+            <th scope="col">{t('availability')}</th>
+            <th scope="col">{t('operation')}</th>
+            <th scope="col">{t('mode')}</th>
+            <th scope="col">{t('setTemp')}</th>
+            <th scope="col">{t('roomTemp')}</th>
+            <th scope="col">{t('humidity')}</th>
+            <th scope="col">{t('power')}</th>
+            <th scope="col">{t('lastSeen')}</th>
+            <th scope="col">{t('requests')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {devices.map((device) => {
+            const p = device.latest?.properties ?? {};
+            const on = p.operationStatus;
+            return (
+              <tr key={device.id} data-device={device.id} data-availability={device.availability}>
+                <th scope="row">
+                  <a href={`#/device/${encodeURIComponent(device.id)}`}>{device.address}</a>
+                  <br />
+                  <small>{device.deviceType}</small>
+                </th>
+                <td>
+                  <Availability state={device.availability} t={t} />
+                </td>
+                <td>{on === undefined || on === null ? '—' : on === true || on === 'on' ? t('on') : t('off')}</td>
+                <td>{show(p.operationMode, lang)}</td>
+                <td data-field="targetTemperature">{show(p.targetTemperature, lang, ' °C')}</td>
+                <td data-field="roomTemperature">{show(p.roomTemperature, lang, ' °C')}</td>
+                <td>{show(p.humidity, lang, ' %')}</td>
+                <td>{show(p.instantaneousElectricPowerConsumption, lang, ' W')}</td>
+                <td>{t('ago', { time: formatDuration(lang, secondsSince(device.lastSeenAt)) })}</td>
+                <td>
+                  {device.requests === null ? '—' : (
+                    <small>
+                      {formatNumber(lang, device.requests.requests)} · {t('timeoutsRetries', { timeouts: device.requests.timeouts, retries: device.requests.retries })} ·{' '}
+                      {t('batch', { n: device.requests.batchSize })}
+                    </small>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function HistoryChart({ readings, t }: { readings: Reading[]; t: T }) {
+  const data = useMemo(() => {
+    const values = readings.filter((r) => r.kind !== 'event' && r.properties !== undefined);
+    const pick = (name: string): Array<number | null> => values.map((r) => {
+      const v = r.properties?.[name];
+      return typeof v === 'number' ? v : null;
+    });
+    const series: Series[] = [
+      { label: t('roomTemp'), color: '#c0392b', values: pick('roomTemperature'), scale: 'left' },
+      { label: t('setTemp'), color: '#7f8c8d', values: pick('targetTemperature'), scale: 'left' },
+      { label: t('power'), color: '#2471a3', values: pick('instantaneousElectricPowerConsumption'), scale: 'right' },
+    ];
+    return { xs: values.map((r) => Date.parse(r.ts) / 1000), series };
+  }, [readings, t]);
+  if (data.xs.length === 0) return <p>{t('noHistory')}</p>;
+  return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} />;
+}
+
+function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverview[] | undefined; t: T; lang: Lang }) {
+  // Fixed once per visit: the chart redraws every 30 s with the readings that arrived since.
+  const [since] = useState(() => new Date(Date.now() - HISTORY_HOURS * 3600_000).toISOString());
+  const history = usePolling<{ readings: Reading[] }>(`/api/v1/devices/${encodeURIComponent(id)}/readings?since=${since}&limit=1000`, 30_000);
+  const device = devices?.find((d) => d.id === id);
+  return (
+    <section aria-labelledby="device-title">
+      <p>
+        <a href="#/">{t('back')}</a>
+      </p>
+      <h2 id="device-title">
+        {device?.address ?? id} {device !== undefined && <Availability state={device.availability} t={t} />}
+      </h2>
+      <p>
+        <small>{id}</small>
+      </p>
+      <h3>{t('history')}</h3>
+      {history.data !== undefined && <HistoryChart readings={history.data.readings} t={t} />}
+      <h3>{t('properties')}</h3>
+      {device?.latest !== undefined && device.latest !== null && (
+        <div class="table-wrap">
+          <table data-testid="properties">
+            <thead>
+              <tr>
+                <th scope="col">{t('property')}</th>
+                <th scope="col">{t('value')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {Object.entries(device.latest.properties).map(([name, value]) => (
+                <tr key={name}>
+                  <th scope="row">{name}</th>
+                  <td>{show(value, lang, '', typeof value === 'number' && !Number.isInteger(value) ? 1 : 0)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const t = useMemo(() => translator(edgeMessages, lang), [lang]);
+  const route = useHashRoute();
+  const status = usePolling<GatewayStatus>('/api/v1/status', POLL_MS);
+  const devices = usePolling<{ devices: DeviceOverview[] }>('/api/v1/devices', POLL_MS);
+  const error = status.error ?? devices.error;
+  const deviceId = route.startsWith('/device/') ? decodeURIComponent(route.slice('/device/'.length)) : undefined;
+  return (
+    <>
+      <header>
+        <h1>
+          {t('title')} {status.data !== undefined && <span class="site">{status.data.siteId}</span>}
+        </h1>
+        <LanguageSwitch lang={lang} label={t('language')} onChange={(next) => { rememberLang(next); setLang(next); }} />
+      </header>
+      <main>
+        {error !== undefined && <p role="alert" class="error">{t('unreadable', { error })}</p>}
+        {deviceId !== undefined ? (
+          <DevicePage id={deviceId} devices={devices.data?.devices} t={t} lang={lang} />
+        ) : (
+          <>
+            {status.data !== undefined && <GatewayHealth status={status.data} t={t} lang={lang} />}
+            <h2>{t('devices')}</h2>
+            {devices.data !== undefined && <DeviceTable devices={devices.data.devices} t={t} lang={lang} />}
+          </>
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root !== null) {
+  document.documentElement.lang = initialLang();
+  render(<App />, root);
+}
