@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The pages: one folder of web/ each, served by the program of the same name. */
-export const PAGES = ['edge'] as const;
+export const PAGES = ['edge', 'cloud'] as const;
 export type Page = (typeof PAGES)[number];
 
 export function bundleDir(page: Page): string {

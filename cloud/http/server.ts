@@ -10,6 +10,7 @@ import { answerFrameworkError, ApiError, installErrorHandling } from '../../shar
 import type { Component } from '../../shared/lifecycle.js';
 import type { Logger } from '../../shared/log.js';
 import { OPERATOR_SCHEME } from './auth.js';
+import { registerSessionCookies } from './session.js';
 import type { ApiConfig } from './config.js';
 
 /** Named checks `/readyz` runs; each answers whether its part can do its work now. */
@@ -46,6 +47,7 @@ export function createCloudApp(config: ApiConfig, version: string, log: Logger):
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
   limitConcurrency(app, config.maxConcurrentRequests);
+  registerSessionCookies(app);
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

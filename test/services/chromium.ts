@@ -37,11 +37,11 @@ export async function installChromium(): Promise<void> {
   await withInstallLock('chromium', async () => {
     if (findChromium()) return;
     const started = Date.now();
-    progress('chromium: not found; apt-get update && apt-get install -y chromium');
+    progress('chromium: not found; apt-get update && apt-get install -y chromium fonts-noto-cjk (Japanese glyphs for the pages)');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const update = await runCommand('apt-get', ['update'], { env, timeoutMs: 10 * 60_000 });
     if (update.code !== 0) throw new Error(`chromium: apt-get update failed (exit ${update.code}):\n${tailText(update.output)}`);
-    const install = await runCommand('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { env, timeoutMs: 15 * 60_000 });
+    const install = await runCommand('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-noto-cjk'], { env, timeoutMs: 15 * 60_000 });
     if (install.code !== 0 || !findChromium()) {
       throw new Error(`chromium: apt-get install -y chromium failed (exit ${install.code}); install it by hand.\n${tailText(install.output)}`);
     }

@@ -1,0 +1,237 @@
+/**
+ * The fleet dashboard: every site with its live status and firing alerts, a plot of where the
+ * sites are (from the registry's coordinates, no map tiles), and the firing alerts. Reads the
+ * operator routes with the session cookie the login page set; polls every 5 s.
+ */
+import { render } from 'preact';
+import { useMemo, useState } from 'preact/hooks';
+import { formatNumber, formatTime } from '../shared/format.js';
+import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
+import { LanguageSwitch } from '../shared/language-switch.js';
+import { usePolling } from '../shared/poll.js';
+import { type CloudKey, cloudMessages } from './messages.js';
+
+const POLL_MS = 5_000;
+
+type T = (key: CloudKey, values?: Record<string, string | number>) => string;
+
+interface SiteView {
+  id: string;
+  name: string;
+  enabled: boolean;
+  timeZone: string;
+  location?: { latitude: number; longitude: number };
+  status: { online: boolean; lastSeenAt: string | null; lastBatchAt: string | null; backlog: number | null; oldestUnsentAt: string | null };
+}
+
+interface AlertView {
+  id: string;
+  rule: string;
+  severity: 'info' | 'warning' | 'critical';
+  summary: string;
+  siteId: string;
+  deviceId: string | null;
+  startsAt: string;
+  silenced: boolean;
+  site: { name: string; timeZone: string };
+}
+
+type SortKey = 'name' | 'state' | 'lastBatch' | 'backlog' | 'alerts';
+
+function sortValue(site: SiteView, key: SortKey, firing: number): string | number {
+  switch (key) {
+    case 'name': return site.name.toLowerCase();
+    case 'state': return site.status.online ? 1 : 0;
+    case 'lastBatch': return site.status.lastBatchAt === null ? 0 : Date.parse(site.status.lastBatchAt);
+    case 'backlog': return site.status.backlog ?? -1;
+    case 'alerts': return firing;
+  }
+}
+
+function SitesTable({ sites, firingBySite, t, lang }: { sites: SiteView[]; firingBySite: Map<string, number>; t: T; lang: Lang }) {
+  const [filter, setFilter] = useState('');
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'alerts', descending: true });
+  const shown = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    const kept = sites.filter((s) => needle === '' || s.name.toLowerCase().includes(needle) || s.id.toLowerCase().includes(needle));
+    const sign = sort.descending ? -1 : 1;
+    return kept.sort((a, b) => {
+      const x = sortValue(a, sort.key, firingBySite.get(a.id) ?? 0);
+      const y = sortValue(b, sort.key, firingBySite.get(b.id) ?? 0);
+      return x < y ? -sign : x > y ? sign : a.name.localeCompare(b.name);
+    });
+  }, [sites, filter, sort, firingBySite]);
+  const header = (key: SortKey, label: string) => (
+    <th scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+      <button type="button" class="sort" aria-label={t('sortBy', { column: label })} onClick={() => setSort({ key, descending: sort.key === key ? !sort.descending : true })}>
+        {label}
+        {sort.key === key ? (sort.descending ? ' ▼' : ' ▲') : ''}
+      </button>
+    </th>
+  );
+  return (
+    <>
+      <label class="filter">
+        {t('filter')} <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} data-testid="filter" />
+      </label>
+      <div class="table-wrap">
+        <table data-testid="sites">
+          <thead>
+            <tr>
+              {header('name', t('site'))}
+              {header('state', t('state'))}
+              {header('lastBatch', t('lastBatch'))}
+              {header('backlog', t('backlog'))}
+              {header('alerts', t('alerts'))}
+              <th scope="col">{t('timeZone')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((site) => {
+              const firing = firingBySite.get(site.id) ?? 0;
+              const state = !site.enabled ? 'disabled' : site.status.online ? 'online' : 'offline';
+              return (
+                <tr key={site.id} data-site={site.id} data-state={state}>
+                  <th scope="row">
+                    {site.name}
+                    <br />
+                    <small>{site.id}</small>
+                  </th>
+                  <td>
+                    <span class={`badge ${state === 'online' ? 'online' : 'offline'}`}>{t(state)}</span>
+                  </td>
+                  <td>{site.status.lastBatchAt === null ? t('never') : formatTime(lang, site.status.lastBatchAt, site.timeZone)}</td>
+                  <td>
+                    {site.status.backlog === null ? '—' : formatNumber(lang, site.status.backlog)}
+                    {site.status.oldestUnsentAt !== null && (
+                      <>
+                        <br />
+                        <small>{t('oldest', { time: formatTime(lang, site.status.oldestUnsentAt, site.timeZone) })}</small>
+                      </>
+                    )}
+                  </td>
+                  <td data-field="firing">{firing === 0 ? '0' : <span class="badge firing">{firing}</span>}</td>
+                  <td>{site.timeZone}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** The sites on a plain longitude/latitude plane: red when offline or alerting. No map tiles, nothing fetched. */
+function SiteMap({ sites, firingBySite, t }: { sites: SiteView[]; firingBySite: Map<string, number>; t: T }) {
+  const placed = sites.filter((s) => s.location !== undefined);
+  if (placed.length === 0) return <p>{t('noLocation')}</p>;
+  const lons = placed.map((s) => s.location?.longitude ?? 0);
+  const lats = placed.map((s) => s.location?.latitude ?? 0);
+  const pad = 0.5;
+  const [minX, maxX, minY, maxY] = [Math.min(...lons) - pad, Math.max(...lons) + pad, Math.min(...lats) - pad, Math.max(...lats) + pad];
+  // Labels go right of the dots: keep the dots in the left three quarters.
+  const x = (lon: number) => ((lon - minX) / (maxX - minX)) * 70 + 5;
+  const y = (lat: number) => 100 - ((lat - minY) / (maxY - minY)) * 100;
+  return (
+    <svg class="map" viewBox="-5 -5 110 110" role="img" aria-label={t('map')}>
+      <rect x="-5" y="-5" width="110" height="110" fill="#eef2f6" />
+      {placed.map((site) => {
+        const bad = !site.status.online || (firingBySite.get(site.id) ?? 0) > 0;
+        return (
+          <g key={site.id}>
+            <title>{site.name}</title>
+            <circle cx={x(site.location?.longitude ?? 0)} cy={y(site.location?.latitude ?? 0)} r="2.5" fill={bad ? '#b3261e' : '#1e7d32'} />
+            <text x={x(site.location?.longitude ?? 0) + 3} y={y(site.location?.latitude ?? 0) + 1} font-size="4">{site.name}</text>
+          </g>
+        );
+      })}
+    </svg>
+  );
+}
+
+function FiringAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: Lang }) {
+  if (alerts.length === 0) return <p>{t('noFiring')}</p>;
+  return (
+    <div class="table-wrap">
+      <table data-testid="alerts">
+        <thead>
+          <tr>
+            <th scope="col">{t('severity')}</th>
+            <th scope="col">{t('summary')}</th>
+            <th scope="col">{t('site')}</th>
+            <th scope="col">{t('device')}</th>
+            <th scope="col">{t('since')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((alert) => (
+            <tr key={alert.id} data-alert={alert.rule} data-site={alert.siteId}>
+              <td>
+                <span class={`badge ${alert.severity === 'info' ? 'unreachable' : 'firing'}`}>{alert.severity}</span>
+                {alert.silenced && <small> {t('silenced')}</small>}
+              </td>
+              <td>
+                {alert.summary}
+                <br />
+                <small>{alert.rule}</small>
+              </td>
+              <td>{alert.site.name}</td>
+              <td>
+                <small>{alert.deviceId ?? '—'}</small>
+              </td>
+              <td>{formatTime(lang, alert.startsAt, alert.site.timeZone)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const t = useMemo(() => translator(cloudMessages, lang), [lang]);
+  const sites = usePolling<{ sites: SiteView[] }>('api/v1/sites', POLL_MS);
+  const alerts = usePolling<{ alerts: AlertView[] }>('api/v1/alerts?state=firing&limit=500', POLL_MS);
+  const firing = alerts.data?.alerts ?? [];
+  const firingBySite = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const alert of firing) counts.set(alert.siteId, (counts.get(alert.siteId) ?? 0) + 1);
+    return counts;
+  }, [firing]);
+  const alertsMissing = alerts.error !== undefined && /404|not found/i.test(alerts.error);
+  return (
+    <>
+      <header>
+        <h1>{t('title')}</h1>
+        <div class="header-actions">
+          <LanguageSwitch lang={lang} label={t('language')} onChange={(next) => { rememberLang(next); setLang(next); }} />
+          <form method="post" action="logout">
+            <button type="submit">{t('logout')}</button>
+          </form>
+        </div>
+      </header>
+      <main>
+        {sites.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: sites.error })}</p>}
+        <h2>{t('firing')}</h2>
+        {alertsMissing ? <p>{t('alertsOff')}</p> : <FiringAlerts alerts={firing} t={t} lang={lang} />}
+        <h2>{t('sites')}</h2>
+        {sites.data !== undefined && (
+          <div class="fleet">
+            <div>
+              <SitesTable sites={sites.data.sites} firingBySite={firingBySite} t={t} lang={lang} />
+            </div>
+            <SiteMap sites={sites.data.sites} firingBySite={firingBySite} t={t} />
+          </div>
+        )}
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root !== null) {
+  document.documentElement.lang = initialLang();
+  render(<App />, root);
+}

@@ -1,0 +1,26 @@
+/** The fleet dashboard's words in English and Japanese. */
+import type { Messages } from '../shared/i18n.js';
+
+export type CloudKey =
+  | 'title' | 'sites' | 'site' | 'state' | 'online' | 'offline' | 'disabled' | 'lastBatch' | 'backlog' | 'alerts'
+  | 'firing' | 'noFiring' | 'filter' | 'sortBy' | 'severity' | 'summary' | 'since' | 'device' | 'silenced'
+  | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest';
+
+export const cloudMessages: Messages<CloudKey> = {
+  en: {
+    title: 'echolake fleet', sites: 'Sites', site: 'Site', state: 'State', online: 'Online', offline: 'Offline', disabled: 'Disabled',
+    lastBatch: 'Last batch', backlog: 'Backlog', alerts: 'Alerts', firing: 'Firing alerts', noFiring: 'No alert is firing.',
+    filter: 'Filter sites', sortBy: 'Sort by {column}', severity: 'Severity', summary: 'Summary', since: 'Since', device: 'Device',
+    silenced: 'silenced', unreadable: 'data could not be read: {error}', language: 'Language', logout: 'Sign out', never: 'never',
+    alertsOff: 'The alerts role is not running in this cloud.', map: 'Where the sites are', noLocation: 'no site has coordinates',
+    timeZone: 'Time zone', oldest: 'oldest {time}',
+  },
+  ja: {
+    title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
+    lastBatch: '最終バッチ', backlog: '未送信', alerts: 'アラート', firing: '発生中のアラート', noFiring: '発生中のアラートはありません。',
+    filter: 'サイトを絞り込む', sortBy: '{column}で並べ替え', severity: '重大度', summary: '概要', since: '発生', device: '機器',
+    silenced: 'ミュート中', unreadable: 'データを読めません: {error}', language: '言語', logout: 'ログアウト', never: 'なし',
+    alertsOff: 'このクラウドではアラート機能が動いていません。', map: 'サイトの位置', noLocation: '座標のあるサイトはありません',
+    timeZone: 'タイムゾーン', oldest: '最古 {time}',
+  },
+};
