@@ -98,6 +98,13 @@ function show(value: PropertyValue | undefined, lang: Lang, unit = '', digits = 
   return String(value);
 }
 
+const MODES = new Set(['auto', 'cooling', 'heating', 'dehumidification', 'circulation', 'other']);
+
+/** The operation mode in the reader's words; an unknown value as the device said it. */
+function modeOf(value: PropertyValue | undefined, t: T, lang: Lang): string {
+  return typeof value === 'string' && MODES.has(value) ? t(`mode_${value}` as EdgeKey) : show(value, lang);
+}
+
 function Availability({ state, t }: { state: DeviceOverview['availability']; t: T }) {
   return <span class={`badge ${state}`}>{t(state)}</span>;
 }
@@ -136,7 +143,7 @@ function DeviceTable({ devices, t, lang }: { devices: DeviceOverview[]; t: T; la
                   <Availability state={device.availability} t={t} />
                 </td>
                 <td>{on === undefined || on === null ? '—' : on === true || on === 'on' ? t('on') : t('off')}</td>
-                <td>{show(p.operationMode, lang)}</td>
+                <td>{modeOf(p.operationMode, t, lang)}</td>
                 <td data-field="targetTemperature">{show(p.targetTemperature, lang, ' °C')}</td>
                 <td data-field="roomTemperature">{show(p.roomTemperature, lang, ' °C')}</td>
                 <td>{show(p.humidity, lang, ' %')}</td>
@@ -177,6 +184,28 @@ function HistoryChart({ readings, t }: { readings: Reading[]; t: T }) {
   return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} />;
 }
 
+const EVENTS = new Set(['found', 'moved', 'offline', 'online', 'propertyMapChanged']);
+/** The newest events of the device page's timeline. */
+const EVENTS_SHOWN = 10;
+
+function EventTimeline({ readings, t, lang }: { readings: Reading[]; t: T; lang: Lang }) {
+  const events = readings.filter((r) => r.kind === 'event' && r.event !== undefined).slice(-EVENTS_SHOWN).reverse();
+  if (events.length === 0) return <p>{t('noEvents')}</p>;
+  return (
+    <ol class="events" data-testid="events">
+      {events.map((r) => {
+        const type = r.event?.type ?? '';
+        const text = EVENTS.has(type) ? t(`event_${type}` as EdgeKey, { from: r.event?.fromAddress ?? '?', to: r.event?.toAddress ?? '?' }) : type;
+        return (
+          <li key={r.seq}>
+            <time dateTime={r.ts}>{formatTime(lang, r.ts)}</time> {text}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
 function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverview[] | undefined; t: T; lang: Lang }) {
   // Fixed once per visit: the chart redraws every 30 s with the readings that arrived since.
   const [since] = useState(() => new Date(Date.now() - HISTORY_HOURS * 3600_000).toISOString());
@@ -195,6 +224,8 @@ function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverv
       </p>
       <h3>{t('history')}</h3>
       {history.data !== undefined && <HistoryChart readings={history.data.readings} t={t} />}
+      <h3>{t('events')}</h3>
+      {history.data !== undefined && <EventTimeline readings={history.data.readings} t={t} lang={lang} />}
       <h3>{t('properties')}</h3>
       {device?.latest !== undefined && device.latest !== null && (
         <div class="table-wrap">

@@ -9,7 +9,9 @@ export type EdgeKey =
   | 'unreachable' | 'offline' | 'on' | 'off' | 'unreadable' | 'back' | 'properties' | 'property' | 'value'
   | 'history' | 'noHistory' | 'temperature' | 'language' | 'address' | 'timeoutsRetries' | 'batch'
   | 'reason_dns' | 'reason_tls' | 'reason_credentials' | 'reason_refused' | 'reason_closed' | 'reason_no_route'
-  | 'reason_timeout' | 'reason_other' | 'ago' | 'readingsRecorded';
+  | 'reason_timeout' | 'reason_other' | 'ago' | 'readingsRecorded' | 'events' | 'noEvents'
+  | 'mode_auto' | 'mode_cooling' | 'mode_heating' | 'mode_dehumidification' | 'mode_circulation' | 'mode_other'
+  | 'event_found' | 'event_moved' | 'event_offline' | 'event_online' | 'event_propertyMapChanged';
 
 export const edgeMessages: Messages<EdgeKey> = {
   en: {
@@ -33,7 +35,10 @@ export const edgeMessages: Messages<EdgeKey> = {
     reason_no_route: 'no route to the cloud: check the network cable, Wi-Fi or router',
     reason_timeout: 'the cloud does not answer: a firewall, or the network is down',
     reason_other: 'the connection failed',
-    ago: '{time} ago', readingsRecorded: '{n} recorded since start',
+    ago: '{time} ago', readingsRecorded: '{n} recorded since start', events: 'Events', noEvents: 'No event in the local history.',
+    mode_auto: 'auto', mode_cooling: 'cooling', mode_heating: 'heating', mode_dehumidification: 'dry', mode_circulation: 'fan', mode_other: 'other',
+    event_found: 'found', event_moved: 'moved from {from} to {to}', event_offline: 'went offline', event_online: 'back online',
+    event_propertyMapChanged: 'its property maps changed',
   },
   ja: {
     title: 'echolake ゲートウェイ', gateway: 'ゲートウェイ', uplink: 'クラウドへの接続', connected: '接続中', notConnected: '未接続',
@@ -56,6 +61,9 @@ export const edgeMessages: Messages<EdgeKey> = {
     reason_no_route: 'クラウドへの経路がありません: ケーブル、Wi-Fi、ルーターを確認してください',
     reason_timeout: 'クラウドが応答しません: ファイアウォールか、ネットワークの停止',
     reason_other: '接続に失敗しました',
-    ago: '{time}前', readingsRecorded: '起動後 {n} 件を記録',
+    ago: '{time}前', readingsRecorded: '起動後 {n} 件を記録', events: 'イベント', noEvents: 'ローカル履歴にイベントはありません。',
+    mode_auto: '自動', mode_cooling: '冷房', mode_heating: '暖房', mode_dehumidification: '除湿', mode_circulation: '送風', mode_other: 'その他',
+    event_found: '発見', event_moved: '{from} から {to} へ移動', event_offline: 'オフラインになりました', event_online: 'オンラインに戻りました',
+    event_propertyMapChanged: 'プロパティマップが変わりました',
   },
 };

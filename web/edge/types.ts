@@ -33,7 +33,10 @@ export interface DeviceOverview {
 }
 
 export interface Reading {
+  seq: number;
   ts: string;
   kind: string;
   properties?: Record<string, PropertyValue>;
+  /** On `kind: 'event'` readings only. */
+  event?: { type: string; fromAddress?: string; toAddress?: string };
 }

@@ -52,6 +52,7 @@ test('the status page shows the devices and their values, a device going offline
       ECHOLAKE_EDGE_ECHONET__POLL_INTERVAL_MS: '1000',
       ECHOLAKE_EDGE_ECHONET__REQUEST_TIMEOUT_MS: '300',
       ECHOLAKE_EDGE_ECHONET__RETRIES: '0',
+      ECHOLAKE_EDGE_ECHONET__SEND_DEVICE_EVENTS: 'true',
       ECHOLAKE_EDGE_API__PORT: '0',
       ECHOLAKE_EDGE_UPLINK__URL: String(broker.env.ECHOLAKE_TEST_MQTT_URL),
       ECHOLAKE_EDGE_UPLINK__RECONNECT_MIN_MS: '200',
@@ -107,10 +108,12 @@ test('the status page shows the devices and their values, a device going offline
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the phone`);
     await phone.page.screenshot({ path: join(artifactsDir(), 'edge-status-phone-ja.png'), fullPage: true });
 
-    // The device page: its properties and the chart of its local history.
+    // The device page: its properties, the chart of its local history and its events.
     await page.click(`tr[data-device="${first.deviceId}"] a`);
     await page.waitForSelector('[data-testid="properties"]');
     await page.waitForSelector('.chart canvas', { timeout: 40_000 });
+    // Its events from the local history: found when the edge discovered it.
+    assert.match((await page.locator('[data-testid="events"]').textContent()) ?? '', /found/);
     await page.screenshot({ path: join(artifactsDir(), 'edge-device.png'), fullPage: true });
 
     assert.deepEqual(problems, [], 'no console errors or failed requests on the page');
