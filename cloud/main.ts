@@ -10,6 +10,7 @@ import { buildContext } from './context.js';
 import { CloudApiServer, createCloudApp, registerBaseRoutes } from './http/server.js';
 import { operatorAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
+import { pipelineRoutes } from './http/pipeline.js';
 import { ensureTopics, kafkaReachable } from './kafka/client.js';
 import { ingestRole } from './roles/ingest.js';
 import { alertsRole } from './roles/alerts.js';
@@ -40,6 +41,7 @@ function components(config: CloudConfig, shutdown: Shutdown): Component[] {
     registerBaseRoutes(app, built.probes, context.metrics);
     void app.register(siteRoutes, { sites: context.sites, status: context.siteStatus, operatorAuth: operatorAuth(config.api.operators) });
     for (const role of roles) role.routes?.(app, context);
+    void app.register(pipelineRoutes, { metrics: context.metrics, operatorAuth: operatorAuth(config.api.operators) });
     void app.register(dashboardRoutes, { operators: config.api.operators, secure: config.api.tls.certFile !== undefined });
     const api = new CloudApiServer(app, config.api, log.child({ part: 'api' }));
     parts.push(api);

@@ -4,7 +4,7 @@
  * operator routes with the session cookie the login page set; polls every 5 s.
  */
 import { render } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { formatNumber, formatTime } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
@@ -189,6 +189,64 @@ function FiringAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: La
   );
 }
 
+interface Pipeline {
+  at: string;
+  ingest: { readings: number; batches: Record<string, number>; deadLetters: Record<string, number> } | null;
+  alerts: { readings: number; late: number; duplicates: number; malformed: number } | null;
+}
+
+function Counts({ counts, t, lang }: { counts: Record<string, number>; t: T; lang: Lang }) {
+  const entries = Object.entries(counts).filter(([, n]) => n > 0);
+  if (entries.length === 0) return <>{t('none')}</>;
+  return <>{entries.map(([name, n]) => `${name} ${formatNumber(lang, n)}`).join(', ')}</>;
+}
+
+/** Counters since start, and the rate between the last two answers. */
+function PipelinePanel({ t, lang }: { t: T; lang: Lang }) {
+  const now = usePolling<Pipeline>('api/v1/pipeline', POLL_MS);
+  const [history, setHistory] = useState<Pipeline[]>([]);
+  useEffect(() => {
+    const answer = now.data;
+    if (answer !== undefined) setHistory((kept) => (kept.at(-1)?.at === answer.at ? kept : [...kept.slice(-1), answer]));
+  }, [now.data]);
+  const [before, latest] = history.length === 2 ? history : [undefined, history[0]];
+  if (latest === undefined) return null;
+  const seconds = before === undefined ? 0 : (Date.parse(latest.at) - Date.parse(before.at)) / 1000;
+  const rate = (pick: (p: Pipeline) => number | undefined): string => {
+    const [a, b] = [before === undefined ? undefined : pick(before), pick(latest)];
+    return a === undefined || b === undefined || seconds <= 0 ? '—' : formatNumber(lang, (b - a) / seconds, 1);
+  };
+  return (
+    <div class="cards" data-testid="pipeline">
+      <section class="card ok" aria-labelledby="ingest-title">
+        <h2 id="ingest-title">{t('ingest')}</h2>
+        {latest.ingest === null ? <p>{t('notHere')}</p> : (
+          <>
+            <p class="big">{t('perSecond', { n: rate((p) => p.ingest?.readings) })}</p>
+            <p>{t('readingsTotal', { n: formatNumber(lang, latest.ingest.readings) })}</p>
+            <p>
+              {t('batches')}: <Counts counts={latest.ingest.batches} t={t} lang={lang} />
+            </p>
+          </>
+        )}
+      </section>
+      <section class={`card ${Object.values(latest.ingest?.deadLetters ?? {}).some((n) => n > 0) ? 'bad' : 'ok'}`} aria-labelledby="dlq-title">
+        <h2 id="dlq-title">{t('deadLetters')}</h2>
+        <p data-testid="dead-letters">{latest.ingest === null ? t('notHere') : <Counts counts={latest.ingest.deadLetters} t={t} lang={lang} />}</p>
+      </section>
+      <section class="card ok" aria-labelledby="engine-title">
+        <h2 id="engine-title">{t('alertEngine')}</h2>
+        {latest.alerts === null ? <p>{t('notHere')}</p> : (
+          <>
+            <p class="big">{t('perSecond', { n: rate((p) => p.alerts?.readings) })}</p>
+            <p>{t('dropped', { late: latest.alerts.late, duplicates: latest.alerts.duplicates, malformed: latest.alerts.malformed })}</p>
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
 function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const t = useMemo(() => translator(cloudMessages, lang), [lang]);
@@ -216,6 +274,8 @@ function App() {
         {sites.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: sites.error })}</p>}
         <h2>{t('firing')}</h2>
         {alertsMissing ? <p>{t('alertsOff')}</p> : <FiringAlerts alerts={firing} t={t} lang={lang} />}
+        <h2>{t('pipeline')}</h2>
+        <PipelinePanel t={t} lang={lang} />
         <h2>{t('sites')}</h2>
         {sites.data !== undefined && (
           <div class="fleet">

@@ -4,7 +4,9 @@ import type { Messages } from '../shared/i18n.js';
 export type CloudKey =
   | 'title' | 'sites' | 'site' | 'state' | 'online' | 'offline' | 'disabled' | 'lastBatch' | 'backlog' | 'alerts'
   | 'firing' | 'noFiring' | 'filter' | 'sortBy' | 'severity' | 'summary' | 'since' | 'device' | 'silenced'
-  | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest';
+  | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest'
+  | 'pipeline' | 'ingest' | 'perSecond' | 'readingsTotal' | 'batches' | 'deadLetters' | 'none' | 'alertEngine'
+  | 'dropped' | 'notHere';
 
 export const cloudMessages: Messages<CloudKey> = {
   en: {
@@ -14,6 +16,9 @@ export const cloudMessages: Messages<CloudKey> = {
     silenced: 'silenced', unreadable: 'data could not be read: {error}', language: 'Language', logout: 'Sign out', never: 'never',
     alertsOff: 'The alerts role is not running in this cloud.', map: 'Where the sites are', noLocation: 'no site has coordinates',
     timeZone: 'Time zone', oldest: 'oldest {time}',
+    pipeline: 'Pipeline', ingest: 'Ingest', perSecond: '{n} readings/s', readingsTotal: '{n} readings since start',
+    batches: 'Batches', deadLetters: 'Dead letters', none: 'none', alertEngine: 'Alert engine',
+    dropped: 'late {late}, duplicate {duplicates}, malformed {malformed}', notHere: 'not running in this process',
   },
   ja: {
     title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
@@ -22,5 +27,8 @@ export const cloudMessages: Messages<CloudKey> = {
     silenced: 'ミュート中', unreadable: 'データを読めません: {error}', language: '言語', logout: 'ログアウト', never: 'なし',
     alertsOff: 'このクラウドではアラート機能が動いていません。', map: 'サイトの位置', noLocation: '座標のあるサイトはありません',
     timeZone: 'タイムゾーン', oldest: '最古 {time}',
+    pipeline: 'パイプライン', ingest: '取り込み', perSecond: '毎秒 {n} 件', readingsTotal: '起動後 {n} 件',
+    batches: 'バッチ', deadLetters: 'デッドレター', none: 'なし', alertEngine: 'アラートエンジン',
+    dropped: '遅延 {late}、重複 {duplicates}、不正 {malformed}', notHere: 'このプロセスでは動いていません',
   },
 };

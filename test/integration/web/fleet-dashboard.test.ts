@@ -146,6 +146,9 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   await page.locator(`tr[data-site="${sites[0]}"] [data-field="firing"] .badge`).waitFor();
   assert.equal(await page.locator(`tr[data-site="${sites[0]}"] [data-field="firing"]`).textContent(), '1');
   assert.equal(await page.locator(`tr[data-site="${sites[1]}"] [data-field="firing"]`).textContent(), '0');
+  // The pipeline panel: the ingest's counters (three batches, four readings so far) and no dead letter.
+  await page.locator('[data-testid="pipeline"]').getByText('4 readings since start').waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('[data-testid="dead-letters"]').textContent(), 'none');
   await page.screenshot({ path: join(artifactsDir(), 'cloud-dashboard.png'), fullPage: true });
 
   // The filter keeps what matches; Japanese by the switch.
