@@ -100,6 +100,17 @@ function interfaceUp(address: string): boolean {
   return Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === address) ?? false);
 }
 
+/** Drops in the database and drops that never reached it, added up per reason; reasons with none left out. */
+function droppedByReason(...parts: ReadonlyArray<Readonly<Record<string, number | undefined>>>): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts) {
+    for (const [reason, n] of Object.entries(part)) {
+      if (n !== undefined && n > 0) total[reason] = (total[reason] ?? 0) + n;
+    }
+  }
+  return total;
+}
+
 function gatewayStatus(backends: ApiBackends): GatewayStatus {
   const { siteId, startedAt, store, uplink, recorded, droppedUnsaved } = backends;
   const stats = store.stats();
@@ -124,6 +135,7 @@ function gatewayStatus(backends: ApiBackends): GatewayStatus {
     readingsRecorded: recorded(),
     // Given up in the store (byte cap, a corrupt file) plus never saved (a full disk, a shutdown then).
     droppedReadings: stats.dropped + Object.values(droppedUnsaved()).reduce((sum, n) => sum + n, 0),
+    droppedByReason: droppedByReason(store.droppedByReason(), droppedUnsaved()),
     databaseBytes: stats.databaseBytes,
     databaseCapBytes: backends.databaseCapBytes,
     diskFreeBytes: diskFree(backends.stateDir),

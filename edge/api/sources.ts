@@ -88,6 +88,8 @@ export interface GatewayStatus {
   readonly readingsRecorded: number;
   /** Readings given up unsent (at the byte cap, or with the corrupt file the database replaced), over the life of the database. */
   readonly droppedReadings: number;
+  /** The same by reason: `cap`, `corrupt` (in the database), `disk-full`, `shutdown` (never saved). */
+  readonly droppedByReason: Readonly<Record<string, number>>;
   /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;
   /** The database's byte cap (buffer.maxBytes): at it, the oldest unsent readings are given up. */

@@ -12,7 +12,7 @@ const timestampOrNull = { type: ['string', 'null'], format: 'date-time' } as con
 const statusSchema = {
   type: 'object',
   required: [
-    'siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes',
+    'siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'droppedByReason', 'databaseBytes',
     'databaseCapBytes', 'diskFreeBytes', 'clock', 'echonet', 'devices',
   ],
   additionalProperties: false,
@@ -61,6 +61,11 @@ const statusSchema = {
     },
     readingsRecorded: { ...count, description: 'readings this gateway recorded since it started' },
     droppedReadings: { ...count, description: 'readings given up unsent, at the byte cap or with the corrupt database file this one replaced, ever' },
+    droppedByReason: {
+      type: 'object',
+      description: 'droppedReadings by reason: cap, corrupt (given up in the database), disk-full, shutdown (never saved); reasons with none are absent',
+      additionalProperties: count,
+    },
     databaseBytes: count,
     databaseCapBytes: { ...count, description: 'buffer.maxBytes: at it the oldest unsent readings are given up' },
     diskFreeBytes: { type: ['integer', 'null'], minimum: 0, description: 'free bytes on the state directory\'s file system' },

@@ -278,6 +278,11 @@ export class ReadingStore {
   }
 
   /** Runs of readings given up, oldest first. */
+  /** Readings given up over the life of the database, by reason (one row per reason: cheap for every status request). */
+  droppedByReason(): Partial<Record<DropReason, number>> {
+    return Object.fromEntries(this.statements.droppedByReason.all().map((row) => [row.reason, row.n]));
+  }
+
   droppedRuns(): DroppedRun[] {
     return this.statements.droppedRuns.all().map((row) => ({ firstSeq: row.first_seq, lastSeq: row.last_seq, count: row.count, reason: row.reason }));
   }
@@ -517,6 +522,7 @@ function prepareStatements(db: Database) {
     recordDrop: db.prepare<[number, number, number, number, DropReason]>('INSERT INTO drops (first_seq, last_seq, count, at, reason) VALUES (?, ?, ?, ?, ?)'),
     droppedAbove: db.prepare<[number], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops WHERE first_seq > ?'),
     droppedTotal: db.prepare<[], { n: number }>('SELECT coalesce(sum(count), 0) AS n FROM drops'),
+    droppedByReason: db.prepare<[], { reason: DropReason; n: number }>('SELECT reason, sum(count) AS n FROM drops GROUP BY reason'),
     droppedRuns: db.prepare<[], { first_seq: number; last_seq: number; count: number; reason: DropReason }>(
       'SELECT first_seq, last_seq, count, reason FROM drops ORDER BY first_seq',
     ),

@@ -84,6 +84,7 @@ export const healthyStatus: GatewayStatus = {
   backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
   readingsRecorded: 80,
   droppedReadings: 3,
+  droppedByReason: { cap: 2, shutdown: 1 },
   databaseBytes: 1_234_567,
   databaseCapBytes: 64 * 1024 * 1024,
   diskFreeBytes: 2_000_000_000,

@@ -206,6 +206,7 @@ test('at the byte cap the oldest readings go, history first, each dropped run co
   const runs = store.droppedRuns();
   assert.ok(runs.length > 0 && stats.dropped > 0, 'unsent readings had to go');
   assert.equal(stats.dropped, runs.reduce((sum, r) => sum + r.count, 0));
+  assert.deepEqual(store.droppedByReason(), { cap: stats.dropped }, 'all of them at the cap');
   const firstUnsent = made[500]?.seq ?? 0;
   assert.equal(runs[0]?.firstSeq, firstUnsent, 'the oldest unsent reading went first, after all history');
   // What is left unsent plus what was dropped is exactly what was made and not acknowledged.

@@ -60,8 +60,13 @@ function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang:
       <Card id="backlog" title={t('backlog')} ok={(backlog.oldestUnsentAgeSeconds ?? 0) < 300}>
         <p class="big">{formatNumber(lang, backlog.depth)}</p>
         {backlog.oldestUnsentAgeSeconds !== null && <p>{t('oldest', { age: formatDuration(lang, backlog.oldestUnsentAgeSeconds) })}</p>}
-        <p>
+        <p data-testid="dropped">
           {t('dropped')}: {formatNumber(lang, status.droppedReadings)}
+          {Object.keys(status.droppedByReason).length > 0 && (
+            <small>
+              {' '}({Object.entries(status.droppedByReason).map(([reason, n]) => `${t(`drop_${reason}` as EdgeKey)} ${formatNumber(lang, n)}`).join(', ')})
+            </small>
+          )}
         </p>
         <p>{t('readingsRecorded', { n: formatNumber(lang, status.readingsRecorded) })}</p>
       </Card>

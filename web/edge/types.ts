@@ -11,6 +11,7 @@ export interface GatewayStatus {
   backlog: { depth: number; oldestUnsentAgeSeconds: number | null };
   readingsRecorded: number;
   droppedReadings: number;
+  droppedByReason: Record<string, number>;
   databaseBytes: number;
   databaseCapBytes: number;
   diskFreeBytes: number | null;
