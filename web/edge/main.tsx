@@ -97,6 +97,39 @@ function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang:
   );
 }
 
+/**
+ * Changes need the API's bearer token (api.token): typed once, kept for this tab only
+ * (sessionStorage), sent only to this gateway.
+ */
+function Actions({ t }: { t: T }) {
+  const [token, setToken] = useState(() => sessionStorage.getItem('echolake.apiToken') ?? '');
+  const [outcome, setOutcome] = useState<string | undefined>(undefined);
+  const search = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    sessionStorage.setItem('echolake.apiToken', token);
+    setOutcome(t('searching'));
+    try {
+      const response = await fetch('/api/v1/discovery', { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      const body = (await response.json()) as { nodesAnswered?: number; error?: { message: string } };
+      setOutcome(response.ok ? t('searchDone', { n: body.nodesAnswered ?? 0 }) : t('searchFailed', { error: body.error?.message ?? String(response.status) }));
+    } catch (err) {
+      setOutcome(t('searchFailed', { error: (err as Error).message }));
+    }
+  };
+  return (
+    <section aria-labelledby="actions-title">
+      <h2 id="actions-title">{t('actions')}</h2>
+      <form class="actions" onSubmit={(e) => void search(e)}>
+        <label>
+          {t('apiToken')} <input type="password" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} data-testid="api-token" />
+        </label>
+        <button type="submit">{t('searchNow')}</button>
+        {outcome !== undefined && <p role="status" data-testid="action-outcome">{outcome}</p>}
+      </form>
+    </section>
+  );
+}
+
 function show(value: PropertyValue | undefined, lang: Lang, unit = '', digits = 0): string {
   if (value === undefined || value === null) return '—';
   if (typeof value === 'number') return `${formatNumber(lang, value, digits)}${unit}`;
@@ -281,6 +314,7 @@ function App() {
             {status.data !== undefined && <GatewayHealth status={status.data} t={t} lang={lang} />}
             <h2>{t('devices')}</h2>
             {devices.data !== undefined && <DeviceTable devices={devices.data.devices} t={t} lang={lang} />}
+            <Actions t={t} />
           </>
         )}
       </main>

@@ -11,6 +11,7 @@ export type EdgeKey =
   | 'reason_dns' | 'reason_tls' | 'reason_credentials' | 'reason_refused' | 'reason_closed' | 'reason_no_route'
   | 'reason_timeout' | 'reason_other' | 'ago' | 'readingsRecorded' | 'events' | 'noEvents'
   | 'mode_auto' | 'mode_cooling' | 'mode_heating' | 'mode_dehumidification' | 'mode_circulation' | 'mode_other'
+  | 'actions' | 'apiToken' | 'searchNow' | 'searching' | 'searchDone' | 'searchFailed'
   | 'drop_cap' | 'drop_corrupt' | 'drop_disk-full' | 'drop_shutdown'
   | 'event_found' | 'event_moved' | 'event_offline' | 'event_online' | 'event_propertyMapChanged';
 
@@ -38,6 +39,8 @@ export const edgeMessages: Messages<EdgeKey> = {
     reason_other: 'the connection failed',
     ago: '{time} ago', readingsRecorded: '{n} recorded since start', events: 'Events', noEvents: 'No event in the local history.',
     mode_auto: 'auto', mode_cooling: 'cooling', mode_heating: 'heating', mode_dehumidification: 'dry', mode_circulation: 'fan', mode_other: 'other',
+    actions: 'Actions', apiToken: 'API token (api.token)', searchNow: 'Search for devices now', searching: 'Searching…',
+    searchDone: '{n} nodes answered', searchFailed: 'Search failed: {error}',
     'drop_cap': 'at the database cap', 'drop_corrupt': 'with a corrupt database', 'drop_disk-full': 'disk full', 'drop_shutdown': 'at shutdown',
     event_found: 'found', event_moved: 'moved from {from} to {to}', event_offline: 'went offline', event_online: 'back online',
     event_propertyMapChanged: 'its property maps changed',
@@ -65,6 +68,8 @@ export const edgeMessages: Messages<EdgeKey> = {
     reason_other: '接続に失敗しました',
     ago: '{time}前', readingsRecorded: '起動後 {n} 件を記録', events: 'イベント', noEvents: 'ローカル履歴にイベントはありません。',
     mode_auto: '自動', mode_cooling: '冷房', mode_heating: '暖房', mode_dehumidification: '除湿', mode_circulation: '送風', mode_other: 'その他',
+    actions: '操作', apiToken: 'API トークン (api.token)', searchNow: '今すぐ機器を探索', searching: '探索中…',
+    searchDone: '{n} 台のノードが応答しました', searchFailed: '探索に失敗しました: {error}',
     'drop_cap': 'データベース上限', 'drop_corrupt': 'データベース破損', 'drop_disk-full': 'ディスク満杯', 'drop_shutdown': '停止時',
     event_found: '発見', event_moved: '{from} から {to} へ移動', event_offline: 'オフラインになりました', event_online: 'オンラインに戻りました',
     event_propertyMapChanged: 'プロパティマップが変わりました',
