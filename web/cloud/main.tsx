@@ -32,6 +32,7 @@ interface AlertView {
   siteId: string;
   deviceId: string | null;
   startsAt: string;
+  endsAt: string | null;
   silenced: boolean;
   site: { name: string; timeZone: string };
 }
@@ -150,6 +151,80 @@ function SiteMap({ sites, firingBySite, t }: { sites: SiteView[]; firingBySite: 
   );
 }
 
+/** Header the API wants on a change made with the session cookie (a cross-site form cannot set it). */
+const CSRF_HEADER = 'x-echolake-request';
+const SILENCE_MS = 3600_000;
+
+async function silence(alert: AlertView, comment: string): Promise<string | undefined> {
+  const body = {
+    rule: alert.rule,
+    siteId: alert.siteId,
+    ...(alert.deviceId === null ? {} : { deviceId: alert.deviceId }),
+    until: new Date(Date.now() + SILENCE_MS).toISOString(),
+    comment,
+  };
+  const response = await fetch('api/v1/silences', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json', accept: 'application/json', [CSRF_HEADER]: '1' },
+    body: JSON.stringify(body),
+  });
+  if (response.ok) return undefined;
+  const answer = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+  return answer?.error?.message ?? `${response.status}`;
+}
+
+function SilenceButton({ alert, t }: { alert: AlertView; t: T }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  if (alert.silenced) return <small>{t('silenced')}</small>;
+  const onClick = async (): Promise<void> => {
+    setBusy(true);
+    setError(await silence(alert, t('silenceComment')).catch((err: Error) => err.message));
+    setBusy(false);
+  };
+  return (
+    <>
+      <button type="button" disabled={busy} aria-label={t('silenceLabel', { rule: alert.rule, site: alert.site.name })} onClick={() => void onClick()}>
+        {t('silence')}
+      </button>
+      {error !== undefined && <p role="alert" class="error">{t('silenceFailed', { error })}</p>}
+    </>
+  );
+}
+
+function ResolvedAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: Lang }) {
+  if (alerts.length === 0) return <p>{t('noResolved')}</p>;
+  return (
+    <div class="table-wrap">
+      <table data-testid="resolved">
+        <thead>
+          <tr>
+            <th scope="col">{t('summary')}</th>
+            <th scope="col">{t('site')}</th>
+            <th scope="col">{t('since')}</th>
+            <th scope="col">{t('resolvedAt')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {alerts.map((alert) => (
+            <tr key={alert.id}>
+              <td>
+                {alert.summary}
+                <br />
+                <small>{alert.rule}</small>
+              </td>
+              <td>{alert.site.name}</td>
+              <td>{formatTime(lang, alert.startsAt, alert.site.timeZone)}</td>
+              <td>{formatTime(lang, alert.endsAt, alert.site.timeZone)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function FiringAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: Lang }) {
   if (alerts.length === 0) return <p>{t('noFiring')}</p>;
   return (
@@ -162,14 +237,16 @@ function FiringAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: La
             <th scope="col">{t('site')}</th>
             <th scope="col">{t('device')}</th>
             <th scope="col">{t('since')}</th>
+            <th scope="col">
+              <span class="visually-hidden">{t('silence')}</span>
+            </th>
           </tr>
         </thead>
         <tbody>
           {alerts.map((alert) => (
-            <tr key={alert.id} data-alert={alert.rule} data-site={alert.siteId}>
+            <tr key={alert.id} data-alert={alert.rule} data-site={alert.siteId} data-silenced={String(alert.silenced)}>
               <td>
                 <span class={`badge ${alert.severity === 'info' ? 'unreachable' : 'firing'}`}>{alert.severity}</span>
-                {alert.silenced && <small> {t('silenced')}</small>}
               </td>
               <td>
                 {alert.summary}
@@ -181,6 +258,9 @@ function FiringAlerts({ alerts, t, lang }: { alerts: AlertView[]; t: T; lang: La
                 <small>{alert.deviceId ?? '—'}</small>
               </td>
               <td>{formatTime(lang, alert.startsAt, alert.site.timeZone)}</td>
+              <td>
+                <SilenceButton alert={alert} t={t} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -252,6 +332,7 @@ function App() {
   const t = useMemo(() => translator(cloudMessages, lang), [lang]);
   const sites = usePolling<{ sites: SiteView[] }>('api/v1/sites', POLL_MS);
   const alerts = usePolling<{ alerts: AlertView[] }>('api/v1/alerts?state=firing&limit=500', POLL_MS);
+  const resolved = usePolling<{ alerts: AlertView[] }>('api/v1/alerts?state=resolved&limit=20', POLL_MS);
   const firing = alerts.data?.alerts ?? [];
   const firingBySite = useMemo(() => {
     const counts = new Map<string, number>();
@@ -273,7 +354,13 @@ function App() {
       <main>
         {sites.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: sites.error })}</p>}
         <h2>{t('firing')}</h2>
-        {alertsMissing ? <p>{t('alertsOff')}</p> : <FiringAlerts alerts={firing} t={t} lang={lang} />}
+        {alertsMissing ? <p>{t('alertsOff')}</p> : (
+          <>
+            <FiringAlerts alerts={firing} t={t} lang={lang} />
+            <h3>{t('resolved')}</h3>
+            <ResolvedAlerts alerts={resolved.data?.alerts ?? []} t={t} lang={lang} />
+          </>
+        )}
         <h2>{t('pipeline')}</h2>
         <PipelinePanel t={t} lang={lang} />
         <h2>{t('sites')}</h2>

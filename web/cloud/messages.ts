@@ -6,7 +6,7 @@ export type CloudKey =
   | 'firing' | 'noFiring' | 'filter' | 'sortBy' | 'severity' | 'summary' | 'since' | 'device' | 'silenced'
   | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest'
   | 'pipeline' | 'ingest' | 'perSecond' | 'readingsTotal' | 'batches' | 'deadLetters' | 'none' | 'alertEngine'
-  | 'dropped' | 'notHere';
+  | 'dropped' | 'notHere' | 'silence' | 'silenceLabel' | 'silenceComment' | 'silenceFailed' | 'resolved' | 'noResolved' | 'resolvedAt';
 
 export const cloudMessages: Messages<CloudKey> = {
   en: {
@@ -19,6 +19,8 @@ export const cloudMessages: Messages<CloudKey> = {
     pipeline: 'Pipeline', ingest: 'Ingest', perSecond: '{n} readings/s', readingsTotal: '{n} readings since start',
     batches: 'Batches', deadLetters: 'Dead letters', none: 'none', alertEngine: 'Alert engine',
     dropped: 'late {late}, duplicate {duplicates}, malformed {malformed}', notHere: 'not running in this process',
+    silence: 'Silence 1 h', silenceLabel: 'Silence {rule} at {site} for an hour', silenceComment: 'silenced from the fleet dashboard',
+    silenceFailed: 'The silence was refused: {error}', resolved: 'Recently resolved', noResolved: 'No alert resolved lately.', resolvedAt: 'Resolved',
   },
   ja: {
     title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
@@ -30,5 +32,7 @@ export const cloudMessages: Messages<CloudKey> = {
     pipeline: 'パイプライン', ingest: '取り込み', perSecond: '毎秒 {n} 件', readingsTotal: '起動後 {n} 件',
     batches: 'バッチ', deadLetters: 'デッドレター', none: 'なし', alertEngine: 'アラートエンジン',
     dropped: '遅延 {late}、重複 {duplicates}、不正 {malformed}', notHere: 'このプロセスでは動いていません',
+    silence: '1時間ミュート', silenceLabel: '{site} の {rule} を1時間ミュート', silenceComment: 'フリートダッシュボードからミュート',
+    silenceFailed: 'ミュートは拒否されました: {error}', resolved: '最近解決したアラート', noResolved: '最近解決したアラートはありません。', resolvedAt: '解決',
   },
 };

@@ -159,6 +159,16 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   await page.getByRole('heading', { name: '発生中のアラート' }).waitFor();
   await page.screenshot({ path: join(artifactsDir(), 'cloud-dashboard-ja.png'), fullPage: true });
 
+  // Silenced from the page (a change through the session: the page sends the CSRF header).
+  await page.selectOption('[data-testid="lang"]', 'en');
+  await page.getByRole('button', { name: `Silence aircon-fault at Tokyo office for an hour` }).click();
+  await alertRow.and(page.locator('[data-silenced="true"]')).waitFor({ timeout: 20_000 });
+
+  // The unit's fault clears: the alert resolves and shows among the recently resolved.
+  await sendBatch(sites[0], [readingOf(sites[0], 4, false)]);
+  await page.locator('table[data-testid="resolved"] tr', { hasText: 'aircon-fault' }).waitFor({ timeout: 60_000 });
+  assert.equal(await alertRow.count(), 0, 'no longer firing');
+
   // Signing out ends the session: the page is the login form again.
   await page.click('header form button');
   await page.waitForURL(/\/login$/);
