@@ -1,7 +1,7 @@
 import type { Logger } from '../../shared/log.js';
 import { batchIdOf, encodeBatch } from '../../shared/contract/envelopes.js';
 import { parseBatchAck } from '../../shared/reading-schema.js';
-import type { RepeatedWarnings } from './repeated-warnings.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 
 export interface SeqRange {
   firstSeq: number;

@@ -5,7 +5,7 @@ import { redactUrl } from '../../shared/redact.js';
 import type { BatchDelivery, OutgoingBatch } from './delivery.js';
 import { GuardedSocket, openBrokerSocket } from './guarded-socket.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
-import type { RepeatedWarnings } from './repeated-warnings.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 /** CONNACK codes for an unsupported protocol: 1 from an MQTT 3.1.1 broker, 0x84 from an MQTT 5 one. */

@@ -4,7 +4,7 @@ import { redactUrl, urlCredentials } from '../../shared/redact.js';
 import { BatchDelivery, type DeliveryStatus, type OutboxPort } from './delivery.js';
 import { HttpsTransport } from './https-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
-import { RepeatedWarnings } from './repeated-warnings.js';
+import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 export type { OutboxPort } from './delivery.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { pino } from 'pino';
 import { BatchDelivery, type DeliveryOptions, type OutboxPort, type OutgoingBatch, type SeqRange, type StoredBatch } from '../../../../edge/uplink/delivery.js';
-import { RepeatedWarnings } from '../../../../edge/uplink/repeated-warnings.js';
+import { RepeatedWarnings } from '../../../../shared/repeated-warnings.js';
 import { ackFor, encodeAck } from '../../../../shared/contract/envelopes.js';
 
 /** The outbox's contract in memory: readings 1…n, each a small JSON text. */
