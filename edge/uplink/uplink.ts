@@ -72,7 +72,7 @@ export class Uplink {
     const delivery = new BatchDelivery(this.options, this.outbox, (batch) => transport.send(batch), this.log, this.warnings);
     const transport: UplinkTransport = this.options.url.startsWith('https://')
       ? new HttpsTransport(transportOptions, delivery, this.log, this.warnings)
-      : new MqttTransport(transportOptions, delivery, this.log, this.warnings);
+      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, () => this.outbox.backlog());
     this.delivery = delivery;
     this.transport = transport;
     if (transportOptions.password !== undefined && this.options.url.startsWith('mqtt://')) {
