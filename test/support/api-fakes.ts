@@ -79,6 +79,8 @@ export const healthyStatus: GatewayStatus = {
     batchesAcknowledged: 7,
     readingsAcknowledged: 70,
     resends: 2,
+    acksRejected: { malformed: 0, otherSite: 4, notInFlight: 1, wrongTopic: 0 },
+    link: { oversizedPackets: 1 },
   },
   backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
   readingsRecorded: 80,
