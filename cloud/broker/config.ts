@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { serverTlsSchema } from '../tls-config.js';
 
 /** The MQTT broker inside the cloud process (one VM, the demo). */
 export const brokerConfigSchema = {
@@ -10,16 +11,7 @@ export const brokerConfigSchema = {
     enabled: { type: 'boolean', default: false, description: 'run an MQTT 3.1.1 broker inside this process; sites authenticate against the registry' },
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to listen on' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 1883, description: '8883 is usual with TLS' },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: [],
-      properties: {
-        certFile: { type: 'string', minLength: 1, description: 'PEM certificate chain; with keyFile the broker speaks mqtts only' },
-        keyFile: { type: 'string', minLength: 1, description: 'PEM private key of certFile' },
-      },
-    },
+    tls: serverTlsSchema('broker speaks mqtts'),
     maxPacketBytes: {
       type: 'integer',
       minimum: 65_536,
