@@ -127,6 +127,8 @@ function gatewayStatus(backends: ApiBackends): GatewayStatus {
       readingsAcknowledged: link.readingsAcknowledged,
       resends: link.resends,
       failure: link.state === 'connected' ? null : (link.failure ?? null),
+      acksRejected: link.acksRejected,
+      link: link.link,
     },
     backlog: {
       depth: stats.backlog,

@@ -70,6 +70,10 @@ export interface UplinkView {
   readonly resends: number;
   /** Why the last attempt to reach the cloud failed; null while the link works. */
   readonly failure: { readonly reason: string; readonly detail: string; readonly at: string } | null;
+  /** Acks not taken, by reason (malformed, another site's, not the batch in flight, wrong topic). */
+  readonly acksRejected: Readonly<Record<string, number>>;
+  /** The transport's own counts: oversized packets dropped (MQTT), refusals and dead letters (HTTPS). */
+  readonly link: Readonly<Record<string, number>>;
 }
 
 export interface BacklogView {

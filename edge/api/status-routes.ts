@@ -22,7 +22,7 @@ const statusSchema = {
     uptimeSeconds: { type: 'number', minimum: 0 },
     uplink: {
       type: 'object',
-      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends', 'failure'],
+      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends', 'acksRejected', 'link', 'failure'],
       additionalProperties: false,
       properties: {
         state: { type: 'string', enum: ['connected', 'disconnected'] },
@@ -47,6 +47,16 @@ const statusSchema = {
             detail: { type: 'string', description: 'the error\'s code and message' },
             at: { type: 'string', format: 'date-time' },
           },
+        },
+        acksRejected: {
+          type: 'object',
+          description: 'acks not taken since start, by reason: malformed, otherSite (for another site), notInFlight (for a batch not in flight), wrongTopic',
+          additionalProperties: count,
+        },
+        link: {
+          type: 'object',
+          description: "the transport's own counts since start: oversizedPackets (MQTT), refusals and dead letters (HTTPS)",
+          additionalProperties: count,
         },
       },
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { FakeSources, apiServer, devicesOnSite, echonetOnSite, healthyStatus } from '../support/api-fakes.js';
+import { FakeSources, apiServer, echonetOnSite, healthyStatus } from '../../../support/api-fakes.js';
 
 const sources = new FakeSources();
 const server = apiServer({}, sources);
@@ -107,6 +107,9 @@ test('GET /metrics is Prometheus text with process metrics and the gateway\'s ow
   assert.equal(value('echolake_edge_uplink_batches_acknowledged_total'), 7);
   assert.equal(value('echolake_edge_uplink_readings_acknowledged_total'), 70);
   assert.equal(value('echolake_edge_uplink_resends_total'), 2);
+  assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'otherSite' }), 4);
+  assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'notInFlight' }), 1);
+  assert.equal(value('echolake_edge_uplink_link_events_total', { event: 'oversizedPackets' }), 1);
   for (const availability of ['online', 'unreachable', 'offline']) {
     assert.equal(value('echolake_edge_devices', { availability }), 1, availability);
   }
@@ -144,19 +147,4 @@ test('requests to unknown routes are counted under one series, not one per URL',
   const { samples } = parsePrometheusText((await server.app.inject({ url: '/metrics' })).body);
   const unmatched = samples.filter((s) => s.name === 'echolake_edge_api_requests_total' && s.labels.status === '404');
   assert.deepEqual(unmatched.map((s) => [s.labels.route, s.value]), [['unmatched', 2]]);
-});
-
-test('/api/v1/devices lists every device with its latest values and the controller\'s request statistics', async () => {
-  const [polled, other] = devicesOnSite;
-  assert.ok(polled && other);
-  const stats = { deviceId: polled.id, availability: 'online' as const, requests: 9, answers: 8, timeouts: 1, retries: 2, getSna: 0, batchSize: 4 };
-  const sources = { ...new FakeSources(), echonet: { stats: () => ({ ...echonetOnSite, devices: [stats] }) } };
-  const server = apiServer({}, sources);
-  const response = await server.app.inject({ url: '/api/v1/devices' });
-  assert.equal(response.statusCode, 200);
-  const { devices } = response.json<{ devices: Array<{ id: string; latest: unknown; requests: unknown }> }>();
-  assert.deepEqual(devices.map((d) => d.id), devicesOnSite.map((d) => d.id));
-  assert.deepEqual(devices[0]?.requests, { requests: 9, answers: 8, timeouts: 1, retries: 2, getSna: 0, batchSize: 4 });
-  assert.deepEqual(devices[0]?.latest, polled.latest);
-  assert.equal(devices[1]?.requests, null, 'a device the controller does not poll has no statistics');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { AIRCON_ID, LIGHT_ID, QUIET_ID, apiServer, type ErrorShape } from '../support/api-fakes.js';
+import { AIRCON_ID, FakeSources, LIGHT_ID, QUIET_ID, apiServer, devicesOnSite, echonetOnSite, type ErrorShape } from '../../../support/api-fakes.js';
 
 const server = apiServer();
 after(() => server.stop());
@@ -116,4 +116,19 @@ test('ids and property names outside their alphabet are a 400 naming the paramet
 
 test('a trailing slash finds the same route', async () => {
   assert.equal((await get('/elapi/v1/devices/')).status, 200);
+});
+
+test('/api/v1/devices lists every device with its latest values and the controller\'s request statistics', async () => {
+  const [polled, other] = devicesOnSite;
+  assert.ok(polled && other);
+  const stats = { deviceId: polled.id, availability: 'online' as const, requests: 9, answers: 8, timeouts: 1, retries: 2, getSna: 0, batchSize: 4 };
+  const sources = { ...new FakeSources(), echonet: { stats: () => ({ ...echonetOnSite, devices: [stats] }) } };
+  const server = apiServer({}, sources);
+  const response = await server.app.inject({ url: '/api/v1/devices' });
+  assert.equal(response.statusCode, 200);
+  const { devices } = response.json<{ devices: Array<{ id: string; latest: unknown; requests: unknown }> }>();
+  assert.deepEqual(devices.map((d) => d.id), devicesOnSite.map((d) => d.id));
+  assert.deepEqual(devices[0]?.requests, { requests: 9, answers: 8, timeouts: 1, retries: 2, getSna: 0, batchSize: 4 });
+  assert.deepEqual(devices[0]?.latest, polled.latest);
+  assert.equal(devices[1]?.requests, null, 'a device the controller does not poll has no statistics');
 });
