@@ -6,7 +6,7 @@
 import { render } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Chart, type Series } from '../shared/chart.js';
-import { formatBytes, formatDuration, formatNumber, formatTime, secondsSince } from '../shared/format.js';
+import { LOCALES, formatBytes, formatDuration, formatNumber, formatTime, secondsSince } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
 import { usePolling } from '../shared/poll.js';
@@ -204,7 +204,7 @@ function DeviceTable({ devices, t, lang }: { devices: DeviceOverview[]; t: T; la
   );
 }
 
-function HistoryChart({ readings, t }: { readings: Reading[]; t: T }) {
+function HistoryChart({ readings, t, lang }: { readings: Reading[]; t: T; lang: Lang }) {
   const data = useMemo(() => {
     const values = readings.filter((r) => r.kind !== 'event' && r.properties !== undefined);
     const pick = (name: string): Array<number | null> => values.map((r) => {
@@ -219,7 +219,7 @@ function HistoryChart({ readings, t }: { readings: Reading[]; t: T }) {
     return { xs: values.map((r) => Date.parse(r.ts) / 1000), series };
   }, [readings, t]);
   if (data.xs.length === 0) return <p>{t('noHistory')}</p>;
-  return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} />;
+  return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} locale={LOCALES[lang]} />;
 }
 
 const EVENTS = new Set(['found', 'moved', 'offline', 'online', 'propertyMapChanged']);
@@ -261,7 +261,7 @@ function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverv
         <small>{id}</small>
       </p>
       <h3>{t('history')}</h3>
-      {history.data !== undefined && <HistoryChart readings={history.data.readings} t={t} />}
+      {history.data !== undefined && <HistoryChart readings={history.data.readings} t={t} lang={lang} />}
       <h3>{t('events')}</h3>
       {history.data !== undefined && <EventTimeline readings={history.data.readings} t={t} lang={lang} />}
       <h3>{t('properties')}</h3>

@@ -18,9 +18,17 @@ export interface ChartProps {
   leftUnit: string;
   rightUnit: string;
   title: string;
+  /** BCP 47 locale for the time axis (the page's language). */
+  locale: string;
 }
 
-export function Chart({ xs, series, leftUnit, rightUnit, title }: ChartProps) {
+/** Tick labels in the reader's locale: hours and minutes, with seconds when the chart spans under ten minutes. */
+function timeTicks(locale: string, spanSeconds: number): (self: uPlot, splits: number[]) => string[] {
+  const format = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', ...(spanSeconds < 600 ? { second: '2-digit' } : {}) });
+  return (_self, splits) => splits.map((seconds) => format.format(new Date(seconds * 1000)));
+}
+
+export function Chart({ xs, series, leftUnit, rightUnit, title, locale }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = box.current;
@@ -33,11 +41,12 @@ export function Chart({ xs, series, leftUnit, rightUnit, title }: ChartProps) {
         height: 260,
         scales: { x: { time: true }, left: {}, right: {} },
         axes: [
-          {},
+          { values: timeTicks(locale, (xs.at(-1) ?? 0) - (xs[0] ?? 0)) },
           { scale: 'left', label: leftUnit },
           { scale: 'right', side: 1, label: rightUnit, grid: { show: false } },
         ],
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true }))],
+        // The legend's time on hover, in the reader's locale too.
+        series: [{ value: (_self: uPlot, seconds: number | null) => (seconds === null ? '—' : new Date(seconds * 1000).toLocaleString(locale)) }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale, spanGaps: true }))],
       },
       [xs, ...series.map((s) => s.values)],
       element,
@@ -48,6 +57,6 @@ export function Chart({ xs, series, leftUnit, rightUnit, title }: ChartProps) {
       window.removeEventListener('resize', onResize);
       plot.destroy();
     };
-  }, [xs, series, leftUnit, rightUnit, title]);
+  }, [xs, series, leftUnit, rightUnit, title, locale]);
   return <div ref={box} class="chart" role="img" aria-label={title} />;
 }

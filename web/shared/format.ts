@@ -1,10 +1,10 @@
 /** Numbers, sizes, durations and times in the reader's locale (the page's language). */
 import type { Lang } from './i18n.js';
 
-const locales: Record<Lang, string> = { en: 'en-GB', ja: 'ja-JP' };
+export const LOCALES: Record<Lang, string> = { en: 'en-GB', ja: 'ja-JP' };
 
 export function formatNumber(lang: Lang, value: number, digits = 0): string {
-  return new Intl.NumberFormat(locales[lang], { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+  return new Intl.NumberFormat(LOCALES[lang], { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
 }
 
 export function formatBytes(lang: Lang, bytes: number): string {
@@ -37,7 +37,7 @@ export function formatTime(lang: Lang, iso: string | null, timeZone?: string): s
   if (iso === null) return '—';
   const date = new Date(iso);
   const today = new Date().toDateString() === date.toDateString();
-  return new Intl.DateTimeFormat(locales[lang], {
+  return new Intl.DateTimeFormat(LOCALES[lang], {
     ...(today ? {} : { year: 'numeric', month: '2-digit', day: '2-digit' }),
     hour: '2-digit',
     minute: '2-digit',
