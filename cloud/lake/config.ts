@@ -34,7 +34,7 @@ export const lakeConfigSchema = {
       type: 'boolean',
       default: true,
       description:
-        'also write the alerts topic (alerts.topics.alerts) into the alerts table, exactly once, in consumer group <groupId>-alerts; until the alerts role has created that topic the lake looks for it every 5 s',
+        'also write the alerts topic (alerts.topics.alerts) into the alerts table, exactly once (consumer group: lake.groupId + -alerts); until the alerts role has created that topic the lake looks for it every 5 s',
     },
     s3: {
       type: 'object',
