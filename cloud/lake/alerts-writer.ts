@@ -26,7 +26,7 @@ export interface AlertsTableOptions {
   sessionTimeoutMs: number;
   /** How often a missing alerts topic is looked for again. */
   topicCheckMs: number;
-  onFatal(err: Error): void;
+  onFatal: (err: Error) => void;
 }
 
 export interface AlertsTableStores {
@@ -193,7 +193,7 @@ class AlertsTablePartition implements PartitionProcessor {
       const added = await appendDeadLetters(deadLetters, letters, this.names);
       if (added > 0) await this.checkpoints.afterCommit(deadLetters);
     }
-    const rows = await appendOncePerOffset(alerts, taken, this.names.offset, alertBatches, {
+    const rows = await appendOncePerOffset(alerts, taken, (partition) => this.names.offset(partition), alertBatches, {
       operation: 'STREAMING UPDATE',
       operationParameters: { outputMode: 'Append' },
       isBlindAppend: true,
