@@ -55,8 +55,8 @@ const RULES = {
       for: 2,
     },
     { name: 'aircon-fault', type: 'instant', summary: 'The unit reports a fault', severity: 'critical', scope: 'device', classes: ['0130'], property: 'faultStatus', condition: { op: '==', value: true } },
-    { name: 'device-silent', type: 'absence', summary: 'No readings from the unit', severity: 'warning', scope: 'device', after: '8s' },
-    { name: 'site-silent', type: 'absence', summary: "No readings from the site's gateway", severity: 'critical', scope: 'site', after: '10s' },
+    { name: 'device-silent', type: 'absence', summary: 'No readings from the unit', severity: 'warning', scope: 'device', after: '12s' },
+    { name: 'site-silent', type: 'absence', summary: "No readings from the site's gateway", severity: 'critical', scope: 'site', after: '15s' },
   ],
 };
 
