@@ -72,7 +72,8 @@ async function rowsIn(table: string): Promise<number> {
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (!(await probe())) {
-    if (fatal.length > 0) throw fatal[0];
+    const [failure] = fatal;
+    if (failure !== undefined) throw failure;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

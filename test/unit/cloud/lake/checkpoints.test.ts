@@ -25,7 +25,7 @@ test('a checkpoint once the interval has passed since the last one, per table, a
   await schedule.afterCommit(b);
   assert.ok(existsSync(checkpointFile(rootA, 3)), 'at version 3');
   assert.equal(existsSync(checkpointFile(rootA, 4)), false, 'not again one version later');
-  assert.deepEqual(JSON.parse(readFileSync(join(rootA, '_delta_log', '_last_checkpoint'), 'utf8')).version, 3);
+  assert.equal((JSON.parse(readFileSync(join(rootA, '_delta_log', '_last_checkpoint'), 'utf8')) as { version: number }).version, 3);
   assert.equal(existsSync(join(rootB, '_delta_log', '_last_checkpoint')), false, 'the other table is counted on its own');
   // Another writer's commits step over 6: the next checkpoint comes at the first version 3 past the last.
   await commitTxn(a, 5);
