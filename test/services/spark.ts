@@ -49,15 +49,12 @@ export async function installSpark(): Promise<void> {
   });
 }
 
-/** The Delta Sharing connector for Spark (Delta's own, same release): `format("deltaSharing")`. */
-export const SHARING_SPARK_PACKAGE = 'io.delta:delta-sharing-spark_2.12:3.2.1';
-
-/** The Python preamble that starts a local[2] Spark session with Delta (and any further packages), bound to loopback. */
-export function sparkSessionPreamble(appName: string, extraPackages: string[] = []): string {
+/** The Python preamble that starts a local[2] Spark session with Delta, bound to loopback. */
+export function sparkSessionPreamble(appName: string): string {
   return `
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master("local[2]").appName(${JSON.stringify(appName)})
-  .config("spark.jars.packages", ${JSON.stringify([SPARK_PACKAGES, ...extraPackages].join(','))})
+  .config("spark.jars.packages", ${JSON.stringify(SPARK_PACKAGES)})
   .config("spark.jars.ivy", ${JSON.stringify(sparkIvyDir())})
   .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
   .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
