@@ -143,6 +143,9 @@ test('a query lists every live file once with a stable id, size, stats and a sig
   assert.equal(older.length, 2 + 2);
   assert.equal((older[2]?.file as { version: number }).version, 2);
   assert.equal(ndjson((await query(T, { limitHint: 2 })).body).length, 2 + 2, 'limitHint by the stats\' row counts');
+  const latestByTime = await query(T, { timestamp: '2999-01-01T00:00:00Z' });
+  assert.equal(latestByTime.headers['delta-table-version'], '4', 'a timestamp after the last commit: the last version');
+  assert.equal((await query(T, { timestamp: '2000-01-01T00:00:00Z' })).statusCode, 400, 'before the first commit');
   assert.equal((await query(T, { version: 9 })).statusCode, 400);
   assert.equal((await query(T, { version: 1, timestamp: '2026-01-01T00:00:00Z' })).statusCode, 400);
   assert.equal((await query(T, { predicateHints: ['date = \'2026-11-23\''], somethingNew: true })).statusCode, 200, 'hints and unknown fields are accepted');
