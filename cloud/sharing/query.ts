@@ -10,9 +10,13 @@ import { commitTimes, versionAtOrAfter, versionAtOrBefore, type CommitTime } fro
 import type { Snapshot } from '../lake/delta/snapshot.js';
 import type { SharedTable } from './catalog.js';
 import { invalidParameter } from './errors.js';
+import { partitionFilter } from './predicates.js';
 import type { SharedTables, TableSource } from './tables.js';
 
-/** The query body's fields this server reads; hints it cannot use are accepted and ignored, as the protocol allows. */
+/**
+ * The query body's fields this server reads. jsonPredicateHints prune by partition values; the SQL
+ * predicateHints are accepted and not applied (the protocol makes both best effort).
+ */
 export interface QueryBody {
   predicateHints?: string[];
   jsonPredicateHints?: string;
@@ -70,8 +74,10 @@ export async function queryAnswer(tables: SharedTables, table: SharedTable, body
   const source = tables.source(table);
   if (body.startingVersion !== undefined) return changesAnswer(tables, table, source, body.startingVersion, body.endingVersion, baseUrl, maxVersions);
   const { snapshot, traveled, committedAt } = await snapshotFor(source, body);
-  // Copied before any await: the cached latest snapshot may move on meanwhile.
-  const files = limitedByHint([...snapshot.files.values()], body.limitHint);
+  // Copied before any await: the cached latest snapshot may move on meanwhile. Predicates first, then the limit (PROTOCOL.md).
+  const inPartitions = partitionFilter(body.jsonPredicateHints, snapshot.metaData?.partitionColumns ?? []);
+  const live = [...snapshot.files.values()];
+  const files = limitedByHint(inPartitions === undefined ? live : live.filter((add) => inPartitions(add.partitionValues)), body.limitHint);
   const version = snapshot.version;
   const lines: unknown[] = [PROTOCOL_LINE, metaDataLine(snapshot, traveled ? version : undefined)];
   for (const add of files) {

@@ -125,14 +125,15 @@ interface Loaded {
 }
 
 /** The analyst's side: load_as_pandas on `profile#plant.lake.readings` (at a version if given), in the client's own venv. */
-async function loadAsPandas(profile: string, table = 'plant.lake.readings', version?: number): Promise<Loaded> {
+async function loadAsPandas(profile: string, table = 'plant.lake.readings', version?: number, onDate?: string): Promise<Loaded> {
   const script = `
 import json, sys, requests, delta_sharing
-profile, table, version = sys.argv[1], sys.argv[2], sys.argv[3]
+profile, table, version, on_date = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+hints = None if on_date == "" else json.dumps({"op": "equal", "children": [{"op": "column", "name": "date", "valueType": "date"}, {"op": "literal", "value": on_date, "valueType": "date"}]})
 try:
     client = delta_sharing.SharingClient(profile)
     tables = sorted(f"{t.share}.{t.schema}.{t.name}" for t in client.list_all_tables())
-    df = delta_sharing.load_as_pandas(profile + "#" + table, version=None if version == "" else int(version))
+    df = delta_sharing.load_as_pandas(profile + "#" + table, version=None if version == "" else int(version), jsonPredicateHints=hints)
     df = df.sort_values("seq")
     rows = [{"siteId": r.siteId, "seq": int(r.seq), "roomTemperature": float(r.roomTemperature), "date": str(r.date), "ts": r.ts.isoformat()} for r in df.itertuples()]
     print(json.dumps({"rows": rows, "tables": tables}))
@@ -140,7 +141,7 @@ except requests.HTTPError as err:
     print(json.dumps({"error": err.response.status_code}))
 `;
   try {
-    const { stdout } = await run$(requiredEnv('ECHOLAKE_TEST_SHARING_PYTHON'), ['-c', script, profile, table, version === undefined ? '' : String(version)], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run$(requiredEnv('ECHOLAKE_TEST_SHARING_PYTHON'), ['-c', script, profile, table, version === undefined ? '' : String(version), onDate ?? ''], { maxBuffer: 64 * 1024 * 1024 });
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Loaded;
   } catch (err) {
     throw new Error(`the delta-sharing client failed: ${(err as Error).message}\n${(err as { stderr?: string }).stderr ?? ''}`);
@@ -181,6 +182,8 @@ for (const kind of ['local', 's3'] as const) {
     assert.ok((await tableVersion(lake, tokenOf(profile))) > before, 'more commits');
     assert.deepEqual(seqs(await loadAsPandas(profile)), oneTo(50));
     assert.deepEqual(seqs(await loadAsPandas(profile, 'plant.lake.readings', before)), oneTo(30), 'the older version\'s rows');
+    const oneDay = await loadAsPandas(profile, 'plant.lake.readings', undefined, '2026-11-24');
+    assert.deepEqual(seqs(oneDay), oneTo(50).filter((seq) => seq % 2 === 1), 'a partition predicate: that day\'s rows');
   });
 }
 

@@ -143,6 +143,9 @@ test('a query lists every live file once with a stable id, size, stats and a sig
   assert.equal(older.length, 2 + 2);
   assert.equal((older[2]?.file as { version: number }).version, 2);
   assert.equal(ndjson((await query(T, { limitHint: 2 })).body).length, 2 + 2, 'limitHint by the stats\' row counts');
+  const onDay = (date: string) => JSON.stringify({ op: 'equal', children: [{ op: 'column', name: 'date', valueType: 'date' }, { op: 'literal', value: date, valueType: 'date' }] });
+  assert.equal(ndjson((await query(T, { jsonPredicateHints: onDay('2026-11-24') })).body).length, 2, 'no file of that day');
+  assert.equal(ndjson((await query(T, { jsonPredicateHints: onDay('2026-11-23') })).body).length, 2 + 4);
   const latestByTime = await query(T, { timestamp: '2999-01-01T00:00:00Z' });
   assert.equal(latestByTime.headers['delta-table-version'], '4', 'a timestamp after the last commit: the last version');
   assert.equal((await query(T, { timestamp: '2000-01-01T00:00:00Z' })).statusCode, 400, 'before the first commit');
