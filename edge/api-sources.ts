@@ -85,6 +85,8 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsa
       batchesAcknowledged: link.batchesAcknowledged,
       readingsAcknowledged: link.readingsAcknowledged,
       resends: link.resends,
+      acksRejected: link.acksRejected,
+      link: link.link,
     },
     backlog: {
       depth: stats.backlog,

@@ -1,44 +1,22 @@
 import { accessSync, constants } from 'node:fs';
 import type { SchemaObject } from 'ajv';
+import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
 import { urlCredentials } from '../shared/redact.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
-import type { Durability } from './buffer/reading-store.js';
-import type { UplinkOptions } from './uplink/uplink.js';
-
-export interface EdgeConfig {
-  siteId: string;
-  /** Folder for the SQLite database; systemd's StateDirectory provides it as $STATE_DIRECTORY. */
-  stateDir: string;
-  echonet: {
-    interface: string;
-    port: number;
-    pollIntervalMs: number;
-    searchIntervalMs: number;
-    requestTimeoutMs: number;
-    retries: number;
-    maxEpcsPerGet: number;
-    staticAddresses: string[];
-    sendDeviceEvents: boolean;
-  };
-  buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
-  api: { enabled: boolean; host?: string; port: number; token?: string };
-  /** The uplink's options, less the site id (that is top level). */
-  uplink: Omit<UplinkOptions, 'siteId'>;
-}
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
 /** Not 0.0.0.0: it names no device, and as the interface it would let the routing table pick where multicast goes. */
 const SPECIFIC_IPV4 = IPV4.replace('^', '^(?!0\\.0\\.0\\.0$)');
 
-/** The schema; the state folder's default is where systemd's StateDirectory put it, if it did. */
-export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
+/** The edge's settings: the schema, with the TypeScript type derived from it below. */
+export const edgeConfigSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink'],
   properties: {
     siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
-    stateDir: { type: 'string', minLength: 1, default: stateDirDefault, description: 'folder for the database (systemd sets $STATE_DIRECTORY)' },
+    stateDir: { type: 'string', minLength: 1, default: './var/edge', description: 'folder for the database (systemd sets $STATE_DIRECTORY, which is then the default)' },
     echonet: {
       type: 'object',
       additionalProperties: false,
@@ -154,11 +132,21 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       },
     },
   },
-});
+} as const;
+
+export type EdgeConfig = FromSchema<typeof edgeConfigSchema>;
+
+/** The schema with the state folder's default where systemd's StateDirectory put it, if it did. */
+function schemaFor(env: NodeJS.ProcessEnv): SchemaObject {
+  const stateDir = env.STATE_DIRECTORY;
+  if (stateDir === undefined) return edgeConfigSchema;
+  const { properties } = edgeConfigSchema;
+  return { ...edgeConfigSchema, properties: { ...properties, stateDir: { ...properties.stateDir, default: stateDir } } };
+}
 
 export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: string[] = []): EdgeConfig {
   return loadConfig<EdgeConfig>({
-    schema: edgeConfigSchema(env.STATE_DIRECTORY ?? './var/edge'),
+    schema: schemaFor(env),
     file,
     env,
     envPrefix: 'ECHOLAKE_EDGE_',

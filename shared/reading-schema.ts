@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { READING_SCHEMA_VERSION, type BatchAck, type Reading, type ReadingBatch } from './reading.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { READING_SCHEMA_VERSION } from './reading.js';
 
 /** Site ids appear in MQTT topics and Delta partition-free columns: keep them to a safe alphabet. */
 export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
@@ -9,17 +10,17 @@ export const MAX_READINGS_PER_BATCH = 10_000;
 
 /** What every reading carries, values or event. `epoch` is optional: edges before it sent none. */
 const NUMBERED_FIELDS = {
-  v: { const: READING_SCHEMA_VERSION },
+  v: { const: READING_SCHEMA_VERSION, description: 'reading contract version' },
   siteId: { type: 'string', pattern: SITE_ID_PATTERN },
-  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-  epoch: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-  deviceId: { type: 'string', minLength: 1, maxLength: 128 },
+  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "the site's reading number; (siteId, seq) identifies a reading everywhere" },
+  epoch: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'the seq stream: new with every new database of the gateway' },
+  deviceId: { type: 'string', minLength: 1, maxLength: 128, description: "the node's identification number (0x83) and the object's EOJ: stable across IP changes" },
   eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
-  address: { type: 'string', minLength: 1, maxLength: 64 },
-  ts: { type: 'string', format: 'date-time' },
+  address: { type: 'string', minLength: 1, maxLength: 64, description: 'the IP address the values came from' },
+  ts: { type: 'string', format: 'date-time', description: 'when the gateway received the values, ISO-8601 UTC' },
 } as const;
 
-const readingSchema = {
+export const readingSchema = {
   type: 'object',
   required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'properties', 'raw'],
   additionalProperties: false,
@@ -41,7 +42,7 @@ const readingSchema = {
 } as const;
 
 /** A device event (found, moved, online, offline, …): no values, its own kind, the same seq. */
-const eventReadingSchema = {
+export const eventReadingSchema = {
   type: 'object',
   required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'event'],
   additionalProperties: false,
@@ -50,6 +51,7 @@ const eventReadingSchema = {
     kind: { const: 'event' },
     event: {
       type: 'object',
+      description: 'found, moved (fromAddress, toAddress), online, unreachable, offline, propertyMapChanged',
       required: ['type'],
       additionalProperties: false,
       properties: {
@@ -61,7 +63,7 @@ const eventReadingSchema = {
   },
 } as const;
 
-const batchSchema = {
+export const batchSchema = {
   type: 'object',
   required: ['v', 'siteId', 'batchId', 'readings'],
   additionalProperties: false,
@@ -73,7 +75,7 @@ const batchSchema = {
   },
 } as const;
 
-const ackSchema = {
+export const ackSchema = {
   type: 'object',
   required: ['v', 'siteId', 'batchId', 'lastSeq'],
   additionalProperties: false,
@@ -84,6 +86,17 @@ const ackSchema = {
     lastSeq: { type: 'integer', minimum: 1 },
   },
 } as const;
+
+/** A reading of values as it leaves the gateway: an observation numbered by its site. */
+export type Reading = FromSchema<typeof readingSchema>;
+/** A device event as it leaves the gateway, numbered in the same seq as the readings. */
+export type EventReading = FromSchema<typeof eventReadingSchema>;
+/** One MQTT message on `echolake/v1/sites/{siteId}/readings`. */
+export type ReadingBatch = FromSchema<typeof batchSchema>;
+/** The cloud's acknowledgement on `echolake/v1/sites/{siteId}/acks`, sent only after Kafka took the whole batch. */
+export type BatchAck = FromSchema<typeof ackSchema>;
+/** Anything a batch carries. */
+export type AnyReading = Reading | EventReading;
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 // ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract allows, so check that here.

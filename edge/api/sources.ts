@@ -68,6 +68,10 @@ export interface UplinkView {
   readonly batchesAcknowledged: number;
   readonly readingsAcknowledged: number;
   readonly resends: number;
+  /** Acks not taken, by reason (malformed, another site's, not the batch in flight, wrong topic). */
+  readonly acksRejected: Readonly<Record<string, number>>;
+  /** The transport's own counts: oversized packets dropped (MQTT), refusals and dead letters (HTTPS). */
+  readonly link: Readonly<Record<string, number>>;
 }
 
 export interface BacklogView {

@@ -19,7 +19,7 @@ const statusSchema = {
     uptimeSeconds: { type: 'number', minimum: 0 },
     uplink: {
       type: 'object',
-      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends'],
+      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends', 'acksRejected', 'link'],
       additionalProperties: false,
       properties: {
         state: { type: 'string', enum: ['connected', 'disconnected'] },
@@ -34,6 +34,16 @@ const statusSchema = {
         batchesAcknowledged: count,
         readingsAcknowledged: count,
         resends: count,
+        acksRejected: {
+          type: 'object',
+          description: 'acks not taken since start, by reason: malformed, otherSite (for another site), notInFlight (for a batch not in flight), wrongTopic',
+          additionalProperties: count,
+        },
+        link: {
+          type: 'object',
+          description: "the transport's own counts since start: oversizedPackets (MQTT), refusals and dead letters (HTTPS)",
+          additionalProperties: count,
+        },
       },
     },
     backlog: {

@@ -272,6 +272,12 @@ export class ReadingStore {
     };
   }
 
+  /** What the uplink's status message reports. */
+  backlog(): Pick<StoreStats, 'backlog' | 'oldestUnsentAt'> {
+    const { backlog, oldestUnsentAt } = this.stats();
+    return { backlog, oldestUnsentAt };
+  }
+
   /** Why the last commit failed, while it keeps failing; undefined when healthy. */
   health(): string | undefined {
     return this.unhealthy;

@@ -4,7 +4,7 @@ import { redactUrl, urlCredentials } from '../../shared/redact.js';
 import { BatchDelivery, type DeliveryStatus, type OutboxPort } from './delivery.js';
 import { HttpsTransport } from './https-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
-import { RepeatedWarnings } from './repeated-warnings.js';
+import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 export type { OutboxPort } from './delivery.js';
@@ -72,7 +72,7 @@ export class Uplink {
     const delivery = new BatchDelivery(this.options, this.outbox, (batch) => transport.send(batch), this.log, this.warnings);
     const transport: UplinkTransport = this.options.url.startsWith('https://')
       ? new HttpsTransport(transportOptions, delivery, this.log, this.warnings)
-      : new MqttTransport(transportOptions, delivery, this.log, this.warnings);
+      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, () => this.outbox.backlog());
     this.delivery = delivery;
     this.transport = transport;
     if (transportOptions.password !== undefined && this.options.url.startsWith('mqtt://')) {

@@ -15,7 +15,7 @@ import type {
   StatusSource,
 } from '../../edge/api/sources.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import type { Reading } from '../../shared/reading.js';
+import type { AnyReading, Reading } from '../../shared/reading.js';
 import { aircon } from '../support/observations.js';
 
 export const TOKEN = 'installer-token-0123456789';
@@ -79,6 +79,8 @@ export const healthyStatus: GatewayStatus = {
     batchesAcknowledged: 7,
     readingsAcknowledged: 70,
     resends: 2,
+    acksRejected: { malformed: 0, otherSite: 4, notInFlight: 1, wrongTopic: 0 },
+    link: { oversizedPackets: 1 },
   },
   backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
   readingsRecorded: 80,
@@ -103,6 +105,8 @@ export class FakeSources implements ApiSources {
   readiness: Readiness = { ready: true };
   /** What the history was asked, oldest first. */
   readonly historyQueries: { deviceId: string; query: ReadingQuery }[] = [];
+  /** Readings a test adds to the aircon's fixed history (device events, say). */
+  readonly extraHistory: AnyReading[] = [];
   searches = 0;
 
   constructor(private readonly search: () => Promise<number> = () => Promise.resolve(2)) {}
@@ -115,7 +119,7 @@ export class FakeSources implements ApiSources {
   readonly history: ReadingHistory = {
     readings: (deviceId, query) => {
       this.historyQueries.push({ deviceId, query });
-      const mine = airconHistory.filter((reading) => reading.deviceId === deviceId);
+      const mine = [...airconHistory, ...this.extraHistory].filter((reading) => reading.deviceId === deviceId);
       const { since } = query;
       if (since === undefined) return mine.slice(-query.limit);
       return mine.filter((reading) => Date.parse(reading.ts) >= since.getTime()).slice(0, query.limit);

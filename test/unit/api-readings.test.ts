@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { Reading } from '../../shared/reading.js';
+import type { EventReading, Reading } from '../../shared/reading.js';
 import { AIRCON_ID, FakeSources, QUIET_ID, airconHistory, apiServer, type ErrorShape } from '../support/api-fakes.js';
 
 const sources = new FakeSources();
@@ -39,6 +39,27 @@ test('limit bounds the count and since is handed to the history as an instant', 
 test('a known device without readings in the history answers an empty list', async () => {
   assert.deepEqual(await readings('', QUIET_ID), { status: 200, body: { deviceId: QUIET_ID, readings: [] } });
   assert.deepEqual(await readings('?since=2030-01-01T00:00:00Z'), { status: 200, body: { deviceId: AIRCON_ID, readings: [] } });
+});
+
+test('device events come back in the contract\'s shape, their event whole', async () => {
+  const moved: EventReading = {
+    v: 1,
+    siteId: 'site-a',
+    seq: 11,
+    epoch: '3f9a0c1d2e4b5a69',
+    deviceId: QUIET_ID,
+    eoj: '013001',
+    address: '192.168.1.35',
+    ts: '2026-11-23T05:11:00.000Z',
+    kind: 'event',
+    event: { type: 'moved', fromAddress: '192.168.1.21', toAddress: '192.168.1.35' },
+  };
+  sources.extraHistory.push(moved);
+  try {
+    assert.deepEqual(await readings('', QUIET_ID), { status: 200, body: { deviceId: QUIET_ID, readings: [moved] } });
+  } finally {
+    sources.extraHistory.length = 0;
+  }
 });
 
 test('a device neither the registry nor the history knows is a 404', async () => {

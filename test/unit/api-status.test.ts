@@ -107,6 +107,9 @@ test('GET /metrics is Prometheus text with process metrics and the gateway\'s ow
   assert.equal(value('echolake_edge_uplink_batches_acknowledged_total'), 7);
   assert.equal(value('echolake_edge_uplink_readings_acknowledged_total'), 70);
   assert.equal(value('echolake_edge_uplink_resends_total'), 2);
+  assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'otherSite' }), 4);
+  assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'notInFlight' }), 1);
+  assert.equal(value('echolake_edge_uplink_link_events_total', { event: 'oversizedPackets' }), 1);
   for (const availability of ['online', 'unreachable', 'offline']) {
     assert.equal(value('echolake_edge_devices', { availability }), 1, availability);
   }

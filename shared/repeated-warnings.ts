@@ -1,4 +1,4 @@
-import type { Logger } from '../../shared/log.js';
+import type { Logger } from './log.js';
 
 /** Fields of one log event. */
 type Fields = Record<string, unknown>;
@@ -18,14 +18,19 @@ interface Window {
  * an ack timeout per batch during an outage): the first of a kind is logged at once, the rest of
  * its window only counted, and one summary line closes the window with the count and the last
  * example. 2,000 forged acks make two lines, not 2,000 — a flood must not fill the SD card or
- * drown the line that matters.
+ * drown the line that matters. The kinds open at once are bounded (a kind may carry what a
+ * stranger chose, like a user name): past the bound, new kinds share one window.
  */
+/** Where warnings of kinds beyond the bound are counted together. */
+const TOO_MANY_KINDS = 'too-many-kinds';
+
 export class RepeatedWarnings {
   private readonly windows = new Map<string, Window>();
 
   constructor(
     private readonly log: Logger,
     private readonly windowMs: number,
+    private readonly maxKinds = 1000,
   ) {}
 
   warn(kind: string, fields: Fields, msg: string): void {
@@ -41,7 +46,8 @@ export class RepeatedWarnings {
     for (const kind of [...this.windows.keys()]) this.close(kind);
   }
 
-  private emit(level: 'warn' | 'error', kind: string, fields: Fields, msg: string): void {
+  private emit(level: 'warn' | 'error', wanted: string, fields: Fields, msg: string): void {
+    const kind = this.windows.has(wanted) || this.windows.size < this.maxKinds ? wanted : TOO_MANY_KINDS;
     const open = this.windows.get(kind);
     if (open !== undefined) {
       open.suppressed += 1;
