@@ -38,7 +38,7 @@ export function sharingRole(): Role {
       if (recipients === undefined) throw new Error('the sharing role adds its routes after its components');
       const { config } = context;
       const signer = new UrlSigner(config.sharing.urlSigningKey);
-      const tables = new SharedTables({ lakeRoot: config.lake.root, s3: config.lake.s3, signer, urlExpirySeconds: config.sharing.urlExpirySeconds, prefix: config.sharing.prefix });
+      const tables = new SharedTables({ lakeRoot: config.lake.root, s3: config.lake.s3, s3PublicEndpoint: config.sharing.s3PublicEndpoint, signer, urlExpirySeconds: config.sharing.urlExpirySeconds, prefix: config.sharing.prefix });
       const refused = new Counter({ name: 'echolake_sharing_refused_total', help: 'Delta Sharing requests refused, by reason', labelNames: ['reason'], registers: [context.metrics] });
       void app.register(sharingRoutes, { prefix: config.sharing.prefix, config: config.sharing, catalog: new Catalog(config.sharing.shares), recipients, tables, signer, refused });
     },

@@ -10,7 +10,7 @@ export const sharingConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['prefix', 'publicUrl', 'recipientsFile', 'urlSigningKey', 'urlExpirySeconds', 'tokenExpiryDays', 'maxPageSize', 'maxVersionsPerQuery', 'shares'],
+  required: ['prefix', 'publicUrl', 's3PublicEndpoint', 'recipientsFile', 'urlSigningKey', 'urlExpirySeconds', 'tokenExpiryDays', 'maxPageSize', 'maxVersionsPerQuery', 'shares'],
   properties: {
     prefix: {
       type: 'string',
@@ -23,6 +23,12 @@ export const sharingConfigSchema = {
       pattern: '^(https?://[^/?#\\s]+)?$',
       default: '',
       description: 'the URL analysts reach the cloud API at (https://lake.example.com), for profile files and file URLs; empty: the address each request came to',
+    },
+    s3PublicEndpoint: {
+      type: 'string',
+      pattern: '^(https?://[^/?#\\s]+)?$',
+      default: '',
+      description: "the S3 endpoint analysts reach, when it is not lake.s3.endpoint (a MinIO behind a proxy, a container network's name): pre-signed URLs are signed for it; empty: lake.s3.endpoint",
     },
     recipientsFile: {
       type: 'string',

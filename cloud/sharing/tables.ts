@@ -77,6 +77,8 @@ export class TableSource {
 export interface SharedTablesOptions {
   lakeRoot: string;
   s3: S3Settings;
+  /** The endpoint pre-signed URLs name, when analysts reach S3 elsewhere than the lake does; '' for lake.s3's. */
+  s3PublicEndpoint: string;
   signer: UrlSigner;
   urlExpirySeconds: number;
   /** The protocol prefix, for the file route's URLs. */
@@ -86,6 +88,8 @@ export interface SharedTablesOptions {
 /** Sources of the shared tables (one per table of the lake) and links to their files. */
 export class SharedTables {
   private readonly sources = new Map<string, TableSource>();
+  /** Stores opened at the public endpoint, only to pre-sign with (SigV4 signs the host: a URL cannot be re-pointed after). */
+  private readonly presigners = new Map<string, ObjectStore>();
 
   constructor(private readonly options: SharedTablesOptions) {}
 
@@ -98,6 +102,17 @@ export class SharedTables {
     return source;
   }
 
+  private presigner(table: SharedTable): ObjectStore {
+    const { store } = this.source(table);
+    if (!(store instanceof S3ObjectStore) || this.options.s3PublicEndpoint === '') return store;
+    let presigner = this.presigners.get(table.table);
+    if (presigner === undefined) {
+      presigner = openTableStore(this.options.lakeRoot, table.table, { ...this.options.s3, endpoint: this.options.s3PublicEndpoint });
+      this.presigners.set(table.table, presigner);
+    }
+    return presigner;
+  }
+
   /**
    * A URL the client fetches a data file with (the add action's relative, URI-encoded path), good
    * until the returned expiration. `baseUrl` is where this server is reached (for local files).
@@ -105,7 +120,7 @@ export class SharedTables {
   async link(table: SharedTable, path: string, size: number, baseUrl: string, now = Date.now()): Promise<FileLink> {
     const key = objectKeyOf(path);
     const expirationTimestamp = now + this.options.urlExpirySeconds * 1000;
-    const { store } = this.source(table);
+    const store = this.presigner(table);
     if (store instanceof S3ObjectStore) return { url: await store.presignGet(key, this.options.urlExpirySeconds), expirationTimestamp };
     const signedPath = `${table.share}/${table.schema}/${table.name}/${key}`;
     const signature = this.options.signer.sign({ path: signedPath, size, expiresAt: expirationTimestamp });

@@ -49,7 +49,7 @@ before(async () => {
   expiredToken = issueToken(recipientsFile, 'old', { shares: ['plant'], expiresAt: new Date(Date.now() - 1000) }).token;
   app = createCloudApp(config.api, 'test', silentLogger());
   const signer = new UrlSigner(config.sharing.urlSigningKey);
-  const tables = new SharedTables({ lakeRoot, s3: config.lake.s3, signer, urlExpirySeconds: 60, prefix: '/ds' });
+  const tables = new SharedTables({ lakeRoot, s3: config.lake.s3, s3PublicEndpoint: '', signer, urlExpirySeconds: 60, prefix: '/ds' });
   const refused = new Counter({ name: 'refused', help: 'refused', labelNames: ['reason'], registers: [new Registry()] });
   await app.register(sharingRoutes, { prefix: '/ds', config: config.sharing, catalog: new Catalog(shares), recipients: new RecipientDirectory(recipientsFile, silentLogger()), tables, signer, refused });
   await app.ready();
