@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { ApiError } from '../../shared/http/errors.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import { bearerTokenOf } from '../http/auth.js';
 import type { ObjectStore } from '../lake/storage/object-store.js';
 import { pageOf, type Catalog, type SharedTable } from './catalog.js';
@@ -26,6 +27,8 @@ export interface SharingRoutesOptions {
   signer: UrlSigner;
   /** Requests refused, by reason (`unauthenticated`, `forbidden`, `not_found`, `invalid`). */
   refused: Counter<'reason'>;
+  /** Refusals anyone on the network can repeat at will (unknown tokens, forged URLs): logged once per window. */
+  warnings: RepeatedWarnings;
 }
 
 declare module 'fastify' {
@@ -88,7 +91,7 @@ export const sharingRoutes: FastifyPluginCallback<SharingRoutesOptions> = (app, 
     const result = options.recipients.authenticate(token);
     if (!result.ok) {
       if (result.reason === 'expired') throw unauthenticated(`the bearer token expired at ${result.expiredAt}: ask the data provider for a new profile file`);
-      request.log.warn({ ip: request.ip, url: request.url.split('?', 1)[0] }, 'sharing request refused: unknown bearer token');
+      options.warnings.warn('unknown-token', { ip: request.ip, url: request.url.split('?', 1)[0]?.slice(0, 200) }, 'sharing request refused: unknown bearer token');
       throw unauthenticated('the bearer token is not known to this server');
     }
     request.sharingRecipient = { name: result.recipient, shares: result.shares };
@@ -187,7 +190,7 @@ export const sharingRoutes: FastifyPluginCallback<SharingRoutesOptions> = (app, 
       const file = { path: table === undefined ? '' : `${table.share}/${table.schema}/${table.name}/${key}`, size: Number(request.query.size), expiresAt: Number(request.query.expires) };
       const verdict = table === undefined ? 'invalid' : options.signer.verify(file, request.query.sig);
       if (verdict !== 'valid' || table === undefined || !isDataKey(key)) {
-        request.log.warn({ ip: request.ip, verdict }, 'file URL refused');
+        options.warnings.warn(`file-url-${verdict}`, { ip: request.ip, verdict }, 'sharing file URL refused');
         throw forbidden(verdict === 'expired' ? `this file URL expired at ${new Date(file.expiresAt).toISOString()}: query the table again for fresh URLs` : 'this file URL was not signed by this server (altered or made up)');
       }
       return serveFile(request, reply, options.tables.source(table).store, key, file.size);

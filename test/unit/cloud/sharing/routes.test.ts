@@ -19,6 +19,7 @@ import { byteRange, sharingRoutes } from '../../../../cloud/sharing/routes.js';
 import { UrlSigner } from '../../../../cloud/sharing/signed-url.js';
 import { SharedTables } from '../../../../cloud/sharing/tables.js';
 import { silentLogger } from '../../../../shared/log.js';
+import { RepeatedWarnings } from '../../../../shared/repeated-warnings.js';
 import { aircon } from '../../../support/observations.js';
 
 // The protocol routes on the cloud's fastify app, over a real Delta table in a local folder: what a
@@ -51,7 +52,7 @@ before(async () => {
   const signer = new UrlSigner(config.sharing.urlSigningKey);
   const tables = new SharedTables({ lakeRoot, s3: config.lake.s3, s3PublicEndpoint: '', signer, urlExpirySeconds: 60, prefix: '/ds' });
   const refused = new Counter({ name: 'refused', help: 'refused', labelNames: ['reason'], registers: [new Registry()] });
-  await app.register(sharingRoutes, { prefix: '/ds', config: config.sharing, catalog: new Catalog(shares), recipients: new RecipientDirectory(recipientsFile, silentLogger()), tables, signer, refused });
+  await app.register(sharingRoutes, { prefix: '/ds', config: config.sharing, catalog: new Catalog(shares), recipients: new RecipientDirectory(recipientsFile, silentLogger()), tables, signer, refused, warnings: new RepeatedWarnings(silentLogger(), 60_000) });
   await app.ready();
 });
 
