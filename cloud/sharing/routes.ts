@@ -13,7 +13,7 @@ import { bearerTokenOf } from '../http/auth.js';
 import type { ObjectStore } from '../lake/storage/object-store.js';
 import { pageOf, type Catalog, type SharedTable } from './catalog.js';
 import type { SharingConfig } from './config.js';
-import { forbidden, notFound, SharingError, unauthenticated } from './errors.js';
+import { forbidden, invalidParameter, notFound, SharingError, unauthenticated } from './errors.js';
 import { metadataAnswer, queryAnswer, tableVersion, type Answer, type QueryBody } from './query.js';
 import type { RecipientDirectory } from './recipients.js';
 import type { UrlSigner } from './signed-url.js';
@@ -115,7 +115,8 @@ export const sharingRoutes: FastifyPluginCallback<SharingRoutesOptions> = (app, 
   const baseUrl = (request: FastifyRequest): string => (config.publicUrl !== '' ? config.publicUrl : `${request.protocol}://${request.host}`);
 
   void app.register((api, _options, registered) => {
-    api.addHook('preHandler', (request, _reply, next) => {
+    // Before the body is read or checked: a stranger's request costs a header lookup, nothing more.
+    api.addHook('onRequest', (request, _reply, next) => {
       try {
         authenticate(request);
         next();
@@ -167,7 +168,7 @@ export const sharingRoutes: FastifyPluginCallback<SharingRoutesOptions> = (app, 
     );
     api.get<{ Params: TableParams }>('/shares/:share/schemas/:schema/tables/:table/changes', { schema: { params: tableParams } }, (request) => {
       sharedTable(request, request.params);
-      throw new SharingError(400, 'INVALID_PARAMETER_VALUE', 'the change data feed is not enabled on this table (it is append-only: follow it with startingVersion queries instead)');
+      throw invalidParameter('the change data feed is not enabled on this table (it is append-only: follow it with startingVersion queries instead)');
     });
     registered();
   });

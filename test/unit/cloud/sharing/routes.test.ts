@@ -102,6 +102,7 @@ test('names ignore case; schemas, tables and all-tables page by maxResults and p
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json<{ errorCode: string }>().errorCode, 'INVALID_PARAMETER_VALUE');
   assert.equal((await get('/shares/plant/all-tables?pageToken=forged')).statusCode, 400);
+  assert.equal((await get('/shares/plant/all-tables?maxResults=-1', 'nope')).statusCode, 401, 'the token is checked before anything else');
 });
 
 test('version and metadata carry delta-table-version; metadata is protocol then metaData as NDJSON', async () => {
