@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { FakeSources, apiServer, echonetOnSite, healthyStatus } from '../support/api-fakes.js';
+import { FakeSources, apiServer, echonetOnSite, healthyStatus } from '../../../support/api-fakes.js';
 
 const sources = new FakeSources();
 const server = apiServer({}, sources);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { EventReading, Reading } from '../../shared/reading.js';
-import { AIRCON_ID, FakeSources, QUIET_ID, airconHistory, apiServer, type ErrorShape } from '../support/api-fakes.js';
+import type { EventReading, Reading } from '../../../../shared/reading.js';
+import { AIRCON_ID, FakeSources, QUIET_ID, airconHistory, apiServer, type ErrorShape } from '../../../support/api-fakes.js';
 
 const sources = new FakeSources();
 const server = apiServer({}, sources);

@@ -1,8 +1,8 @@
 /** The edge's ECHONET Lite settings: addresses that would let multicast choose its own way out are refused at start. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadEdgeConfig } from '../../edge/config.js';
-import { ConfigError } from '../../shared/config.js';
+import { loadEdgeConfig } from '../../../edge/config.js';
+import { ConfigError } from '../../../shared/config.js';
 
 const REQUIRED = { ECHOLAKE_EDGE_SITE_ID: 'site-a', ECHOLAKE_EDGE_UPLINK__URL: 'mqtt://broker:1883' };
 

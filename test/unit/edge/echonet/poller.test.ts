@@ -1,13 +1,13 @@
 /** The poller against scripted devices (no sockets): batch sizes learned, values kept, failures spaced out. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BatchSizeLearner } from '../../edge/echonet/batch-size.js';
-import { type Eoj, CONTROLLER_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV } from '../../edge/echonet/esv.js';
-import { type Property } from '../../edge/echonet/frame.js';
-import { AIRCON_POLL_EPCS, type GetChannel, type PollResult, MAX_POLL_BACKOFF_FACTOR, Poller, pollDelay, pollPlanFor } from '../../edge/echonet/poller.js';
-import { EchonetRequestError, type ReceivedFrame } from '../../edge/echonet/transport.js';
-import { silentLogger } from '../../shared/log.js';
+import { BatchSizeLearner } from '../../../../edge/echonet/batch-size.js';
+import { type Eoj, CONTROLLER_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV } from '../../../../edge/echonet/esv.js';
+import { type Property } from '../../../../edge/echonet/frame.js';
+import { AIRCON_POLL_EPCS, type GetChannel, type PollResult, MAX_POLL_BACKOFF_FACTOR, Poller, pollDelay, pollPlanFor } from '../../../../edge/echonet/poller.js';
+import { EchonetRequestError, type ReceivedFrame } from '../../../../edge/echonet/transport.js';
+import { silentLogger } from '../../../../shared/log.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const BINDING = { address: '10.0.0.5', key: { kind: 'address', address: '10.0.0.5' }, generation: 0 } as const;

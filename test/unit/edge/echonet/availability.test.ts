@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AvailabilityTracker } from '../../edge/echonet/availability.js';
+import { AvailabilityTracker } from '../../../../edge/echonet/availability.js';
 
 const DEVICE = 'fe000008000102030405060708090a0b0c-013001';
 const OFFLINE_AFTER_MS = 10_000;

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONTROLLER_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV, type Esv, isSetGetEsv } from '../../edge/echonet/esv.js';
-import { type Frame, FRAME_ERROR_CODES, allProperties, decodeFrame, encodeFrame } from '../../edge/echonet/frame.js';
-import { decodePropertyMap } from '../../edge/echonet/property-map.js';
-import { codecFor } from '../../edge/echonet/properties.js';
+import { CONTROLLER_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV, type Esv, isSetGetEsv } from '../../../../edge/echonet/esv.js';
+import { type Frame, FRAME_ERROR_CODES, allProperties, decodeFrame, encodeFrame } from '../../../../edge/echonet/frame.js';
+import { decodePropertyMap } from '../../../../edge/echonet/property-map.js';
+import { codecFor } from '../../../../edge/echonet/properties.js';
 
 /** xorshift32: deterministic, so a failure can be replayed from its iteration number. */
 function prng(seed: number): () => number {

@@ -3,11 +3,11 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, statSync, uti
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { ReadingStore, type ReadingStoreOptions } from '../../edge/buffer/reading-store.js';
-import { Database } from '../../edge/buffer/sqlite.js';
-import { silentLogger } from '../../shared/log.js';
-import type { Reading } from '../../shared/reading.js';
-import { aircon } from '../support/observations.js';
+import { ReadingStore, type ReadingStoreOptions } from '../../../../edge/buffer/reading-store.js';
+import { Database } from '../../../../edge/buffer/sqlite.js';
+import { silentLogger } from '../../../../shared/log.js';
+import type { Reading } from '../../../../shared/reading.js';
+import { aircon } from '../../../support/observations.js';
 
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'echolake-store-')), 'edge.db');
 const openStore = (path: string, overrides: Partial<ReadingStoreOptions> = {}) =>

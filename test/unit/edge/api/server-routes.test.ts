@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listensOnEveryInterface } from '../../edge/api/server.js';
-import { AIRCON_ID, TOKEN, apiServer } from '../support/api-fakes.js';
+import { listensOnEveryInterface } from '../../../../edge/api/server.js';
+import { AIRCON_ID, TOKEN, apiServer } from '../../../support/api-fakes.js';
 
 interface OpenApiOperation {
   parameters?: { in: string; name: string; schema: unknown }[];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { storeMaintenance } from '../../edge/buffer/maintenance.js';
-import { silentLogger } from '../../shared/log.js';
-import { sleep } from '../support/wait.js';
+import { storeMaintenance } from '../../../../edge/buffer/maintenance.js';
+import { silentLogger } from '../../../../shared/log.js';
+import { sleep } from '../../../support/wait.js';
 
 test('housekeeping runs step after step while a step reports more, then waits for its interval', async () => {
   const reports = [true, true, false];

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV, type Esv, isSetGetEsv } from '../../edge/echonet/esv.js';
-import { type Frame, type FrameErrorCode, FrameEncodeError, allProperties, decodeFrame, detachedFrame, encodeFrame } from '../../edge/echonet/frame.js';
+import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV, type Esv, isSetGetEsv } from '../../../../edge/echonet/esv.js';
+import { type Frame, type FrameErrorCode, FrameEncodeError, allProperties, decodeFrame, detachedFrame, encodeFrame } from '../../../../edge/echonet/frame.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBatchAck, parseReading, parseReadingBatch } from '../../shared/reading-schema.js';
-import type { Reading, ReadingBatch } from '../../shared/reading.js';
-import { aircon } from '../support/observations.js';
+import { parseBatchAck, parseReading, parseReadingBatch } from '../../../shared/reading-schema.js';
+import type { Reading, ReadingBatch } from '../../../shared/reading.js';
+import { aircon } from '../../support/observations.js';
 
 const reading = (seq: number, siteId = 's1'): Reading => ({ v: 1, siteId, seq, ...aircon(seq) });
 const batch = (readings: Reading[]): ReadingBatch => ({ v: 1, siteId: 's1', batchId: '1-2', readings });

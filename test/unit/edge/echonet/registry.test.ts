@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deviceIdOf, nodeKeyOf } from '../../edge/echonet/device-id.js';
-import { makeEoj } from '../../edge/echonet/eoj.js';
-import { backoffDelay } from '../../edge/echonet/node-channel.js';
-import { type DeviceIdentity, InMemoryDeviceRegistry, UNKNOWN_MAPS } from '../../edge/echonet/registry.js';
+import { deviceIdOf, nodeKeyOf } from '../../../../edge/echonet/device-id.js';
+import { makeEoj } from '../../../../edge/echonet/eoj.js';
+import { backoffDelay } from '../../../../edge/echonet/node-channel.js';
+import { type DeviceIdentity, InMemoryDeviceRegistry, UNKNOWN_MAPS } from '../../../../edge/echonet/registry.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const NODE_ID = 'fe000008000102030405060708090a0b0c';

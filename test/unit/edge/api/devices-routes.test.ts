@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { AIRCON_ID, LIGHT_ID, QUIET_ID, apiServer, type ErrorShape } from '../support/api-fakes.js';
+import { AIRCON_ID, LIGHT_ID, QUIET_ID, apiServer, type ErrorShape } from '../../../support/api-fakes.js';
 
 const server = apiServer();
 after(() => server.stop());

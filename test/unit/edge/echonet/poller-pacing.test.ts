@@ -1,13 +1,13 @@
 /** Pacing without sockets: start times spread out, frames to one node kept apart, first polls staggered. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Eoj, CONTROLLER_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV } from '../../edge/echonet/esv.js';
-import { DEFAULT_RETRY_POLICY, NodeChannel, type RequestTransport } from '../../edge/echonet/node-channel.js';
-import { AIRCON_POLL_EPCS, FIRST_POLL_STEP_MS, type GetChannel, Poller } from '../../edge/echonet/poller.js';
-import { Stagger } from '../../edge/echonet/stagger.js';
-import { EchonetRequestError, type ReceivedFrame } from '../../edge/echonet/transport.js';
-import { silentLogger } from '../../shared/log.js';
+import { type Eoj, CONTROLLER_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV } from '../../../../edge/echonet/esv.js';
+import { DEFAULT_RETRY_POLICY, NodeChannel, type RequestTransport } from '../../../../edge/echonet/node-channel.js';
+import { AIRCON_POLL_EPCS, FIRST_POLL_STEP_MS, type GetChannel, Poller } from '../../../../edge/echonet/poller.js';
+import { Stagger } from '../../../../edge/echonet/stagger.js';
+import { EchonetRequestError, type ReceivedFrame } from '../../../../edge/echonet/transport.js';
+import { silentLogger } from '../../../../shared/log.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const logger = silentLogger();

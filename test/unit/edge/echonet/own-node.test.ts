@@ -1,11 +1,11 @@
 /** The gateway's own node: what it answers when devices or other controllers ask it. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV } from '../../edge/echonet/esv.js';
-import { type Frame, allProperties, requestedEpcs } from '../../edge/echonet/frame.js';
-import { createOwnNode, derivedIdentificationNumber } from '../../edge/echonet/own-node.js';
-import { decodeProperties } from '../../edge/echonet/properties.js';
+import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV } from '../../../../edge/echonet/esv.js';
+import { type Frame, allProperties, requestedEpcs } from '../../../../edge/echonet/frame.js';
+import { createOwnNode, derivedIdentificationNumber } from '../../../../edge/echonet/own-node.js';
+import { decodeProperties } from '../../../../edge/echonet/properties.js';
 
 const NODE_ID = 'feffffff0102030405060708090a0b0c0d';
 const REQUESTER = makeEoj(0x01, 0x30, 0x01);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PropertyValue } from '../../shared/reading.js';
-import { NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { decodeInstanceList, encodeInstanceList } from '../../edge/echonet/properties-common.js';
-import { codecFor, decodeProperties, encodeByName } from '../../edge/echonet/properties.js';
+import type { PropertyValue } from '../../../../shared/reading.js';
+import { NODE_PROFILE_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { decodeInstanceList, encodeInstanceList } from '../../../../edge/echonet/properties-common.js';
+import { codecFor, decodeProperties, encodeByName } from '../../../../edge/echonet/properties.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const SOME_OTHER_DEVICE = makeEoj(0x02, 0x88, 0x01);

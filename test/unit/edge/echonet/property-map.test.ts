@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodePropertyMap, encodePropertyMap } from '../../edge/echonet/property-map.js';
+import { decodePropertyMap, encodePropertyMap } from '../../../../edge/echonet/property-map.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');

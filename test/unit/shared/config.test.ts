@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadCloudConfig } from '../../cloud/config.js';
-import { loadEdgeConfig } from '../../edge/config.js';
-import { ConfigError } from '../../shared/config.js';
-import { parseCommandLine } from '../../shared/lifecycle.js';
+import { loadCloudConfig } from '../../../cloud/config.js';
+import { loadEdgeConfig } from '../../../edge/config.js';
+import { ConfigError } from '../../../shared/config.js';
+import { parseCommandLine } from '../../../shared/lifecycle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'echolake-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../edge/echonet/eoj.js';
-import { ESV } from '../../edge/echonet/esv.js';
-import { type Frame, type Property, allProperties, encodeFrame, requestedEpcs } from '../../edge/echonet/frame.js';
-import { decodeInstanceList } from '../../edge/echonet/properties-common.js';
-import { decodePropertyMap } from '../../edge/echonet/property-map.js';
-import { decodeProperties } from '../../edge/echonet/properties.js';
-import { type AirconState, initialAirconState, remoteControlChange, stepAircon } from '../../edge/simulator/aircon-model.js';
-import { type NodeQuirks, allQuirksMix, isWithin } from '../../edge/simulator/quirks.js';
-import { seededRandom } from '../../edge/simulator/random.js';
-import { SimulatedNode } from '../../edge/simulator/simulated-node.js';
+import { CONTROLLER_EOJ, NODE_PROFILE_EOJ, makeEoj } from '../../../../edge/echonet/eoj.js';
+import { ESV } from '../../../../edge/echonet/esv.js';
+import { type Frame, type Property, allProperties, encodeFrame, requestedEpcs } from '../../../../edge/echonet/frame.js';
+import { decodeInstanceList } from '../../../../edge/echonet/properties-common.js';
+import { decodePropertyMap } from '../../../../edge/echonet/property-map.js';
+import { decodeProperties } from '../../../../edge/echonet/properties.js';
+import { type AirconState, initialAirconState, remoteControlChange, stepAircon } from '../../../../edge/simulator/aircon-model.js';
+import { type NodeQuirks, allQuirksMix, isWithin } from '../../../../edge/simulator/quirks.js';
+import { seededRandom } from '../../../../edge/simulator/random.js';
+import { SimulatedNode } from '../../../../edge/simulator/simulated-node.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);
 const NODE_ID = 'feffffff00000000000000000000000001';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeSources, TOKEN, apiServer, capturingLogger, type ErrorShape } from '../support/api-fakes.js';
+import { FakeSources, TOKEN, apiServer, capturingLogger, type ErrorShape } from '../../../support/api-fakes.js';
 
 async function discover(server: ReturnType<typeof apiServer>, authorization?: string) {
   const response = await server.app.inject({
