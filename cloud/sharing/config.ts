@@ -60,8 +60,8 @@ export const sharingConfigSchema = {
     shares: {
       type: 'array',
       maxItems: 100,
-      default: [{ name: 'echolake', schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }] }] }],
-      description: 'shares → schemas → tables, each table a Delta table under lake.root (`readings`, `dead_letters`, …); recipients are granted whole shares',
+      default: [{ name: 'echolake', schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'alerts', table: 'alerts' }] }] }],
+      description: 'shares → schemas → tables, each table a Delta table under lake.root (`readings`, `alerts`, `dead_letters`); recipients are granted whole shares',
       items: {
         type: 'object',
         additionalProperties: false,
