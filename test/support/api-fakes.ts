@@ -86,6 +86,7 @@ export const healthyStatus: GatewayStatus = {
   readingsRecorded: 80,
   droppedReadings: 3,
   databaseBytes: 1_234_567,
+  waitingFor: [],
 };
 
 /** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */
