@@ -41,10 +41,11 @@ export const edgeConfigSchema = {
         },
         sendDeviceEvents: {
           type: 'boolean',
-          default: false,
+          default: true,
           description:
-            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event"; ' +
-            'turn on once the cloud stores that kind (its ingest accepts it; its lake must too)',
+            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event", ' +
+            'so the cloud can tell a silent device from a dead gateway (its ingest, lake and alerts take that kind); ' +
+            'turn off only for a cloud side of your own that refuses it',
         },
       },
     },
