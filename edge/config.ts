@@ -71,7 +71,7 @@ export const edgeConfigSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['enabled', 'port'],
+      required: ['enabled', 'port', 'maxConcurrentRequests'],
       properties: {
         enabled: { type: 'boolean', default: true },
         host: {
@@ -81,6 +81,13 @@ export const edgeConfigSchema = {
         },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
         token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
+        maxConcurrentRequests: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          default: 16,
+          description: 'requests served at once; more are answered 503 with Retry-After, so the API cannot starve polling and the uplink',
+        },
       },
     },
     uplink: {

@@ -87,7 +87,8 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
   if (config.api.enabled && apiAddress !== undefined) {
     const waitingFor = (): string[] => [echonet.waitingFor()].filter((what) => what !== undefined);
     const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(), waitingFor });
-    const api = { host: apiAddress.address, port: config.api.port, token: config.api.token, version: projectVersion() };
+    const { port, token, maxConcurrentRequests } = config.api;
+    const api = { host: apiAddress.address, port, token, maxConcurrentRequests, version: projectVersion() };
     parts.push(gate(apiAddress, createApiServer(api, sources, log.child({ part: 'api' }))));
   }
   const notifier = SystemdNotifier.fromEnvironment(process.env, log.child({ part: 'systemd' }));

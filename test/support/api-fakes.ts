@@ -140,7 +140,7 @@ export class FakeSources implements ApiSources {
 }
 
 export function apiServer(options: Partial<ApiOptions> = {}, sources: ApiSources = new FakeSources(), logger: Logger = silentLogger()): ApiServer {
-  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', ...options }, sources, logger);
+  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', maxConcurrentRequests: 16, ...options }, sources, logger);
 }
 
 export interface LogLine {
