@@ -61,6 +61,8 @@ export interface AddressGateOptions {
   readonly checkEveryMs?: number;
   /** How often the wait is logged (once at once, then this often). */
   readonly logEveryMs?: number;
+  /** False when another gate already logs the wait for the same address (one line a minute, not two). */
+  readonly logWait?: boolean;
   /** This host's addresses; `hostAddresses` unless a test says otherwise. */
   readonly addresses?: () => readonly string[] | undefined;
 }
@@ -143,6 +145,7 @@ export class AddressGate implements Component {
 
   private logWaiting(): void {
     this.lastLoggedAt = Date.now();
+    if (this.options.logWait === false) return;
     const { field, address, binder } = this.options.bound;
     const waitedSeconds = Math.round((Date.now() - (this.waitingSince ?? Date.now())) / 1000);
     this.options.log.warn(

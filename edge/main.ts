@@ -72,8 +72,8 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
   controller.on('observation', (observation) => commits.add(observation));
   if (config.echonet.sendDeviceEvents) controller.on('device', (event) => commits.add(deviceEventObservation(event, new Date())));
   // An address not (yet) on this host is waited for, not a crash: see host-address.ts.
-  const gate = (bound: BoundAddress, part: Component): AddressGate =>
-    new AddressGate({ bound, part, onFailure: (err) => shutdown.request(err), log: log.child({ part: part.name }) });
+  const gate = (bound: BoundAddress, part: Component, logWait = true): AddressGate =>
+    new AddressGate({ bound, part, onFailure: (err) => shutdown.request(err), log: log.child({ part: part.name }), logWait });
   const [echonetAddress, apiAddress] = boundAddresses(config);
   const echonet = gate(echonetAddress, { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() });
   const parts: Component[] = [
@@ -89,12 +89,15 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
     const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(), waitingFor });
     const { port, token, maxConcurrentRequests } = config.api;
     const api = { host: apiAddress.address, port, token, maxConcurrentRequests, version: projectVersion() };
-    parts.push(gate(apiAddress, createApiServer(api, sources, log.child({ part: 'api' }))));
+    // On the ECHONET interface (the default) the API waits with it, and the echonet gate's line says so.
+    parts.push(gate(apiAddress, createApiServer(api, sources, log.child({ part: 'api' })), apiAddress.address !== echonetAddress.address));
   }
   const notifier = SystemdNotifier.fromEnvironment(process.env, log.child({ part: 'systemd' }));
   if (notifier !== undefined) {
     notifier.healthCheck = () => store.health();
-    // Last to start, first to stop: READY=1 only once the database is open and the sockets are bound.
+    // Last to start, first to stop: READY=1 once the database is open and the sockets are bound, or
+    // their address is waited for (then /readyz says so): held back, systemd's start timeout would
+    // only restart the edge into the same wait.
     parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
   }
   return parts;

@@ -107,9 +107,39 @@ test('the edge waits for its interface address (not ready, saying why) and binds
   assert.deepEqual(await edge.stop('SIGTERM', 15_000), { code: 0, signal: null });
 });
 
-/** A GET of the edge's API from inside gw (it listens on gw's loopback, which only gw reaches). */
-async function apiGet(net: NetnsTopology, path: string): Promise<{ status: number; body: unknown }> {
-  const script = `fetch('http://127.0.0.1:${API_PORT}${path}').then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json() })))`;
+test('with api.host unset the local API waits with the interface it defaults to, and listens there once it appears', { timeout: 60_000 }, async () => {
+  assert.ok(topology, 'runs on the previous test\'s namespaces');
+  const net = topology;
+  const gw = net.host('gw');
+  const awaited = gw.address.replace(/\.\d+$/, '.51');
+  const edge = net.node('gw', 'edge/main.ts', [], {
+    label: 'edge in gw, API on the interface',
+    env: {
+      ECHOLAKE_EDGE_SITE_ID: 'site-dhcp-2',
+      ECHOLAKE_EDGE_STATE_DIR: mkdtempSync(join(work, 'state-')),
+      ECHOLAKE_EDGE_ECHONET__INTERFACE: awaited,
+      ECHOLAKE_EDGE_API__PORT: String(API_PORT),
+      ECHOLAKE_EDGE_UPLINK__URL: 'mqtt://127.0.0.1:1',
+      LOG_LEVEL: 'info',
+    },
+  });
+  await edge.waitForLine((line) => String(line.msg).startsWith(`waiting for echonet.interface ${awaited}`), 30_000, 'the wait');
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  assert.ok(edge.running, `no EADDRNOTAVAIL from the API either\n${edge.tail()}`);
+  assert.equal(edge.lines.filter((line) => String(line.msg).startsWith('waiting for')).length, 1, 'one wait line for both parts');
+  assert.ok(!edge.lines.some((line) => line.msg === 'local API listening'));
+
+  await promisify(execFile)('ip', ['-n', gw.namespace, 'address', 'add', `${awaited}/24`, 'dev', gw.device]);
+  const listening = await edge.waitForLine((line) => line.msg === 'local API listening', 10_000, 'the API once the address is there');
+  assert.equal(listening.url, `http://${awaited}:${API_PORT}`);
+  await edge.waitForLine((line) => line.msg === 'echonet transport open', 10_000, 'the transport');
+  assert.equal((await apiGet(net, '/readyz', awaited)).status, 200);
+  assert.deepEqual(await edge.stop('SIGTERM', 15_000), { code: 0, signal: null });
+});
+
+/** A GET of the edge's API from inside gw (it listens on gw's own addresses, which only gw reaches). */
+async function apiGet(net: NetnsTopology, path: string, host = '127.0.0.1'): Promise<{ status: number; body: unknown }> {
+  const script = `fetch('http://${host}:${API_PORT}${path}').then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.json() })))`;
   const probe = net.exec('gw', [process.execPath, '-e', script], { label: `GET ${path} in gw` });
   const line = await probe.waitForLine((l) => typeof l.status === 'number', 10_000, `the answer to GET ${path}`);
   return { status: line.status as number, body: line.body };

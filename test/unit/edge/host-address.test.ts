@@ -75,6 +75,16 @@ test('an address not yet there: start() returns, the wait is said (status, a log
   assert.deepEqual(calls, ['start', 'stop']);
 });
 
+test('a gate told another logs the wait for its address stays quiet, but still says what it waits for', async () => {
+  const { part } = recordingPart();
+  const { logger, lines } = capturingLogger();
+  const gate = new AddressGate({ bound, part, onFailure: assert.fail, log: logger, addresses: () => [], logWait: false });
+  await gate.start();
+  assert.deepEqual(lines, []);
+  assert.notEqual(gate.waitingFor(), undefined);
+  await gate.stop();
+});
+
 test('stopped while waiting: the part is never started nor stopped', async (t) => {
   mock.timers.enable({ apis: ['setInterval'] });
   t.after(() => mock.timers.reset());
