@@ -62,6 +62,7 @@ export class EmbeddedBroker {
     const broker = await Aedes.createBroker({
       persistence: boundOfflineQueues(this.config.maxQueuedPerClient, () => dropped.inc()),
       maxClientsIdLength: 128,
+      concurrency: this.config.concurrency,
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => done(this.decide('publish', client, packet.topic)),
       // A refused filter gets SUBACK 0x80 and the client stays connected; a refused publish ends

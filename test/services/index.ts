@@ -8,6 +8,7 @@ import { installMosquitto, startMosquitto } from './mosquitto.js';
 import { killAllProcesses, stopAllProcesses } from './processes.js';
 import { INTEROP_VENV, installPythonVenv, venvPython } from './python.js';
 import { startS3 } from './s3.js';
+import { installSharingVenv, sharingPython } from './sharing.js';
 import type { RunningService } from './service.js';
 
 export const ENV_KAFKA_BROKERS = 'ECHOLAKE_TEST_KAFKA_BROKERS';
@@ -19,6 +20,7 @@ export const ENV_S3_REGION = 'ECHOLAKE_TEST_S3_REGION';
 export const ENV_PYTHON = 'ECHOLAKE_TEST_PYTHON';
 /** The Python with the ECHONET Lite peers of the interoperability tests (uecho). */
 export const ENV_INTEROP_PYTHON = 'ECHOLAKE_TEST_INTEROP_PYTHON';
+export const ENV_SHARING_PYTHON = 'ECHOLAKE_TEST_SHARING_PYTHON';
 
 /** Every variable the harness provides. */
 export const SERVICE_ENV_VARS = [
@@ -30,6 +32,7 @@ export const SERVICE_ENV_VARS = [
   ENV_S3_REGION,
   ENV_PYTHON,
   ENV_INTEROP_PYTHON,
+  ENV_SHARING_PYTHON,
 ] as const;
 
 export interface Services {
@@ -53,13 +56,14 @@ function given(name: string): string | undefined {
 }
 
 /** What this environment asks the harness to provide itself. */
-function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean; interopPython: boolean } {
+function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean; interopPython: boolean; sharing: boolean } {
   return {
     kafka: given(ENV_KAFKA_BROKERS) === undefined,
     mqtt: given(ENV_MQTT_URL) === undefined,
     s3: given(ENV_S3_ENDPOINT) === undefined,
     python: given(ENV_PYTHON) === undefined,
     interopPython: given(ENV_INTEROP_PYTHON) === undefined,
+    sharing: given(ENV_SHARING_PYTHON) === undefined,
   };
 }
 
@@ -89,6 +93,7 @@ export function ensureInstalled(): Promise<void> {
     // moto (the S3 server) lives in the venv too.
     if (w.python || w.s3) tasks.push(installPythonVenv());
     if (w.interopPython) tasks.push(installPythonVenv(INTEROP_VENV));
+    if (w.sharing) tasks.push(installSharingVenv());
     await allSettledOrThrow('installing the test services', tasks);
     if (Date.now() - started > 5_000) progress(`installed in ${seconds(started)}`);
   })();
@@ -155,6 +160,7 @@ export async function startServices(opts: StartOptions = {}): Promise<Services> 
   for (const svc of running) Object.assign(env, svc.env);
   if (w.python) env[ENV_PYTHON] = venvPython();
   if (w.interopPython) env[ENV_INTEROP_PYTHON] = venvPython(INTEROP_VENV);
+  if (w.sharing) env[ENV_SHARING_PYTHON] = sharingPython();
   // A variable the caller set wins (e.g. their own S3 credentials next to their own endpoint).
   for (const name of SERVICE_ENV_VARS) {
     const v = given(name);
