@@ -155,10 +155,11 @@ export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, c
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-const validateReadingShape = ajv.compile<Reading>(readingSchema);
+const anyReadingSchema = { oneOf: [readingSchema, eventReadingSchema] } as const;
+const validateReadingShape = ajv.compile<AnyReading>(anyReadingSchema);
 
-/** One reading as stored in Kafka. */
-export function parseReading(payload: Buffer | string): Parsed<Reading> {
+/** One reading as stored in Kafka: values (`poll`, `inf`) or a device event (`event`), as a batch carries them. */
+export function parseReading(payload: Buffer | string): Parsed<AnyReading> {
   const json = parseJson(payload);
   if (!json.ok) return json;
   if (!validateReadingShape(json.value)) return { ok: false, error: describeSchemaErrors(validateReadingShape.errors) };

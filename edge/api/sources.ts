@@ -92,6 +92,8 @@ export interface GatewayStatus {
   readonly droppedReadings: number;
   /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;
+  /** What the gateway waits for before it can do its whole job (an address not yet on this host); empty when nothing. */
+  readonly waitingFor: readonly string[];
 }
 
 /** Ready to do its job, or the reasons it is not (at least one). */

@@ -86,6 +86,7 @@ export const healthyStatus: GatewayStatus = {
   readingsRecorded: 80,
   droppedReadings: 3,
   databaseBytes: 1_234_567,
+  waitingFor: [],
 };
 
 /** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */
@@ -139,7 +140,7 @@ export class FakeSources implements ApiSources {
 }
 
 export function apiServer(options: Partial<ApiOptions> = {}, sources: ApiSources = new FakeSources(), logger: Logger = silentLogger()): ApiServer {
-  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', ...options }, sources, logger);
+  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', maxConcurrentRequests: 16, ...options }, sources, logger);
 }
 
 export interface LogLine {
