@@ -6,9 +6,8 @@ import { progress, seconds } from './cache.js';
 import { installKafka, startKafka } from './kafka.js';
 import { installMosquitto, startMosquitto } from './mosquitto.js';
 import { killAllProcesses, stopAllProcesses } from './processes.js';
-import { INTEROP_VENV, installPythonVenv, venvPython } from './python.js';
+import { INTEROP_VENV, SHARING_VENV, installPythonVenv, venvPython } from './python.js';
 import { startS3 } from './s3.js';
-import { installSharingVenv, sharingPython } from './sharing.js';
 import type { RunningService } from './service.js';
 
 export const ENV_KAFKA_BROKERS = 'ECHOLAKE_TEST_KAFKA_BROKERS';
@@ -93,7 +92,7 @@ export function ensureInstalled(): Promise<void> {
     // moto (the S3 server) lives in the venv too.
     if (w.python || w.s3) tasks.push(installPythonVenv());
     if (w.interopPython) tasks.push(installPythonVenv(INTEROP_VENV));
-    if (w.sharing) tasks.push(installSharingVenv());
+    if (w.sharing) tasks.push(installPythonVenv(SHARING_VENV));
     await allSettledOrThrow('installing the test services', tasks);
     if (Date.now() - started > 5_000) progress(`installed in ${seconds(started)}`);
   })();
@@ -160,7 +159,7 @@ export async function startServices(opts: StartOptions = {}): Promise<Services> 
   for (const svc of running) Object.assign(env, svc.env);
   if (w.python) env[ENV_PYTHON] = venvPython();
   if (w.interopPython) env[ENV_INTEROP_PYTHON] = venvPython(INTEROP_VENV);
-  if (w.sharing) env[ENV_SHARING_PYTHON] = sharingPython();
+  if (w.sharing) env[ENV_SHARING_PYTHON] = venvPython(SHARING_VENV);
   // A variable the caller set wins (e.g. their own S3 credentials next to their own endpoint).
   for (const name of SERVICE_ENV_VARS) {
     const v = given(name);

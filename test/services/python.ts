@@ -1,6 +1,6 @@
 // The Python virtualenvs of the test services in the cache, each rebuilt whenever its requirements
 // file changes: the readers' and S3 server's (deltalake, pyarrow, duckdb, pandas, moto[server]), and
-// the ECHONET Lite interoperability peers' (uecho), kept apart because uecho needs netifaces, which
+// the ECHONET Lite interoperability peers' (uecho) and the Delta Sharing client's, kept apart because uecho needs netifaces, which
 // PyPI has only as source (a C compiler and Python headers to build), and because a venv shared by
 // every test is rebuilt — under the feet of whoever is using it — whenever its requirements change.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ export interface PythonVenv {
 
 export const READERS_VENV: PythonVenv = { name: 'venv', requirements: 'requirements.txt' };
 export const INTEROP_VENV: PythonVenv = { name: 'interop-venv', requirements: 'interop-requirements.txt' };
+/** The Delta Sharing client: its pins (pandas<3, pyarrow<=23.0.1) clash with the readers' venv. */
+export const SHARING_VENV: PythonVenv = { name: 'sharing-venv', requirements: 'sharing-requirements.txt' };
 
 /** Bump to force a rebuild when the way the venv is made changes. */
 const VENV_RECIPE = '1';
