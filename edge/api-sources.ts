@@ -23,6 +23,8 @@ export interface ApiBackends {
   stateDir: string;
   /** echonet.interface: the gateway's IPv4 address on the aircons' LAN. */
   interfaceAddress: string;
+  /** What the gateway waits for before it can do its whole job (an address not yet on this host), in words. */
+  waitingFor: () => readonly string[];
 }
 
 /**
@@ -112,7 +114,7 @@ function droppedByReason(...parts: ReadonlyArray<Readonly<Record<string, number 
 }
 
 function gatewayStatus(backends: ApiBackends): GatewayStatus {
-  const { siteId, startedAt, store, uplink, recorded, droppedUnsaved } = backends;
+  const { siteId, startedAt, store, uplink, recorded, droppedUnsaved, waitingFor } = backends;
   const stats = store.stats();
   const link = uplink.status();
   const now = Date.now();
@@ -143,11 +145,16 @@ function gatewayStatus(backends: ApiBackends): GatewayStatus {
     diskFreeBytes: diskFree(backends.stateDir),
     clock: { now: new Date(now).toISOString(), plausible: now >= CLOCK_FLOOR_MS },
     echonet: { interface: backends.interfaceAddress, up: interfaceUp(backends.interfaceAddress) },
+    waitingFor: waitingFor(),
   };
 }
 
-/** Ready while readings can be recorded; a lost uplink is not a reason, the store covers it. */
-function readiness({ store }: ApiBackends): Readiness {
+/**
+ * Ready while readings can be recorded and the devices can be heard (the ECHONET Lite transport is
+ * bound); a lost uplink is not a reason, the store covers it.
+ */
+function readiness({ store, waitingFor }: ApiBackends): Readiness {
   const problem = store.health();
-  return problem === undefined ? { ready: true } : { ready: false, reasons: [`reading store: ${problem}`] };
+  const [first, ...rest] = [...(problem === undefined ? [] : [`reading store: ${problem}`]), ...waitingFor()];
+  return first === undefined ? { ready: true } : { ready: false, reasons: [first, ...rest] };
 }

@@ -41,10 +41,11 @@ export const edgeConfigSchema = {
         },
         sendDeviceEvents: {
           type: 'boolean',
-          default: false,
+          default: true,
           description:
-            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event"; ' +
-            'turn on once the cloud stores that kind (its ingest accepts it; its lake must too)',
+            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event", ' +
+            'so the cloud can tell a silent device from a dead gateway (its ingest, lake and alerts take that kind); ' +
+            'turn off only for a cloud side of your own that refuses it',
         },
       },
     },
@@ -70,7 +71,7 @@ export const edgeConfigSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['enabled', 'port'],
+      required: ['enabled', 'port', 'maxConcurrentRequests'],
       properties: {
         enabled: { type: 'boolean', default: true },
         host: {
@@ -80,6 +81,13 @@ export const edgeConfigSchema = {
         },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
         token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
+        maxConcurrentRequests: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          default: 16,
+          description: 'requests served at once; more are answered 503 with Retry-After, so the API cannot starve polling and the uplink',
+        },
       },
     },
     uplink: {

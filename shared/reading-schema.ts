@@ -98,9 +98,11 @@ export type BatchAck = FromSchema<typeof ackSchema>;
 /** Anything a batch carries. */
 export type AnyReading = Reading | EventReading;
 
+/** ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract (and the alert records) allow. */
+export const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-// ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract allows, so check that here.
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/);
+ajv.addFormat('date-time', UTC_DATE_TIME);
 const validateBatchShape = ajv.compile<ReadingBatch>(batchSchema);
 const validateAckShape = ajv.compile<BatchAck>(ackSchema);
 
@@ -113,7 +115,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateBatchShape(json.value)) return { ok: false, error: describe(validateBatchShape.errors) };
+  if (!validateBatchShape(json.value)) return { ok: false, error: describeSchemaErrors(validateBatchShape.errors) };
   const batch = json.value;
   let previous = 0;
   for (const [index, reading] of batch.readings.entries()) {
@@ -133,7 +135,7 @@ export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch
 export function parseBatchAck(payload: Buffer | string): Parsed<BatchAck> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateAckShape(json.value)) return { ok: false, error: describe(validateAckShape.errors) };
+  if (!validateAckShape(json.value)) return { ok: false, error: describeSchemaErrors(validateAckShape.errors) };
   return { ok: true, value: json.value };
 }
 
@@ -145,20 +147,22 @@ function parseJson(payload: Buffer | string): Parsed<unknown> {
   }
 }
 
-function describe(errors: ErrorObject[] | null | undefined): string {
+/** The first schema error as one line naming the field (`/seq must be integer`). */
+export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, contract = 'the reading contract'): string {
   const first = errors?.[0];
-  if (first === undefined) return 'does not match the reading contract';
+  if (first === undefined) return `does not match ${contract}`;
   const where = first.instancePath === '' ? '(top level)' : first.instancePath;
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-const validateReadingShape = ajv.compile<Reading>(readingSchema);
+const anyReadingSchema = { oneOf: [readingSchema, eventReadingSchema] } as const;
+const validateReadingShape = ajv.compile<AnyReading>(anyReadingSchema);
 
-/** One reading as stored in Kafka. */
-export function parseReading(payload: Buffer | string): Parsed<Reading> {
+/** One reading as stored in Kafka: values (`poll`, `inf`) or a device event (`event`), as a batch carries them. */
+export function parseReading(payload: Buffer | string): Parsed<AnyReading> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateReadingShape(json.value)) return { ok: false, error: describe(validateReadingShape.errors) };
+  if (!validateReadingShape(json.value)) return { ok: false, error: describeSchemaErrors(validateReadingShape.errors) };
   const problem = instantProblem(json.value.ts);
   if (problem !== undefined) return { ok: false, error: problem };
   return { ok: true, value: json.value };

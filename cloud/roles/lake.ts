@@ -1,16 +1,23 @@
 import type { Component } from '../../shared/lifecycle.js';
 import type { CloudContext } from '../context.js';
+import { AlertsTableWriter } from '../lake/alerts-writer.js';
 import { DeltaTable } from '../lake/delta/table.js';
 import { LakeWriter } from '../lake/lake-writer.js';
 import { MaintenanceSchedule } from '../lake/maintenance.js';
 import { openTableStore } from '../lake/storage/open-store.js';
+import { ALERTS_TABLE } from '../lake/tables/alerts.js';
 import { DEAD_LETTERS_TABLE } from '../lake/tables/dead-letters.js';
 import { READINGS_TABLE } from '../lake/tables/readings.js';
+import type { TableDefinition } from '../lake/tables/schema.js';
 import type { Role } from './role.js';
 
+/** How often the lake looks again for an alerts topic that does not exist yet. */
+const ALERTS_TOPIC_CHECK_MS = 5000;
+
 /**
- * Kafka's readings into the Delta tables (readings, dead letters), exactly once, on a local folder
- * or S3; and their maintenance (optimize, vacuum) on a schedule.
+ * Kafka's readings into the Delta tables (readings, dead letters), and the alerts topic into the
+ * alerts table (`lake.alertsTable`), exactly once, on a local folder or S3; and their maintenance
+ * (optimize, vacuum) on a schedule.
  */
 export function lakeRole(): Role {
   return {
@@ -19,26 +26,38 @@ export function lakeRole(): Role {
     components(context: CloudContext): Component[] {
       const { config, log } = context;
       const engineInfo = `echolake-cloud/${context.version}`;
-      const stores = {
-        readings: openTableStore(config.lake.root, READINGS_TABLE.name, config.lake.s3),
-        deadLetters: openTableStore(config.lake.root, DEAD_LETTERS_TABLE.name, config.lake.s3),
-      };
+      const storeOf = (table: TableDefinition) => openTableStore(config.lake.root, table.name, config.lake.s3);
+      const stores = { readings: storeOf(READINGS_TABLE), deadLetters: storeOf(DEAD_LETTERS_TABLE) };
       const lakeLog = log.child({ part: 'lake' });
       const writer = new LakeWriter(context.kafka, stores, { ...config.lake, topic: config.kafka.topics.readings, onFatal: (err: Error) => context.fatal(err) }, lakeLog, engineInfo);
+      const maintained = [READINGS_TABLE, DEAD_LETTERS_TABLE, ...(config.lake.alertsTable ? [ALERTS_TABLE] : [])];
       let tables: Promise<DeltaTable[]> | undefined;
       const openTables = (): Promise<DeltaTable[]> =>
-        (tables ??= Promise.all([
-          DeltaTable.open(stores.readings, READINGS_TABLE, lakeLog, `${engineInfo} maintenance`),
-          DeltaTable.open(stores.deadLetters, DEAD_LETTERS_TABLE, lakeLog, `${engineInfo} maintenance`),
-        ]).catch((err: unknown) => {
+        (tables ??= Promise.all(maintained.map((table) => DeltaTable.open(storeOf(table), table, lakeLog, `${engineInfo} maintenance`))).catch((err: unknown) => {
           tables = undefined;
           throw err;
         }));
       const maintenance = new MaintenanceSchedule(openTables, config.lake.maintenance, lakeLog.child({ task: 'maintenance' }));
-      return [
-        { name: 'lake', start: () => writer.start(), stop: () => writer.stop() },
-        { name: 'lake-maintenance', start: () => maintenance.start(), stop: () => maintenance.stop() },
-      ];
+      const components: Component[] = [{ name: 'lake', start: () => writer.start(), stop: () => writer.stop() }];
+      if (config.lake.alertsTable) {
+        const alerts = new AlertsTableWriter(
+          context.kafka,
+          { alerts: storeOf(ALERTS_TABLE), deadLetters: stores.deadLetters },
+          {
+            ...config.lake,
+            topic: config.alerts.topics.alerts,
+            groupId: `${config.lake.groupId}-alerts`,
+            sessionTimeoutMs: config.alerts.sessionTimeoutMs,
+            topicCheckMs: ALERTS_TOPIC_CHECK_MS,
+            onFatal: (err) => context.fatal(err),
+          },
+          lakeLog.child({ table: 'alerts' }),
+          engineInfo,
+        );
+        components.push({ name: 'lake-alerts', start: () => alerts.start(), stop: () => alerts.stop() });
+      }
+      components.push({ name: 'lake-maintenance', start: () => maintenance.start(), stop: () => maintenance.stop() });
+      return components;
     },
   };
 }

@@ -104,6 +104,8 @@ export interface GatewayStatus {
   readonly clock: { readonly now: string; readonly plausible: boolean };
   /** The ECHONET Lite interface (this gateway's address on the aircons' LAN) and whether it is up. */
   readonly echonet: { readonly interface: string; readonly up: boolean };
+  /** What the gateway waits for before it can do its whole job (an address not yet on this host); empty when nothing. */
+  readonly waitingFor: readonly string[];
 }
 
 /** Ready to do its job, or the reasons it is not (at least one). */

@@ -13,7 +13,7 @@ const statusSchema = {
   type: 'object',
   required: [
     'siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'droppedByReason', 'databaseBytes',
-    'databaseCapBytes', 'diskFreeBytes', 'clock', 'echonet', 'devices',
+    'databaseCapBytes', 'diskFreeBytes', 'clock', 'echonet', 'waitingFor', 'devices',
   ],
   additionalProperties: false,
   properties: {
@@ -96,6 +96,11 @@ const statusSchema = {
         interface: { type: 'string', description: 'echonet.interface: the gateway\'s address on the aircons\' LAN' },
         up: { type: 'boolean', description: 'whether a network interface holds that address now' },
       },
+    },
+    waitingFor: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'what the gateway waits for before it does its whole job, e.g. echonet.interface not yet an address of this host (DHCP); empty when nothing',
     },
     devices: {
       type: 'object',

@@ -92,6 +92,7 @@ export const healthyStatus: GatewayStatus = {
   diskFreeBytes: 2_000_000_000,
   clock: { now: '2026-11-23T05:00:10.000Z', plausible: true },
   echonet: { interface: '192.168.1.2', up: true },
+  waitingFor: [],
 };
 
 /** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */
@@ -145,7 +146,7 @@ export class FakeSources implements ApiSources {
 }
 
 export function apiServer(options: Partial<ApiOptions> = {}, sources: ApiSources = new FakeSources(), logger: Logger = silentLogger()): ApiServer {
-  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', ...options }, sources, logger);
+  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', maxConcurrentRequests: 16, ...options }, sources, logger);
 }
 
 export interface LogLine {

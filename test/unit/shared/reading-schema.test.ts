@@ -56,7 +56,13 @@ test('device events travel in the same batch and seq as readings; a bad event is
     { ...event, kind: 'poll' },
   ]) {
     assert.ok(!parseReadingBatch(JSON.stringify({ v: 1, siteId: 's1', batchId: '2-2', readings: [bad] })).ok, JSON.stringify(bad));
+    assert.ok(!parseReading(JSON.stringify(bad)).ok, `as a Kafka message: ${JSON.stringify(bad)}`);
   }
+  // The lake reads each reading from Kafka alone: an event must parse there as it did in its batch.
+  const single = parseReading(JSON.stringify(event));
+  assert.ok(single.ok, single.ok ? '' : single.error);
+  assert.deepEqual(single.value, event);
+  assert.ok(!parseReading(JSON.stringify({ ...event, ts: '2026-11-23T25:00:00Z' })).ok);
 });
 
 test('epoch: 16 lowercase hex digits when present; readings of older edges without it still parse', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, statSync, truncateSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -338,6 +338,44 @@ test('device events are numbered in the same seq as readings; every reading carr
   store.close();
   assert.equal(openStore(path).epoch(), epoch, 'the epoch stays with its database');
   assert.notEqual(openStore(freshPath()).epoch(), epoch, 'a new database starts a new seq stream');
+});
+
+/** Where a truncated file ends: SQLite finds the first two damaged; a file of 0 bytes is a valid empty database to it. */
+const TRUNCATIONS: ReadonlyArray<[string, (size: number) => number]> = [
+  ['to half its pages (the readings at the end gone)', (size) => Math.floor(size / 2 / 4096) * 4096],
+  ['inside its header (50 bytes left)', () => 50],
+  ['to nothing (0 bytes, as a power cut can leave a file whose data never reached the disk)', () => 0],
+];
+
+for (const [how, cut] of TRUNCATIONS) {
+  test(`a database truncated ${how} still has its unsent readings counted as a seq range`, () => {
+    const path = freshPath();
+    const store = openStore(path, { durability: 'NORMAL' });
+    const made: Reading[] = [];
+    for (let cycle = 0; cycle < 20; cycle += 1) made.push(...store.append(Array.from({ length: 100 }, (_, i) => aircon(i % 7, { raw: { f0: 'cd'.repeat(100) } }))));
+    const acked = made[499]?.seq ?? 0;
+    const last = made[made.length - 1]?.seq ?? 0;
+    store.acknowledge(acked);
+    store.close();
+    truncateSync(path, cut(statSync(path).size));
+
+    const fresh = openStore(path);
+    assert.deepEqual(fresh.droppedRuns(), [{ firstSeq: acked + 1, lastSeq: last, count: 1500, reason: 'corrupt' }]);
+    assert.equal(fresh.stats().dropped, 1500, 'droppedReadings says 1500, not 0');
+    assert.equal(fresh.stats().backlog, 0);
+    assert.ok(readdirSync(dirname(path)).some((name) => name.startsWith('edge.db.corrupt-')), 'the damaged file is kept for a post-mortem');
+    assert.ok((seqsOf(fresh.append([aircon(1)]))[0] ?? 0) > last, 'the fresh database numbers above every seq the lost one handed out');
+    fresh.close();
+  });
+}
+
+test('an empty file with no seq counters beside it is a new database, not a damaged one', () => {
+  const path = freshPath();
+  closeSync(openSync(path, 'w'));
+  const store = openStore(path);
+  assert.deepEqual(store.droppedRuns(), []);
+  assert.ok(!readdirSync(dirname(path)).some((name) => name.includes('corrupt')), 'nothing moved aside');
+  store.close();
 });
 
 test('a database whose header is zeroed still has its loss counted as a seq range, from the seq counters side file', () => {
