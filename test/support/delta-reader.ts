@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { requiredEnv } from './env.js';
-
-const run = promisify(execFile);
+import { python } from './python.js';
 
 export interface DeltaRow {
   siteId: string;
@@ -32,6 +28,5 @@ frame["ts"] = frame["ts"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f
 frame["date"] = frame["date"].astype(str)
 print(json.dumps({"version": table.version(), "rows": json.loads(frame.to_json(orient="records"))}))
 `;
-  const { stdout } = await run(requiredEnv('ECHOLAKE_TEST_PYTHON'), ['-c', script, tablePath], { maxBuffer: 256 * 1024 * 1024 });
-  return JSON.parse(stdout) as { version: number; rows: DeltaRow[] };
+  return python<{ version: number; rows: DeltaRow[] }>(script, tablePath);
 }
