@@ -5,6 +5,7 @@ import { urlCredentials } from '../shared/redact.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
 import type { Durability } from './buffer/reading-store.js';
 import type { UplinkOptions } from './uplink/uplink.js';
+import { type CommandPolicy, commandsConfigSchema } from './commands/policy.js';
 
 export interface EdgeConfig {
   siteId: string;
@@ -25,6 +26,8 @@ export interface EdgeConfig {
   api: { enabled: boolean; host?: string; port: number; token?: string };
   /** The uplink's options, less the site id (that is top level). */
   uplink: Omit<UplinkOptions, 'siteId'>;
+  /** What commands from the cloud may do here (remote control is off by default). */
+  commands: CommandPolicy;
 }
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
@@ -35,7 +38,7 @@ const SPECIFIC_IPV4 = IPV4.replace('^', '^(?!0\\.0\\.0\\.0$)');
 export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
   type: 'object',
   additionalProperties: false,
-  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink'],
+  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink', 'commands'],
   properties: {
     siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
     stateDir: { type: 'string', minLength: 1, default: stateDirDefault, description: 'folder for the database (systemd sets $STATE_DIRECTORY)' },
@@ -153,6 +156,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         reconnectMaxMs: { type: 'integer', minimum: 1_000, default: 60_000 },
       },
     },
+    commands: commandsConfigSchema,
   },
 });
 
@@ -163,7 +167,7 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
     overrides,
-    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env)],
+    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env), ...commandsProblems(config.commands)],
   });
 }
 
@@ -176,6 +180,11 @@ function emptyListEntries(env: NodeJS.ProcessEnv): string[] {
   const value = env[name];
   if (value === undefined || value === '' || !value.split(',').some((entry) => entry.trim() === '')) return [];
   return [`echonet.staticAddresses (${name}=${JSON.stringify(value)}): empty entries; list IPv4 addresses separated by commas, or leave the variable unset`];
+}
+
+function commandsProblems(commands: CommandPolicy): string[] {
+  if (commands.targetTemperatureMin <= commands.targetTemperatureMax) return [];
+  return [`commands.targetTemperatureMin (${commands.targetTemperatureMin}) is above commands.targetTemperatureMax (${commands.targetTemperatureMax}); lower the one or raise the other`];
 }
 
 /** What the uplink's schema cannot say: settings that must agree, and files the service must be able to read. */

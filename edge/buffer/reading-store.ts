@@ -135,6 +135,14 @@ export class ReadingStore {
     return new ReadingStore(options, log);
   }
 
+  /**
+   * The open database, for rooms that keep their own tables in the same file (the command
+   * executor): one file, one WAL, one set of migrations, closed here.
+   */
+  database(): Database {
+    return this.db;
+  }
+
   /** Numbers and stores observations and device events in one transaction (one commit, not one per row). */
   append<T extends Recorded>(observations: T[]): Array<T & Numbered> {
     if (observations.length === 0) return [];

@@ -160,6 +160,13 @@ class NodeHandle implements SimulatedNodeHandle {
       return [{ at, kind, raw }];
     });
   }
+  /** Every SetC the node received for `eoj`, with its EDTs as hex by EPC: what a controller set. */
+  setsReceived(eoj: string = this.eoj): Array<{ at: Date; raw: Record<string, string> }> {
+    return this.endpoint.received.flatMap(({ at, frame }) => {
+      if (frame.esv !== ESV.SetC || isSetGetFrame(frame) || eojToHex(frame.deoj) !== eoj) return [];
+      return [{ at, raw: Object.fromEntries(frame.properties.map((p) => [byteHex(p.epc), toHex(p.edt)])) }];
+    });
+  }
   update(changes: Partial<AirconState>): Promise<void> {
     return this.endpoint.multicast(this.node.update(changes));
   }

@@ -32,7 +32,8 @@ export const settablePropertiesSchema = {
 } as const;
 export type SettableProperties = FromSchema<typeof settablePropertiesSchema>;
 export type SettableName = keyof SettableProperties;
-export const SETTABLE_NAMES = Object.keys(settablePropertiesSchema.properties) as SettableName[];
+/** The keys of `settablePropertiesSchema.properties` as a tuple, for enums in configuration schemas. */
+export const SETTABLE_NAMES = ['operationStatus', 'operationMode', 'targetTemperature', 'airFlowLevel'] as const satisfies readonly SettableName[];
 
 export const commandSchema = {
   type: 'object',

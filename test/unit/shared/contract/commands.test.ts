@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Command, encodeCommand, encodeCommandResult, parseCommand, parseCommandResult } from '../../../../shared/contract/commands.js';
+import { type Command, SETTABLE_NAMES, settablePropertiesSchema, encodeCommand, encodeCommandResult, parseCommand, parseCommandResult } from '../../../../shared/contract/commands.js';
 
 const command = (overrides: Partial<Command> = {}): Command => ({
   v: 1,
@@ -47,4 +47,8 @@ test('results parse with and without a device', () => {
   const device = { ...site, deviceId: 'd', state: 'verified' as const, values: { targetTemperature: 27 }, previous: { targetTemperature: 25 } };
   assert.deepEqual(parseCommandResult(encodeCommandResult(device)), { ok: true, value: device });
   assert.equal(parseCommandResult(JSON.stringify({ ...site, state: 'pending' })).ok, false, 'pending is the cloud\'s, not a result');
+});
+
+test('the settable names list the schema\'s properties', () => {
+  assert.deepEqual([...SETTABLE_NAMES].sort(), Object.keys(settablePropertiesSchema.properties).sort());
 });
