@@ -32,12 +32,14 @@ class FakeUnits implements DevicePort {
     return [...this.units.keys()];
   }
   async readProperties(deviceId: string, names: readonly string[]) {
+    await Promise.resolve(); // an answer comes later, as over the network
     const unit = this.units.get(deviceId);
     if (unit === undefined) return { ok: false as const, reason: 'UNKNOWN_DEVICE' as const, message: `no device ${deviceId}` };
     if (this.offline.has(deviceId)) return { ok: false as const, reason: 'NO_ANSWER' as const, message: 'timed out' };
     return { ok: true as const, values: Object.fromEntries(names.map((n) => [n, unit[n] ?? null])) };
   }
   async setProperties(deviceId: string, values: Readonly<Record<string, PropertyValue>>) {
+    await Promise.resolve();
     const unit = this.units.get(deviceId);
     if (unit === undefined || this.offline.has(deviceId)) return { ok: false as const, reason: 'NO_ANSWER' as const, message: 'timed out' };
     this.sets.push({ deviceId, values: { ...values } });
