@@ -82,6 +82,8 @@ export interface SimulatedNodeHandle {
    * really went out), with the raw EDT per EPC as a reading carries it.
    */
   served(eoj?: string): ServedValues[];
+  /** Every SetC the object (default: the air conditioner) received, with its EDTs as hex by EPC: what a controller set. */
+  setsReceived(eoj?: string): Array<{ at: Date; raw: Record<string, string> }>;
   /** A change at the unit (remote control, fault); announced by INF where the INF map says so. */
   update(changes: Partial<AirconState>): Promise<void>;
   /** Deaf to every request (INF still goes out) until switched off again. */

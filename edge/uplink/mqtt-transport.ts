@@ -120,7 +120,11 @@ export class MqttTransport implements UplinkTransport {
     this.state = 'connected';
     this.reconnectAttempts = 0;
     this.log.info({ siteId: this.options.siteId, url: redactUrl(this.options.url), protocolVersion: client.options.protocolVersion }, 'uplink connected');
-    client.subscribe(this.commands === undefined ? this.acksTopic : [this.acksTopic, this.commandsTopic], { qos: 1 });
+    const topics = this.commands === undefined ? [this.acksTopic] : [this.acksTopic, this.commandsTopic];
+    client.subscribe(topics, { qos: 1 }, (err, granted) => {
+      // The session keeps these while the link is down; from the first grant on, nothing sent to them is lost.
+      if (err === null) this.log.info({ siteId: this.options.siteId, topics: granted?.map((g) => `${g.topic} (qos ${g.qos})`) }, 'uplink subscribed');
+    });
     client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
     const resultsTopic = siteTopic(this.options.siteId, 'command-results');
     this.commands?.linkUp((payload, done) => client.publish(resultsTopic, payload, { qos: 1 }, (err) => done(err ?? undefined)));
