@@ -12,6 +12,7 @@ import { operatorAuth } from './http/auth.js';
 import { ensureTopics, kafkaReachable } from './kafka/client.js';
 import { ingestRole } from './roles/ingest.js';
 import { alertsRole } from './roles/alerts.js';
+import { commandsRole } from './roles/commands.js';
 import { lakeRole } from './roles/lake.js';
 import type { Role } from './roles/role.js';
 import { siteRoutes } from './sites/routes.js';
@@ -19,7 +20,7 @@ import { siteRoutes } from './sites/routes.js';
 const log = createLogger('cloud');
 
 /** Every role this image can run; `roles.<name>` in the configuration switches each on. */
-const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole()];
+const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole(), commandsRole()];
 
 /** The context's parts, the embedded broker, the topics, the enabled roles, and the API last. */
 function components(config: CloudConfig, shutdown: Shutdown): Component[] {
