@@ -117,7 +117,7 @@ export class CommandLedger {
 
   private create(command: CommandRecord): void {
     if (this.entries.has(command.commandId)) return;
-    const sites = new Map(command.targets.map(({ siteId }) => [siteId, { state: 'pending' as TargetState, devices: new Map<string, DeviceView>() }]));
+    const sites: Entry['sites'] = new Map(command.targets.map(({ siteId }) => [siteId, { state: 'pending', devices: new Map() }]));
     this.entries.set(command.commandId, { command, sites, seen: new Set() });
     // Oldest out first: a Map iterates in insertion order.
     while (this.entries.size > this.keep) this.entries.delete(this.entries.keys().next().value ?? "");
