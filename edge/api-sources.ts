@@ -28,6 +28,7 @@ export function apiSources(backends: ApiBackends): ApiSources {
         return device && deviceView(device);
       },
     },
+    control: { set: (deviceId, values) => controller.setProperties(deviceId, values), read: (deviceId, names) => controller.readProperties(deviceId, names) },
     history: { readings: (deviceId, query) => store.history(deviceId, query) },
     status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
     discovery: { searchNow: () => controller.searchNow() },

@@ -135,8 +135,21 @@ export interface EchonetSource {
   stats(): EchonetStats;
 }
 
+/** Setting a property of a device and reading it back (EchonetController's setProperties and readProperties). */
+export interface DeviceControl {
+  set(
+    deviceId: string,
+    values: Readonly<Record<string, PropertyValue>>,
+  ): Promise<{ ok: true } | { ok: false; reason: 'UNKNOWN_DEVICE' | 'INVALID_VALUE' | 'REJECTED' | 'NO_ANSWER'; message: string }>;
+  read(
+    deviceId: string,
+    names: readonly string[],
+  ): Promise<{ ok: true; values: Record<string, PropertyValue> } | { ok: false; reason: 'UNKNOWN_DEVICE' | 'UNKNOWN_PROPERTY' | 'NO_ANSWER'; message: string }>;
+}
+
 export interface ApiSources {
   readonly devices: DeviceSource;
+  readonly control: DeviceControl;
   readonly history: ReadingHistory;
   readonly status: StatusSource;
   readonly discovery: DiscoveryTrigger;

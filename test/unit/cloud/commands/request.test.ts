@@ -15,7 +15,7 @@ const site = (id: string, latitude?: number, longitude?: number, enabled = true)
 const SITES = [site('tokyo', 35.68, 139.77), site('osaka', 34.69, 135.5), site('honolulu', 21.3, -157.86), site('closed', 35, 139, false), site('nowhere')];
 const NOW = Date.parse('2026-07-01T00:00:00.000Z');
 const LIMITS = { maxWindowMinutes: 120, maxSitesPerCommand: 2 };
-const request = (overrides: Partial<CommandRequest> = {}): CommandRequest => ({ target: { siteId: 'tokyo' }, set: { targetTemperature: 27 }, expiresAt: '2026-07-01T01:00:00.000Z', reason: 'r', ...overrides });
+const request = (overrides: Partial<CommandRequest> = {}): CommandRequest => ({ target: { siteId: 'tokyo' }, set: { targetTemperature: 27 }, expiresAt: '2026-07-01T01:00:00.000Z', reason: 'r', restore: false, ...overrides });
 
 test('a plan: one message per site under one id, author and window carried', () => {
   const plan = planCommand(request({ target: { siteIds: ['tokyo', 'osaka'] }, setpointOffset: 1, restore: true }), SITES, 'ops', NOW, LIMITS);
