@@ -1,4 +1,5 @@
 import type { Component } from '../../shared/lifecycle.js';
+import { ensureAuditTopic } from '../commands/audit-topic.js';
 import { CommandsService } from '../commands/commands-service.js';
 import { CommandLedger } from '../commands/ledger.js';
 import { commandRoutes } from '../commands/routes.js';
@@ -26,7 +27,7 @@ export function commandsRole(): Role {
       service = created;
       context.readiness('commands-mqtt', () => created.connected);
       return [
-        { name: 'commands-topic', start: () => ensureAuditTopic(context), stop: () => undefined },
+        { name: 'commands-topic', start: () => ensureAuditTopic(context.kafka, config.commands.topic, config.kafka), stop: () => undefined },
         { name: 'commands', start: () => created.start(), stop: () => created.stop() },
       ];
     },
@@ -36,20 +37,4 @@ export function commandsRole(): Role {
       void app.register(commandRoutes, { service, sites: context.sites, limits: { maxWindowMinutes, maxSitesPerCommand }, operatorAuth: operatorAuth(context.config.api.operators) });
     },
   };
-}
-
-/** The audit topic, if missing: kept forever (an audit), partitioned by command id. */
-async function ensureAuditTopic(context: CloudContext): Promise<void> {
-  const admin = context.kafka.admin();
-  await admin.connect();
-  try {
-    const { topic } = context.config.commands;
-    if ((await admin.listTopics()).includes(topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: context.config.kafka.partitions, replicationFactor: context.config.kafka.replicationFactor, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
 }
