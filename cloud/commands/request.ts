@@ -55,6 +55,38 @@ export const commandRequestSchema = {
 
 export type CommandRequest = FromSchema<typeof commandRequestSchema>;
 
+/**
+ * `POST /api/v1/demand-response`: a campaign — raise (or lower) the setpoints of many sites by a
+ * few degrees for a window and put them back after. It is a command with a setpoint offset and a
+ * restore, named for the audit.
+ */
+export const demandResponseRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'target', 'setpointOffset', 'endsAt'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100, description: 'the campaign, as the grid operator named the event' },
+    target: { ...commandRequestSchema.properties.target, description: 'sites by list or by a location box (or one site)' },
+    setpointOffset: { type: 'integer', minimum: -5, maximum: 5, not: { const: 0 }, description: 'degrees added to every unit\'s setpoint for the window: +1 or +2 eases cooling load' },
+    startsAt: { type: 'string', format: 'date-time', description: 'default now' },
+    endsAt: { type: 'string', format: 'date-time', description: 'the setpoints come back then' },
+    reason: { type: 'string', minLength: 1, maxLength: 300, description: 'why, e.g. the reserve margin forecast' },
+  },
+} as const;
+
+export type DemandResponseRequest = FromSchema<typeof demandResponseRequestSchema>;
+
+export function campaignCommand(campaign: DemandResponseRequest): CommandRequest {
+  return {
+    target: campaign.target,
+    setpointOffset: campaign.setpointOffset,
+    ...(campaign.startsAt !== undefined && { notBefore: campaign.startsAt }),
+    expiresAt: campaign.endsAt,
+    restore: true,
+    reason: `demand response "${campaign.name}"${campaign.reason === undefined ? '' : `: ${campaign.reason}`}`,
+  };
+}
+
 /** A command as the cloud keeps it: what was asked, by whom, and where it goes. */
 export interface CommandRecord {
   commandId: string;

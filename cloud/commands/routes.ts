@@ -5,7 +5,7 @@ import { ApiError, errorResponse, notFound } from '../../shared/http/errors.js';
 import { operatorSecurity } from '../http/auth.js';
 import type { SiteRegistry } from '../sites/registry.js';
 import type { CommandsService } from './commands-service.js';
-import { type CommandRequest, type PlanLimits, commandRequestSchema, planCommand } from './request.js';
+import { type CommandRequest, type DemandResponseRequest, type PlanLimits, campaignCommand, commandRequestSchema, demandResponseRequestSchema, planCommand } from './request.js';
 
 export interface CommandRoutesOptions {
   service: CommandsService;
@@ -62,6 +62,12 @@ const commandViewSchema = {
 } as const;
 
 export const commandRoutes: FastifyPluginCallback<CommandRoutesOptions> = (app, options, done) => {
+  const send = async (request: CommandRequest, operator: string | undefined) => {
+    const plan = planCommand(request, options.sites.list(), operator ?? 'operator', Date.now(), options.limits);
+    if ('problem' in plan) throw new ApiError(400, 'invalid_request', plan.problem);
+    return options.service.create(plan.record);
+  };
+
   app.post<{ Body: CommandRequest }>('/api/v1/commands', {
     preHandler: options.operatorAuth,
     schema: {
@@ -72,10 +78,22 @@ export const commandRoutes: FastifyPluginCallback<CommandRoutesOptions> = (app, 
       response: { 201: commandViewSchema, 400: errorResponse, 401: errorResponse },
     },
   }, async (request, reply) => {
-    const plan = planCommand(request.body, options.sites.list(), request.operator ?? 'operator', Date.now(), options.limits);
-    if ('problem' in plan) throw new ApiError(400, 'invalid_request', plan.problem);
-    const view = await options.service.create(plan.record);
-    return reply.code(201).header('location', `/api/v1/commands/${plan.record.commandId}`).send(view);
+    const view = await send(request.body, request.operator);
+    return reply.code(201).header('location', `/api/v1/commands/${view.command.commandId}`).send(view);
+  });
+
+  app.post<{ Body: DemandResponseRequest }>('/api/v1/demand-response', {
+    preHandler: options.operatorAuth,
+    schema: {
+      tags: ['commands'],
+      summary: 'A demand-response campaign: every unit of the sites moves its setpoint by the offset for the window, and back after (a command with restore)',
+      security: operatorSecurity,
+      body: demandResponseRequestSchema,
+      response: { 201: commandViewSchema, 400: errorResponse, 401: errorResponse },
+    },
+  }, async (request, reply) => {
+    const view = await send(campaignCommand(request.body), request.operator);
+    return reply.code(201).header('location', `/api/v1/commands/${view.command.commandId}`).send(view);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/commands/:id', {

@@ -164,6 +164,27 @@ test('a setpoint offset to several sites: one SetC per unit from its own setpoin
   });
 });
 
+test('a demand-response campaign moves every unit of the sites and puts each back at its end', { timeout: 60_000 }, async () => {
+  const units = [node(siteA, 0), node(siteA, 1), node(siteB, 0)];
+  const before = units.map((unit) => unit.state().targetTemperature);
+  const response = await fetch(`${api}/api/v1/demand-response`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${operator.token}` },
+    body: JSON.stringify({ name: 'grid tight', target: { siteIds: [siteA, siteB] }, setpointOffset: 2, endsAt: new Date(Date.now() + 6_000).toISOString() }),
+  });
+  assert.equal(response.status, 201);
+  const { commandId, reason, restore } = ((await response.json()) as CommandView).command;
+  assert.equal(reason, 'demand response "grid tight"');
+  assert.equal(restore, true);
+  await eventually('every unit raised', async () => (units.every((unit, i) => unit.state().targetTemperature === (before[i] ?? 0) + 2) ? true : undefined), 10_000);
+  const done = await eventually('every unit restored', async () => {
+    const current = await view(commandId);
+    return current.targets.flatMap((t) => t.devices).filter((d) => d.state === 'restored').length === 3 ? current : undefined;
+  }, 20_000);
+  assert.deepEqual(units.map((unit) => unit.state().targetTemperature), before, 'back where each was');
+  assert.ok(done.targets.every((t) => t.state === 'delivered'));
+});
+
 test('operators only, and bad requests are refused naming the problem', async () => {
   assert.equal((await post({ target: { siteId: siteA }, set: { operationStatus: false }, expiresAt: inAnHour(), reason: 'x' }, null)).status, 401);
   const unknown = await post({ target: { siteId: 'nowhere' }, set: { operationStatus: false }, expiresAt: inAnHour(), reason: 'x' });

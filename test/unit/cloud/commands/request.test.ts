@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CommandRequest, planCommand } from '../../../../cloud/commands/request.js';
+import { type CommandRequest, campaignCommand, planCommand } from '../../../../cloud/commands/request.js';
 import type { Site } from '../../../../cloud/sites/registry.js';
 
 const site = (id: string, latitude?: number, longitude?: number, enabled = true): Site => ({
@@ -48,4 +48,11 @@ test('problems are named', () => {
   assert.match(problem({ target: { siteIds: ['tokyo', 'closed'] } }), /no enabled site closed/);
   assert.match(problem({ target: { siteIds: ['tokyo', 'osaka', 'honolulu'] } }), /3 sites, more than the 2/);
   assert.match(problem({ target: { box: { south: -10, west: 0, north: -5, east: 10 } } }), /no enabled site/);
+});
+
+test('a demand-response campaign is a command with the offset, a restore at its end, and its name in the reason', () => {
+  const command = campaignCommand({ name: 'JEPX tight 14-15', target: { siteIds: ['tokyo'] }, setpointOffset: 2, endsAt: '2026-07-01T01:00:00.000Z', reason: 'reserve margin 3 %' });
+  assert.deepEqual(command, { target: { siteIds: ['tokyo'] }, setpointOffset: 2, expiresAt: '2026-07-01T01:00:00.000Z', restore: true, reason: 'demand response "JEPX tight 14-15": reserve margin 3 %' });
+  const plan = planCommand(command, SITES, 'ops', NOW, LIMITS);
+  assert.ok('record' in plan && plan.messages[0]?.restore === true && plan.messages[0].setpointOffset === 2);
 });
