@@ -176,7 +176,7 @@ test('a demand-response campaign moves every unit of the sites and puts each bac
   const { commandId, reason, restore } = ((await response.json()) as CommandView).command;
   assert.equal(reason, 'demand response "grid tight"');
   assert.equal(restore, true);
-  await eventually('every unit raised', async () => (units.every((unit, i) => unit.state().targetTemperature === (before[i] ?? 0) + 2) ? true : undefined), 10_000);
+  await eventually('every unit raised', () => Promise.resolve(units.every((unit, i) => unit.state().targetTemperature === (before[i] ?? 0) + 2) ? true : undefined), 10_000);
   const done = await eventually('every unit restored', async () => {
     const current = await view(commandId);
     return current.targets.flatMap((t) => t.devices).filter((d) => d.state === 'restored').length === 3 ? current : undefined;
