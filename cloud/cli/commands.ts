@@ -1,6 +1,7 @@
 /**
  * The cloud's administrative commands, run as `echolake-cloud COMMAND …` beside the service:
- * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`.
+ * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`,
+ * `power-grid generate`.
  * They read the same configuration (`--config FILE`, environment) to find the site registry.
  */
 import { readFileSync } from 'node:fs';
@@ -12,15 +13,22 @@ import { writeMosquittoFiles } from '../sites/mosquitto.js';
 import { addSite, disableSite, enableSite, rotateSecret, type SiteCredentials } from '../sites/admin.js';
 import { readRegistryFile } from '../sites/file-registry.js';
 import { mosquittoHash } from '../sites/secrets.js';
+import { createLogger } from '../../shared/log.js';
+import { openTableStore } from '../lake/storage/open-store.js';
+import { POWER_GRID_TABLE } from '../lake/tables/power-grid.js';
+import { AREAS, type GeneratorOptions, generatePowerGrid } from '../power-grid/generator.js';
+import { writePowerGrid } from '../power-grid/write.js';
 
 const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value ...]
   site add ID --name NAME [--location LAT,LON] [--time-zone ZONE] [--uplink-url URL] [--ca-file FILE]
   site rotate ID [--drop-old] [--uplink-url URL] [--ca-file FILE]
   site disable ID | site enable ID | site list
   mosquitto-config OUT_DIR        write Mosquitto's password_file and acl_file from the registry
-  operator-token NAME             make an operator token and print its api.operators entry`;
+  operator-token NAME             make an operator token and print its api.operators entry
+  power-grid generate [--from YYYY-MM-DD] [--days N] [--areas tokyo,kansai,…] [--seed N]
+                                  dummy power-grid supply and demand into the lake's power_grid table`;
 
-const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token']);
+const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token', 'power-grid']);
 
 /** Runs a command if argv names one; false when argv is the service's own command line. */
 export async function runCloudCommand(argv: string[]): Promise<boolean> {
@@ -50,6 +58,10 @@ async function run(argv: string[]): Promise<void> {
       'uplink-url': { type: 'string' },
       'ca-file': { type: 'string' },
       'drop-old': { type: 'boolean' },
+      from: { type: 'string' },
+      days: { type: 'string' },
+      areas: { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   const config = loadCloudConfig(values.config, process.env, values.set ?? []);
@@ -60,6 +72,13 @@ async function run(argv: string[]): Promise<void> {
     if (verb === undefined) throw new Error('operator-token needs a NAME');
     const { token, entry } = newOperatorToken(verb);
     console.log(`# token for ${verb} (shown once; give it to the operator):\n${token}\n# add to api.operators in the cloud's configuration:\n- name: ${entry.name}\n  tokenSha256: ${entry.tokenSha256}`);
+    return;
+  }
+  if (command === 'power-grid') {
+    if (verb !== 'generate') throw new Error('power-grid needs generate');
+    const options = powerGridOptions(values);
+    const written = await writePowerGrid(openTableStore(config.lake.root, POWER_GRID_TABLE.name, config.lake.s3), generatePowerGrid(options), createLogger('cloud'), 'echolake-cloud power-grid');
+    console.log(`power_grid version ${written.version}: ${written.rows} hours of ${options.areas.join(', ')} from ${new Date(options.fromMs).toISOString().slice(0, 10)}`);
     return;
   }
   if (command === 'mosquitto-config') {
@@ -93,6 +112,20 @@ async function run(argv: string[]): Promise<void> {
     default:
       throw new Error(`unknown command: ${positionals.join(' ')}`);
   }
+}
+
+function powerGridOptions(values: { from?: string; days?: string; areas?: string; seed?: string }): GeneratorOptions {
+  const from = values.from ?? new Date().toISOString().slice(0, 10);
+  const fromMs = Date.parse(`${from}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || !Number.isFinite(fromMs)) throw new Error(`--from ${from}: give a date, YYYY-MM-DD`);
+  const days = Number(values.days ?? '7');
+  if (!Number.isInteger(days) || days < 1 || days > 366) throw new Error(`--days ${values.days}: give 1 to 366`);
+  const seed = Number(values.seed ?? '1');
+  if (!Number.isInteger(seed)) throw new Error(`--seed ${values.seed}: give an integer`);
+  const areas = (values.areas ?? Object.keys(AREAS).join(',')).split(',').map((area) => area.trim());
+  const unknown = areas.filter((area) => AREAS[area] === undefined);
+  if (unknown.length > 0) throw new Error(`--areas: unknown ${unknown.join(', ')}; known: ${Object.keys(AREAS).join(', ')}`);
+  return { areas, fromMs, days, seed };
 }
 
 function defaultUplinkUrl(config: ReturnType<typeof loadCloudConfig>): string {

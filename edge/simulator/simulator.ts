@@ -16,7 +16,7 @@ import { type AirconState, initialAirconState, remoteControlChange, reportedAirc
 import { AIRCON_EOJ } from './device-objects.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import type { NodeQuirks } from './quirks.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../../shared/random.js';
 import { SimulatedNode } from './simulated-node.js';
 
 export { ALL_QUIRKS_PRESET, allQuirksMix, type NodeQuirks, type TimeWindow } from './quirks.js';
