@@ -1,11 +1,13 @@
-// Commands from the API to the units, every part real: the cloud process (commands role, its
-// embedded broker, Kafka), two edge processes, simulated air conditioners whose journal of
-// received requests is the truth; the audit read back from Kafka.
+// Commands from the API to the units, every part real: the cloud process (commands and lake roles,
+// its embedded broker, Kafka), two edge processes, simulated air conditioners whose journal of
+// received requests is the truth; the audit read back from Kafka and, by delta-rs, from the lake.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
@@ -70,7 +72,10 @@ before(async () => {
     ECHOLAKE_CLOUD_MQTT__PASSWORD_FILE: passwordFile,
     ECHOLAKE_CLOUD_API__PORT: '0',
     ECHOLAKE_CLOUD_ROLES__INGEST: 'false',
-    ECHOLAKE_CLOUD_ROLES__LAKE: 'false',
+    ECHOLAKE_CLOUD_ROLES__LAKE: 'true',
+    ECHOLAKE_CLOUD_LAKE__COMMANDS_TABLE: 'true',
+    ECHOLAKE_CLOUD_LAKE__ROOT: join(dir, 'lake'),
+    ECHOLAKE_CLOUD_LAKE__GROUP_ID: `lake-${run}`,
     ECHOLAKE_CLOUD_ROLES__COMMANDS: 'true',
     ECHOLAKE_CLOUD_BROKER__ENABLED: 'true',
     ECHOLAKE_CLOUD_BROKER__PORT: String(brokerPort),
@@ -113,6 +118,23 @@ async function view(id: string): Promise<CommandView> {
   return (await response.json()) as CommandView;
 }
 
+/** The rows of one command in the lake's commands table, read by delta-rs, in audit order. */
+async function commandsTableRows(commandId: string): Promise<Array<{ type: string; state: string | null; author: string | null; reason: string | null }>> {
+  const script = `
+import sys
+from deltalake import DeltaTable
+frame = DeltaTable(sys.argv[1]).to_pandas()
+frame = frame[frame["commandId"] == sys.argv[2]].sort_values(["kafkaPartition", "kafkaOffset"])
+print(frame[["type", "state", "author", "reason"]].to_json(orient="records"))
+`;
+  try {
+    const { stdout } = await promisify(execFile)(requiredEnv('ECHOLAKE_TEST_PYTHON'), ['-c', script, join(dir, 'lake', 'commands'), commandId]);
+    return JSON.parse(stdout) as Array<{ type: string; state: string | null; author: string | null; reason: string | null }>;
+  } catch {
+    return []; // not written yet
+  }
+}
+
 /** Polls an async probe until it gives a value. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -144,7 +166,15 @@ test('a command to one device: one SetC with the right EDT at that unit only, ve
 
   const audit = (await readWholeTopic(auditTopic)).map((m) => JSON.parse(m.value) as { type: string; result?: { state: string } });
   const story = audit.filter((e) => JSON.stringify(e).includes(commandId)).map((e) => (e.type === 'result' ? `result:${e.result?.state}` : e.type));
-  assert.deepEqual(story, ['created', 'published', 'result:received', 'result:applied', 'result:verified']);
+  const expected = ['created', 'published', 'result:received', 'result:applied', 'result:verified'];
+  assert.deepEqual(story, expected);
+  const inDelta = await eventually('the story in the commands table', async () => {
+    const rows = await commandsTableRows(commandId);
+    return rows.length === expected.length ? rows : undefined;
+  }, 20_000);
+  assert.deepEqual(inDelta.map((r) => (r.type === 'result' ? `result:${r.state}` : r.type)), expected);
+  assert.equal(inDelta[0]?.author, 'ops');
+  assert.equal(inDelta[0]?.reason, 'too cold in the meeting room');
 });
 
 test('a setpoint offset to several sites: one SetC per unit from its own setpoint, each verified', { timeout: 60_000 }, async () => {
