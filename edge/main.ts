@@ -104,7 +104,7 @@ function components(config: EdgeConfig): Component[] {
     { name: 'commands', start: () => executor.start(), stop: () => executor.stop() },
   ];
   if (config.api.enabled) {
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, executor, results, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
     const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
     parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
   }

@@ -147,9 +147,26 @@ export interface DeviceControl {
   ): Promise<{ ok: true; values: Record<string, PropertyValue> } | { ok: false; reason: 'UNKNOWN_DEVICE' | 'UNKNOWN_PROPERTY' | 'NO_ANSWER'; message: string }>;
 }
 
+/** The command executor's counts since start, and the results waiting for the link. */
+export interface CommandStats {
+  readonly received: number;
+  readonly invalid: number;
+  readonly duplicates: number;
+  readonly refused: number;
+  readonly expired: number;
+  readonly executed: number;
+  readonly restores: number;
+  readonly resultsPending: number;
+}
+
+export interface CommandsSource {
+  stats(): CommandStats;
+}
+
 export interface ApiSources {
   readonly devices: DeviceSource;
   readonly control: DeviceControl;
+  readonly commands: CommandsSource;
   readonly history: ReadingHistory;
   readonly status: StatusSource;
   readonly discovery: DiscoveryTrigger;

@@ -2,6 +2,7 @@
 import { pino } from 'pino';
 import { createApiServer, type ApiOptions, type ApiServer } from '../../edge/api/server.js';
 import type {
+  CommandsSource,
   DeviceControl,
   ApiSources,
   DeviceSource,
@@ -136,6 +137,10 @@ export class FakeSources implements ApiSources {
       const last = Object.assign({}, ...this.sets.filter((s) => s.deviceId === deviceId).map((s) => s.values)) as Record<string, PropertyValue>;
       return Promise.resolve({ ok: true, values: Object.fromEntries(names.filter((n) => Object.hasOwn(last, n)).map((n) => [n, last[n] ?? null])) });
     },
+  };
+
+  readonly commands: CommandsSource = {
+    stats: () => ({ received: 3, invalid: 1, duplicates: 2, refused: 1, expired: 0, executed: 2, restores: 1, resultsPending: 4 }),
   };
 
   readonly status: StatusSource = { status: () => healthyStatus, ready: () => this.readiness };

@@ -107,6 +107,11 @@ test('GET /metrics is Prometheus text with process metrics and the gateway\'s ow
   assert.equal(value('echolake_edge_uplink_batches_acknowledged_total'), 7);
   assert.equal(value('echolake_edge_uplink_readings_acknowledged_total'), 70);
   assert.equal(value('echolake_edge_uplink_resends_total'), 2);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'received' }), 3);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'duplicate' }), 2);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'refused' }), 1);
+  assert.equal(value('echolake_edge_command_restores_total'), 1);
+  assert.equal(value('echolake_edge_command_results_pending'), 4);
   for (const availability of ['online', 'unreachable', 'offline']) {
     assert.equal(value('echolake_edge_devices', { availability }), 1, availability);
   }
