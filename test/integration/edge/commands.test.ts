@@ -120,7 +120,7 @@ test('a command sets one unit with exactly one SetC and is verified; copies and 
   assert.equal(first.setsReceived().length, 1, 'still one SetC');
 });
 
-test('expired and out-of-policy commands are refused with the reason, and nothing is set', { timeout: 120_000 }, async () => {
+test('expired and out-of-policy commands are refused with the reason, a silent unit is reported offline, and nothing is set', { timeout: 120_000 }, async () => {
   const rig = await openRig();
   await rig.startEdge();
   const expired = await rig.send({ notBefore: new Date(Date.now() - 120_000).toISOString(), expiresAt: new Date(Date.now() - 60_000).toISOString() });
@@ -129,6 +129,13 @@ test('expired and out-of-policy commands are refused with the reason, and nothin
   assert.match((await waitFor('refused', resultOf(rig, tooHot, 'refused'), 10_000)).reason ?? '', /targetTemperature 35 is outside this site's 18–30/);
   await sleep(300);
   assert.deepEqual(rig.sim.nodes.flatMap((node) => node.setsReceived()), []);
+
+  const [, silent] = rig.sim.nodes;
+  assert.ok(silent);
+  silent.setSilent(true);
+  const toSilent = await rig.send({ devices: [silent.deviceId] });
+  assert.ok((await waitFor('offline', resultOf(rig, toSilent, 'offline', silent.deviceId), 30_000)).reason, 'offline, with why');
+  assert.equal(silent.setsReceived().length, 0, 'nothing set while it is silent');
 });
 
 test('a restore at the window\'s end happens with the link cut, and leaves a unit a person changed as they set it', { timeout: 120_000 }, async () => {
