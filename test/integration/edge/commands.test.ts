@@ -28,7 +28,7 @@ interface Rig {
   results: CommandResult[];
   cloud: MqttClient;
   proxy: TcpProxy;
-  startEdge(): Promise<Deployable>;
+  startEdge(extraEnv?: Record<string, string>): Promise<Deployable>;
   send(command: Partial<Command>): Promise<Command>;
 }
 
@@ -65,8 +65,8 @@ async function openRig(): Promise<Rig> {
       ECHOLAKE_EDGE_COMMANDS__TARGET_TEMPERATURE_MIN: '18',
       ECHOLAKE_EDGE_COMMANDS__TARGET_TEMPERATURE_MAX: '30',
     };
-    const startEdge = async (): Promise<Deployable> => {
-      const edge = new Deployable('edge', 'edge/main.ts', [], env);
+    const startEdge = async (extraEnv: Record<string, string> = {}): Promise<Deployable> => {
+      const edge = new Deployable('edge', 'edge/main.ts', [], { ...env, ...extraEnv });
       stopAfterTest(async () => void (await edge.stop('SIGKILL')));
       await edge.waitFor((e) => e.msg === 'uplink subscribed', 30_000, 'the uplink subscribed to its commands');
       await edge.waitFor(() => edge.events.filter((e) => e.msg === 'echonet device answers again' || e.msg === 'echonet device discovered').length >= 2, 30_000, 'both units known');
@@ -120,9 +120,9 @@ test('a command sets one unit with exactly one SetC and is verified; copies and 
   assert.equal(first.setsReceived().length, 1, 'still one SetC');
 });
 
-test('expired and out-of-policy commands are refused with the reason, a silent unit is reported offline, and nothing is set', { timeout: 120_000 }, async () => {
+test('expired and out-of-policy commands, and any while remote control is off, are refused with the reason; a silent unit is reported offline; nothing is set', { timeout: 120_000 }, async () => {
   const rig = await openRig();
-  await rig.startEdge();
+  const edge = await rig.startEdge();
   const expired = await rig.send({ notBefore: new Date(Date.now() - 120_000).toISOString(), expiresAt: new Date(Date.now() - 60_000).toISOString() });
   const tooHot = await rig.send({ set: { targetTemperature: 35 } });
   assert.match((await waitFor('expired', resultOf(rig, expired, 'expired'), 10_000)).reason ?? '', /window ended/);
@@ -136,6 +136,13 @@ test('expired and out-of-policy commands are refused with the reason, a silent u
   const toSilent = await rig.send({ devices: [silent.deviceId] });
   assert.ok((await waitFor('offline', resultOf(rig, toSilent, 'offline', silent.deviceId), 30_000)).reason, 'offline, with why');
   assert.equal(silent.setsReceived().length, 0, 'nothing set while it is silent');
+
+  silent.setSilent(false);
+  assert.equal(await edge.stop('SIGTERM'), 0);
+  await rig.startEdge({ ECHOLAKE_EDGE_COMMANDS__ENABLED: 'false' });
+  const whileOff = await rig.send({});
+  assert.match((await waitFor('refused while off', resultOf(rig, whileOff, 'refused'), 10_000)).reason ?? '', /remote control is off at this site/);
+  assert.deepEqual(rig.sim.nodes.flatMap((node) => node.setsReceived()), []);
 });
 
 test('a restore at the window\'s end happens with the link cut, and leaves a unit a person changed as they set it', { timeout: 120_000 }, async () => {
