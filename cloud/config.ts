@@ -8,6 +8,8 @@ import { apiConfigSchema } from './http/config.js';
 import { ingestConfigSchema, mqttConfigSchema } from './ingest/config.js';
 import { kafkaConfigSchema } from './kafka/config.js';
 import { lakeConfigSchema } from './lake/config.js';
+import { catalogProblems } from './sharing/catalog.js';
+import { sharingConfigSchema } from './sharing/config.js';
 import { sitesConfigSchema } from './sites/config.js';
 
 /**
@@ -17,17 +19,18 @@ import { sitesConfigSchema } from './sites/config.js';
 export const cloudConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake', 'alerts', 'commands'],
+  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake', 'alerts', 'sharing', 'commands'],
   properties: {
     roles: {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['ingest', 'lake', 'alerts', 'commands'],
+      required: ['ingest', 'lake', 'alerts', 'sharing', 'commands'],
       properties: {
         ingest: { type: 'boolean', default: true, description: 'take batches from MQTT (and the HTTPS route) into Kafka' },
         lake: { type: 'boolean', default: true, description: 'commit Kafka readings into Delta' },
         alerts: { type: 'boolean', default: false, description: 'raise alerts from the readings by the rules file (alerts.*)' },
+        sharing: { type: 'boolean', default: false, description: 'serve the lake\'s tables to analysts over the Delta Sharing protocol (sharing.*)' },
         commands: { type: 'boolean', default: false, description: 'the commands API: commands to the sites\' air conditioners over MQTT, audited in Kafka (commands.*)' },
       },
     },
@@ -39,6 +42,7 @@ export const cloudConfigSchema = {
     api: apiConfigSchema,
     lake: lakeConfigSchema,
     alerts: alertsConfigSchema,
+    sharing: sharingConfigSchema,
     commands: commandsConfigSchema,
   },
 } as const;
@@ -70,6 +74,8 @@ export function crossCheckCloud(config: CloudConfig): string[] {
   const names = config.api.operators.map((operator) => operator.name);
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   if (repeated.length > 0) problems.push(`api.operators names ${repeated.join(', ')} more than once: operator names must be unique`);
+  problems.push(...catalogProblems(config.sharing.shares));
+  if (config.roles.sharing && !config.api.enabled) problems.push('roles.sharing serves on the cloud API: set api.enabled to true');
   return problems;
 }
 

@@ -14,13 +14,14 @@ import { ingestRole } from './roles/ingest.js';
 import { alertsRole } from './roles/alerts.js';
 import { commandsRole } from './roles/commands.js';
 import { lakeRole } from './roles/lake.js';
+import { sharingRole } from './roles/sharing.js';
 import type { Role } from './roles/role.js';
 import { siteRoutes } from './sites/routes.js';
 
 const log = createLogger('cloud');
 
 /** Every role this image can run; `roles.<name>` in the configuration switches each on. */
-const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole(), commandsRole()];
+const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole(), sharingRole(), commandsRole()];
 
 /** The context's parts, the embedded broker, the topics, the enabled roles, and the API last. */
 function components(config: CloudConfig, shutdown: Shutdown): Component[] {

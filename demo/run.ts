@@ -150,8 +150,10 @@ async function main(options: DemoOptions): Promise<void> {
     (event) => tally.edge(event),
   );
   say(`${options.aircons} simulated air conditioners on 127.0.0.2…, ECHONET Lite port ${echonetPort}, multicast on 127.0.0.1 only`);
-  say('Ctrl-C stops everything. Query the table meanwhile, e.g. with DuckDB: ' +
-    `SELECT deviceId, ts, roomTemperature FROM delta_scan('${join(lakeRoot, 'readings')}') ORDER BY ts DESC LIMIT 5`);
+  const table = join(lakeRoot, 'readings');
+  say('Ctrl-C stops everything. Query the table meanwhile with delta-rs (pip install deltalake): ' +
+    `python3 -c "from deltalake import DeltaTable; print(DeltaTable('${table}').to_pandas().sort_values('ts').tail(5))"`);
+  say(`or with DuckDB where it can download its delta extension: SELECT deviceId, ts, roomTemperature FROM delta_scan('${table}') ORDER BY ts DESC LIMIT 5`);
   const api = await edge.waitFor((e) => e.msg === 'local API listening', 60_000, 'the local API');
   say(`the edge's local API: ${String(api.url)}/elapi/v1/devices, ${String(api.url)}/api/v1/status`);
 

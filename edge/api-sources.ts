@@ -20,6 +20,8 @@ export interface ApiBackends {
   recorded: () => number;
   /** Readings that left memory without reaching the database, by reason, since start. */
   droppedUnsaved: () => Readonly<Record<string, number>>;
+  /** What the gateway waits for before it can do its whole job (an address not yet on this host), in words. */
+  waitingFor: () => readonly string[];
 }
 
 export function apiSources(backends: ApiBackends): ApiSources {
@@ -78,7 +80,7 @@ function deviceView(device: DeviceRecord): DeviceView {
   };
 }
 
-function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsaved }: ApiBackends): GatewayStatus {
+function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsaved, waitingFor }: ApiBackends): GatewayStatus {
   const stats = store.stats();
   const link = uplink.status();
   return {
@@ -91,6 +93,8 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsa
       batchesAcknowledged: link.batchesAcknowledged,
       readingsAcknowledged: link.readingsAcknowledged,
       resends: link.resends,
+      acksRejected: link.acksRejected,
+      link: link.link,
     },
     backlog: {
       depth: stats.backlog,
@@ -100,11 +104,16 @@ function gatewayStatus({ siteId, startedAt, store, uplink, recorded, droppedUnsa
     // Given up in the store (byte cap, a corrupt file) plus never saved (a full disk, a shutdown then).
     droppedReadings: stats.dropped + Object.values(droppedUnsaved()).reduce((sum, n) => sum + n, 0),
     databaseBytes: stats.databaseBytes,
+    waitingFor: waitingFor(),
   };
 }
 
-/** Ready while readings can be recorded; a lost uplink is not a reason, the store covers it. */
-function readiness({ store }: ApiBackends): Readiness {
+/**
+ * Ready while readings can be recorded and the devices can be heard (the ECHONET Lite transport is
+ * bound); a lost uplink is not a reason, the store covers it.
+ */
+function readiness({ store, waitingFor }: ApiBackends): Readiness {
   const problem = store.health();
-  return problem === undefined ? { ready: true } : { ready: false, reasons: [`reading store: ${problem}`] };
+  const [first, ...rest] = [...(problem === undefined ? [] : [`reading store: ${problem}`]), ...waitingFor()];
+  return first === undefined ? { ready: true } : { ready: false, reasons: [first, ...rest] };
 }

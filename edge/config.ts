@@ -1,47 +1,23 @@
 import { accessSync, constants } from 'node:fs';
 import type { SchemaObject } from 'ajv';
+import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
 import { urlCredentials } from '../shared/redact.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
-import type { Durability } from './buffer/reading-store.js';
-import type { UplinkOptions } from './uplink/uplink.js';
 import { type CommandPolicy, commandsConfigSchema } from './commands/policy.js';
-
-export interface EdgeConfig {
-  siteId: string;
-  /** Folder for the SQLite database; systemd's StateDirectory provides it as $STATE_DIRECTORY. */
-  stateDir: string;
-  echonet: {
-    interface: string;
-    port: number;
-    pollIntervalMs: number;
-    searchIntervalMs: number;
-    requestTimeoutMs: number;
-    retries: number;
-    maxEpcsPerGet: number;
-    staticAddresses: string[];
-    sendDeviceEvents: boolean;
-  };
-  buffer: { durability: Durability; commitIntervalMs: number; maxBytes: number; historyHours: number };
-  api: { enabled: boolean; host?: string; port: number; token?: string };
-  /** The uplink's options, less the site id (that is top level). */
-  uplink: Omit<UplinkOptions, 'siteId'>;
-  /** What commands from the cloud may do here (remote control is off by default). */
-  commands: CommandPolicy;
-}
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
 /** Not 0.0.0.0: it names no device, and as the interface it would let the routing table pick where multicast goes. */
 const SPECIFIC_IPV4 = IPV4.replace('^', '^(?!0\\.0\\.0\\.0$)');
 
-/** The schema; the state folder's default is where systemd's StateDirectory put it, if it did. */
-export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
+/** The edge's settings: the schema, with the TypeScript type derived from it below. */
+export const edgeConfigSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink', 'commands'],
   properties: {
     siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
-    stateDir: { type: 'string', minLength: 1, default: stateDirDefault, description: 'folder for the database (systemd sets $STATE_DIRECTORY)' },
+    stateDir: { type: 'string', minLength: 1, default: './var/edge', description: 'folder for the database (systemd sets $STATE_DIRECTORY, which is then the default)' },
     echonet: {
       type: 'object',
       additionalProperties: false,
@@ -66,10 +42,11 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         },
         sendDeviceEvents: {
           type: 'boolean',
-          default: false,
+          default: true,
           description:
-            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event"; ' +
-            'turn on once the cloud stores that kind (its ingest accepts it; its lake must too)',
+            'device events (found, moved, online, unreachable, offline, propertyMapChanged) go through the outbox as readings of kind "event", ' +
+            'so the cloud can tell a silent device from a dead gateway (its ingest, lake and alerts take that kind); ' +
+            'turn off only for a cloud side of your own that refuses it',
         },
       },
     },
@@ -95,7 +72,7 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['enabled', 'port'],
+      required: ['enabled', 'port', 'maxConcurrentRequests'],
       properties: {
         enabled: { type: 'boolean', default: true },
         host: {
@@ -105,6 +82,13 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
         },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (it is logged)' },
         token: { type: 'string', minLength: 16, description: 'bearer token for requests that change state (16+ characters)' },
+        maxConcurrentRequests: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1024,
+          default: 16,
+          description: 'requests served at once; more are answered 503 with Retry-After, so the API cannot starve polling and the uplink',
+        },
       },
     },
     uplink: {
@@ -158,11 +142,21 @@ export const edgeConfigSchema = (stateDirDefault: string): SchemaObject => ({
     },
     commands: commandsConfigSchema,
   },
-});
+} as const;
+
+export type EdgeConfig = FromSchema<typeof edgeConfigSchema>;
+
+/** The schema with the state folder's default where systemd's StateDirectory put it, if it did. */
+function schemaFor(env: NodeJS.ProcessEnv): SchemaObject {
+  const stateDir = env.STATE_DIRECTORY;
+  if (stateDir === undefined) return edgeConfigSchema;
+  const { properties } = edgeConfigSchema;
+  return { ...edgeConfigSchema, properties: { ...properties, stateDir: { ...properties.stateDir, default: stateDir } } };
+}
 
 export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env, overrides: string[] = []): EdgeConfig {
   return loadConfig<EdgeConfig>({
-    schema: edgeConfigSchema(env.STATE_DIRECTORY ?? './var/edge'),
+    schema: schemaFor(env),
     file,
     env,
     envPrefix: 'ECHOLAKE_EDGE_',

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { projectVersion } from '../shared/version.js';
 import { createApiServer } from './api/server.js';
 import { apiSources } from './api-sources.js';
-import { runDeployable, type Component } from '../shared/lifecycle.js';
+import { runDeployable, type Component, type Shutdown } from '../shared/lifecycle.js';
 import { createLogger } from '../shared/log.js';
 import { GroupCommit } from './buffer/group-commit.js';
 import { storeMaintenance } from './buffer/maintenance.js';
 import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
+import { AddressGate, addressProblems, type BoundAddress } from './host-address.js';
 import { prepareStateDir } from './state-dir.js';
 import { CommandExecutor } from './commands/executor.js';
 import { CommandStore } from './commands/command-store.js';
@@ -31,7 +32,7 @@ const log = createLogger('edge');
  * Stopping runs backwards: polling stops first, the last readings are committed, then the link
  * and the database close.
  */
-function components(config: EdgeConfig): Component[] {
+function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
   prepareStateDir(config.stateDir);
   const store = ReadingStore.open(
     {
@@ -93,28 +94,54 @@ function components(config: EdgeConfig): Component[] {
     log: log.child({ part: 'commands', siteId: config.siteId }),
   });
   if (config.echonet.sendDeviceEvents) controller.on('device', (event) => commits.add(deviceEventObservation(event, new Date())));
+  // An address not (yet) on this host is waited for, not a crash: see host-address.ts.
+  const gate = (bound: BoundAddress, part: Component, logWait = true): AddressGate =>
+    new AddressGate({ bound, part, onFailure: (err) => shutdown.request(err), log: log.child({ part: part.name }), logWait });
+  const [echonetAddress, apiAddress] = boundAddresses(config);
+  const echonet = gate(echonetAddress, { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() });
   const parts: Component[] = [
     { name: 'buffer', start: () => undefined, stop: () => store.close() },
     keepKnownDevices(controller, store),
     storeMaintenance(store, MAINTENANCE_INTERVAL_MS, log.child({ part: 'buffer' })),
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
     { name: 'group-commit', start: () => undefined, stop: () => commits.close() },
-    { name: 'echonet', start: () => controller.start(), stop: () => controller.stop() },
+    echonet,
     // After the controller: a restore due while the edge was down runs once the units can be reached.
     { name: 'commands', start: () => executor.start(), stop: () => executor.stop() },
   ];
-  if (config.api.enabled) {
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, executor, results, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved() });
-    const api = { host: config.api.host ?? config.echonet.interface, port: config.api.port, token: config.api.token, version: projectVersion() };
-    parts.push(createApiServer(api, sources, log.child({ part: 'api' })));
+  if (config.api.enabled && apiAddress !== undefined) {
+    const waitingFor = (): string[] => [echonet.waitingFor()].filter((what) => what !== undefined);
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, executor, results, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(), waitingFor });
+    const { port, token, maxConcurrentRequests } = config.api;
+    const api = { host: apiAddress.address, port, token, maxConcurrentRequests, version: projectVersion() };
+    // On the ECHONET interface (the default) the API waits with it, and the echonet gate's line says so.
+    parts.push(gate(apiAddress, createApiServer(api, sources, log.child({ part: 'api' })), apiAddress.address !== echonetAddress.address));
   }
   const notifier = SystemdNotifier.fromEnvironment(process.env, log.child({ part: 'systemd' }));
   if (notifier !== undefined) {
     notifier.healthCheck = () => store.health();
-    // Last to start, first to stop: READY=1 only once the database is open and the sockets are bound.
+    // Last to start, first to stop: READY=1 once the database is open and the sockets are bound, or
+    // their address is waited for (then /readyz says so): held back, systemd's start timeout would
+    // only restart the edge into the same wait.
     parts.push({ name: 'systemd-notify', start: () => notifier.ready(`site ${config.siteId}`), stop: () => notifier.stopping() });
   }
   return parts;
+}
+
+/** The addresses the edge binds: the ECHONET Lite interface, and the local API's host when the API is on. */
+function boundAddresses(config: EdgeConfig): [BoundAddress, BoundAddress | undefined] {
+  const echonet = { field: 'echonet.interface', variable: 'ECHOLAKE_EDGE_ECHONET__INTERFACE', address: config.echonet.interface, binder: 'the ECHONET Lite transport' };
+  if (!config.api.enabled) return [echonet, undefined];
+  const binder = 'the local API';
+  // By default the API listens on the ECHONET interface: then that one setting is what to fix.
+  const api = config.api.host === undefined ? { ...echonet, binder } : { field: 'api.host', variable: 'ECHOLAKE_EDGE_API__HOST', address: config.api.host, binder };
+  return [echonet, api];
+}
+
+/** For --check-config: each address to bind that this host does not have, once (the API's default is the interface's). */
+function hostProblems(config: EdgeConfig): string[] {
+  const [echonet, api] = boundAddresses(config);
+  return addressProblems(api === undefined || api.field === echonet.field ? [echonet] : [echonet, api]);
 }
 
 /**
@@ -123,6 +150,9 @@ function components(config: EdgeConfig): Component[] {
  */
 function keepKnownDevices(controller: EchonetController, store: ReadingStore): Component {
   const save = (): void => {
+    // Not before the controller started (it may wait for its address): it knows no device yet, and
+    // saving its empty list would erase the devices kept from the last run.
+    if (!controller.started) return;
     try {
       store.saveKnownDevices(controller.knownDevices().map((device) => ({ id: device.identity.deviceId, payload: knownDeviceJson(device) })));
     } catch (err) {
@@ -152,6 +182,7 @@ runDeployable(
     loadConfig: (file, overrides) => loadEdgeConfig(file, process.env, overrides),
     components,
     describe: (config) => ({ siteId: config.siteId, stateDir: config.stateDir, interface: config.echonet.interface }),
+    hostProblems,
   },
   process.argv.slice(2),
 );

@@ -141,12 +141,17 @@ export interface Deployable<Config> {
   components(config: Config, shutdown: Shutdown): Component[];
   /** Fields for the first log line, so a restart loop is easy to spot in the journal. */
   describe(config: Config): Record<string, unknown>;
+  /**
+   * Problems only this host can tell (an address to bind that it does not have), for
+   * `--check-config`; at run time the parts concerned wait instead, so they are not load errors.
+   */
+  hostProblems?(config: Config): string[];
 }
 
 /**
- * The command line both programs share: `--check-config FILE` validates and exits, `--config FILE`
- * starts; `--set path=value` (repeatable) overrides one setting over the file and the environment.
- * A configuration error exits with code 2 and the list of problems on stderr (systemd shows it, and
+ * The command line both programs share: `--check-config FILE` validates (and checks it against this
+ * host) and exits, `--config FILE` starts; `--set path=value` (repeatable) overrides one setting
+ * over the file and the environment. A configuration error exits with code 2 and the list of problems on stderr (systemd shows it, and
  * Restart= will not help); any other start failure is logged and exits with code 1.
  */
 export function runDeployable<Config>(program: Deployable<Config>, argv: string[]): void {
@@ -154,6 +159,8 @@ export function runDeployable<Config>(program: Deployable<Config>, argv: string[
     const commandLine = parseCommandLine(argv);
     const config = program.loadConfig(commandLine.file, commandLine.overrides);
     if (commandLine.action === 'check') {
+      const problems = program.hostProblems?.(config) ?? [];
+      if (problems.length > 0) throw new ConfigError(problems);
       console.log(`${commandLine.file}: configuration is valid`);
       return;
     }

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { READING_SCHEMA_VERSION, type BatchAck, type Reading, type ReadingBatch } from './reading.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { READING_SCHEMA_VERSION } from './reading.js';
 
 /** Site ids appear in MQTT topics and Delta partition-free columns: keep them to a safe alphabet. */
 export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
@@ -9,17 +10,17 @@ export const MAX_READINGS_PER_BATCH = 10_000;
 
 /** What every reading carries, values or event. `epoch` is optional: edges before it sent none. */
 const NUMBERED_FIELDS = {
-  v: { const: READING_SCHEMA_VERSION },
+  v: { const: READING_SCHEMA_VERSION, description: 'reading contract version' },
   siteId: { type: 'string', pattern: SITE_ID_PATTERN },
-  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-  epoch: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-  deviceId: { type: 'string', minLength: 1, maxLength: 128 },
+  seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "the site's reading number; (siteId, seq) identifies a reading everywhere" },
+  epoch: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'the seq stream: new with every new database of the gateway' },
+  deviceId: { type: 'string', minLength: 1, maxLength: 128, description: "the node's identification number (0x83) and the object's EOJ: stable across IP changes" },
   eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
-  address: { type: 'string', minLength: 1, maxLength: 64 },
-  ts: { type: 'string', format: 'date-time' },
+  address: { type: 'string', minLength: 1, maxLength: 64, description: 'the IP address the values came from' },
+  ts: { type: 'string', format: 'date-time', description: 'when the gateway received the values, ISO-8601 UTC' },
 } as const;
 
-const readingSchema = {
+export const readingSchema = {
   type: 'object',
   required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'properties', 'raw'],
   additionalProperties: false,
@@ -41,7 +42,7 @@ const readingSchema = {
 } as const;
 
 /** A device event (found, moved, online, offline, …): no values, its own kind, the same seq. */
-const eventReadingSchema = {
+export const eventReadingSchema = {
   type: 'object',
   required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind', 'event'],
   additionalProperties: false,
@@ -50,6 +51,7 @@ const eventReadingSchema = {
     kind: { const: 'event' },
     event: {
       type: 'object',
+      description: 'found, moved (fromAddress, toAddress), online, unreachable, offline, propertyMapChanged',
       required: ['type'],
       additionalProperties: false,
       properties: {
@@ -61,7 +63,7 @@ const eventReadingSchema = {
   },
 } as const;
 
-const batchSchema = {
+export const batchSchema = {
   type: 'object',
   required: ['v', 'siteId', 'batchId', 'readings'],
   additionalProperties: false,
@@ -73,7 +75,7 @@ const batchSchema = {
   },
 } as const;
 
-const ackSchema = {
+export const ackSchema = {
   type: 'object',
   required: ['v', 'siteId', 'batchId', 'lastSeq'],
   additionalProperties: false,
@@ -85,9 +87,22 @@ const ackSchema = {
   },
 } as const;
 
+/** A reading of values as it leaves the gateway: an observation numbered by its site. */
+export type Reading = FromSchema<typeof readingSchema>;
+/** A device event as it leaves the gateway, numbered in the same seq as the readings. */
+export type EventReading = FromSchema<typeof eventReadingSchema>;
+/** One MQTT message on `echolake/v1/sites/{siteId}/readings`. */
+export type ReadingBatch = FromSchema<typeof batchSchema>;
+/** The cloud's acknowledgement on `echolake/v1/sites/{siteId}/acks`, sent only after Kafka took the whole batch. */
+export type BatchAck = FromSchema<typeof ackSchema>;
+/** Anything a batch carries. */
+export type AnyReading = Reading | EventReading;
+
+/** ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract (and the alert records) allow. */
+export const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-// ajv's own date-time format needs ajv-formats; ISO-8601 UTC is all the contract allows, so check that here.
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/);
+ajv.addFormat('date-time', UTC_DATE_TIME);
 const validateBatchShape = ajv.compile<ReadingBatch>(batchSchema);
 const validateAckShape = ajv.compile<BatchAck>(ackSchema);
 
@@ -100,7 +115,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateBatchShape(json.value)) return { ok: false, error: describe(validateBatchShape.errors) };
+  if (!validateBatchShape(json.value)) return { ok: false, error: describeSchemaErrors(validateBatchShape.errors) };
   const batch = json.value;
   let previous = 0;
   for (const [index, reading] of batch.readings.entries()) {
@@ -120,7 +135,7 @@ export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch
 export function parseBatchAck(payload: Buffer | string): Parsed<BatchAck> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateAckShape(json.value)) return { ok: false, error: describe(validateAckShape.errors) };
+  if (!validateAckShape(json.value)) return { ok: false, error: describeSchemaErrors(validateAckShape.errors) };
   return { ok: true, value: json.value };
 }
 
@@ -132,20 +147,22 @@ function parseJson(payload: Buffer | string): Parsed<unknown> {
   }
 }
 
-function describe(errors: ErrorObject[] | null | undefined): string {
+/** The first schema error as one line naming the field (`/seq must be integer`). */
+export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, contract = 'the reading contract'): string {
   const first = errors?.[0];
-  if (first === undefined) return 'does not match the reading contract';
+  if (first === undefined) return `does not match ${contract}`;
   const where = first.instancePath === '' ? '(top level)' : first.instancePath;
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
-const validateReadingShape = ajv.compile<Reading>(readingSchema);
+const anyReadingSchema = { oneOf: [readingSchema, eventReadingSchema] } as const;
+const validateReadingShape = ajv.compile<AnyReading>(anyReadingSchema);
 
-/** One reading as stored in Kafka. */
-export function parseReading(payload: Buffer | string): Parsed<Reading> {
+/** One reading as stored in Kafka: values (`poll`, `inf`) or a device event (`event`), as a batch carries them. */
+export function parseReading(payload: Buffer | string): Parsed<AnyReading> {
   const json = parseJson(payload);
   if (!json.ok) return json;
-  if (!validateReadingShape(json.value)) return { ok: false, error: describe(validateReadingShape.errors) };
+  if (!validateReadingShape(json.value)) return { ok: false, error: describeSchemaErrors(validateReadingShape.errors) };
   const problem = instantProblem(json.value.ts);
   if (problem !== undefined) return { ok: false, error: problem };
   return { ok: true, value: json.value };

@@ -43,8 +43,17 @@ const sites = new StaticSiteRegistry(readRegistryFile(registryFile).sites);
 const cloud = { username: CLOUD_USER, password: CLOUD_PASSWORD };
 const authorizer = auth === 'sites' ? new SiteAuthorizer(sites, cloud) : new AllowAllAuthorizer(sites, cloud);
 const broker = new EmbeddedBroker(
-  // The cloud's defaults, but a queue per offline client large enough for a site fleet's batches.
-  { enabled: true, host: '127.0.0.1', port: 0, tls: {}, maxPacketBytes: 6 * 1024 * 1024, maxQueuedPerClient: 1000 },
+  // The cloud's defaults, but a queue per offline client large enough for a site fleet's batches;
+  // ECHOLAKE_BENCH_BROKER_CONCURRENCY compares aedes's own default (100) with the cloud's.
+  {
+    enabled: true,
+    host: '127.0.0.1',
+    port: 0,
+    tls: {},
+    maxPacketBytes: 6 * 1024 * 1024,
+    maxQueuedPerClient: 1000,
+    concurrency: Number(process.env.ECHOLAKE_BENCH_BROKER_CONCURRENCY ?? 10_000),
+  },
   authorizer,
   new Registry(),
   log,

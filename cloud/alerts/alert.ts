@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
+import { describeSchemaErrors, UTC_DATE_TIME, type Parsed } from '../../shared/reading-schema.js';
 
 /**
  * One alert record on the `alerts` Kafka topic (key = `id`), JSON. A firing alert produces two
@@ -62,4 +64,21 @@ export type AlertState = Alert['state'];
 /** The deterministic alert id: the same rule, subject and episode start always give the same id. */
 export function alertId(rule: string, subject: string, startMs: number): string {
   return createHash('sha256').update(`${rule}\u0000${subject}\u0000${startMs}`).digest('hex').slice(0, 32);
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+ajv.addFormat('date-time', UTC_DATE_TIME);
+const validateAlert = ajv.compile<Alert>(alertSchema);
+
+/** One record of the alerts topic, checked against the schema (for consumers that store it: the lake). */
+export function parseAlert(value: Buffer | null): Parsed<Alert> {
+  if (value === null) return { ok: false, error: 'empty record (a tombstone?)' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString());
+  } catch (err) {
+    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+  }
+  if (!validateAlert(json)) return { ok: false, error: describeSchemaErrors(validateAlert.errors, 'the alert schema') };
+  return { ok: true, value: json };
 }

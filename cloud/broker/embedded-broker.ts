@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client } from 'aedes';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { LogThrottle } from '../../shared/log-throttle.js';
+import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { Logger } from '../../shared/log.js';
 import type { Identity, Refusal, SiteAuthorizer } from '../sites/authorizer.js';
 import type { BrokerConfig } from './config.js';
@@ -14,6 +14,8 @@ import { boundOfflineQueues } from './queue-bound.js';
 const BAD_CREDENTIALS: AuthErrorCode = 4;
 const NOT_AUTHORIZED: AuthErrorCode = 5;
 const IDENTIFIER_REJECTED: AuthErrorCode = 2;
+/** A refusal of a kind is logged once per window; the rest of the window is one summary line. */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 /**
  * An MQTT broker inside the cloud process (aedes, MQTT 3.1.1) for one-VM installs and the demo.
@@ -29,7 +31,7 @@ export class EmbeddedBroker {
   private readonly refused: Counter;
   private readonly oversized: Counter;
   private readonly connected: Gauge;
-  private readonly throttle: LogThrottle;
+  private readonly throttle: RepeatedWarnings;
   private boundAddress: { host: string; port: number } | undefined;
 
   constructor(
@@ -41,7 +43,7 @@ export class EmbeddedBroker {
     this.refused = new Counter({ name: 'echolake_broker_refused_total', help: 'connects, publishes and subscribes the embedded broker refused', labelNames: ['action', 'reason'], registers: [metrics] });
     this.oversized = new Counter({ name: 'echolake_broker_oversized_packets_total', help: 'connections closed for a packet over broker.maxPacketBytes', registers: [metrics] });
     this.connected = new Gauge({ name: 'echolake_broker_clients', help: 'clients connected to the embedded broker', registers: [metrics] });
-    this.throttle = new LogThrottle(log);
+    this.throttle = new RepeatedWarnings(log, REFUSAL_LOG_WINDOW_MS);
   }
 
   /** Where it listens, once started (port 0 picks a free one). */
@@ -60,6 +62,7 @@ export class EmbeddedBroker {
     const broker = await Aedes.createBroker({
       persistence: boundOfflineQueues(this.config.maxQueuedPerClient, () => dropped.inc()),
       maxClientsIdLength: 128,
+      concurrency: this.config.concurrency,
       authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => done(this.decide('publish', client, packet.topic)),
       // A refused filter gets SUBACK 0x80 and the client stays connected; a refused publish ends
@@ -91,6 +94,7 @@ export class EmbeddedBroker {
     // The broker first: it closes the clients' connections, which server.close() would wait for.
     await new Promise<void>((resolve) => (this.broker ? this.broker.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.throttle.flush();
   }
 
   /** Small batches go out at once: without noDelay, Nagle meets delayed ACKs and a round trip takes 40 ms more. */

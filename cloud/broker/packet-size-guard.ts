@@ -1,3 +1,5 @@
+import { readFixedHeader } from '../../shared/mqtt/fixed-header.js';
+
 /**
  * Watches the MQTT packets on one connection and reports the first whose announced length is over
  * a limit, as soon as its fixed header arrives: before the broker's parser has buffered the body.
@@ -7,11 +9,7 @@
 export class PacketSizeGuard {
   /** Bytes of the current packet's body still to skip. */
   private bodyLeft = 0;
-  /** 0: expecting the first header byte; 1–4: reading the remaining-length bytes. */
-  private lengthBytes = 0;
-  private length = 0;
-  private multiplier = 1;
-  private inHeader = false;
+  private header: number[] = [];
 
   constructor(private readonly maxPacketBytes: number) {}
 
@@ -25,27 +23,15 @@ export class PacketSizeGuard {
         offset += skip;
         continue;
       }
-      const byte = chunk[offset] as number;
+      this.header.push(chunk[offset] as number);
       offset += 1;
-      if (!this.inHeader) {
-        // The packet type byte; the remaining length follows.
-        this.inHeader = true;
-        this.lengthBytes = 0;
-        this.length = 0;
-        this.multiplier = 1;
-        continue;
-      }
-      this.length += (byte & 0x7f) * this.multiplier;
-      this.multiplier *= 128;
-      this.lengthBytes += 1;
-      if ((byte & 0x80) !== 0) {
-        if (this.lengthBytes === 4) return -1;
-        continue;
-      }
-      this.inHeader = false;
-      // The whole packet: type byte, length bytes and body.
-      if (1 + this.lengthBytes + this.length > this.maxPacketBytes) return 1 + this.lengthBytes + this.length;
-      this.bodyLeft = this.length;
+      const header = readFixedHeader(this.header);
+      if (header.state === 'incomplete') continue;
+      if (header.state === 'malformed') return -1;
+      this.header = [];
+      const bytes = header.headerBytes + header.remaining;
+      if (bytes > this.maxPacketBytes) return bytes;
+      this.bodyLeft = header.remaining;
     }
     return undefined;
   }

@@ -1,14 +1,16 @@
 /**
  * The cloud's administrative commands, run as `echolake-cloud COMMAND …` beside the service:
  * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`,
- * `power-grid generate`.
+ * `share-profile RECIPIENT`, `power-grid generate`.
  * They read the same configuration (`--config FILE`, environment) to find the site registry.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../shared/config.js';
 import { loadCloudConfig } from '../config.js';
 import { newOperatorToken } from '../http/auth.js';
+import { sharingEndpoint, sharingProfile } from '../sharing/profile.js';
+import { issueToken } from '../sharing/recipients.js';
 import { writeMosquittoFiles } from '../sites/mosquitto.js';
 import { addSite, disableSite, enableSite, rotateSecret, type SiteCredentials } from '../sites/admin.js';
 import { readRegistryFile } from '../sites/file-registry.js';
@@ -25,10 +27,12 @@ const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value .
   site disable ID | site enable ID | site list
   mosquitto-config OUT_DIR        write Mosquitto's password_file and acl_file from the registry
   operator-token NAME             make an operator token and print its api.operators entry
+  share-profile RECIPIENT [--share SHARE ...] [--days N] [--endpoint URL] [--out FILE]
+                                  a Delta Sharing token for RECIPIENT (granted the shares named) and its profile file
   power-grid generate [--from YYYY-MM-DD] [--days N] [--areas tokyo,kansai,…] [--seed N]
                                   dummy power-grid supply and demand into the lake's power_grid table`;
 
-const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token', 'power-grid']);
+const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token', 'share-profile', 'power-grid']);
 
 /** Runs a command if argv names one; false when argv is the service's own command line. */
 export async function runCloudCommand(argv: string[]): Promise<boolean> {
@@ -58,8 +62,11 @@ async function run(argv: string[]): Promise<void> {
       'uplink-url': { type: 'string' },
       'ca-file': { type: 'string' },
       'drop-old': { type: 'boolean' },
-      from: { type: 'string' },
+      share: { type: 'string', multiple: true },
       days: { type: 'string' },
+      endpoint: { type: 'string' },
+      out: { type: 'string' },
+      from: { type: 'string' },
       areas: { type: 'string' },
       seed: { type: 'string' },
     },
@@ -79,6 +86,11 @@ async function run(argv: string[]): Promise<void> {
     const options = powerGridOptions(values);
     const written = await writePowerGrid(openTableStore(config.lake.root, POWER_GRID_TABLE.name, config.lake.s3), generatePowerGrid(options), createLogger('cloud'), 'echolake-cloud power-grid');
     console.log(`power_grid version ${written.version}: ${written.rows} hours of ${options.areas.join(', ')} from ${new Date(options.fromMs).toISOString().slice(0, 10)}`);
+    return;
+  }
+  if (command === 'share-profile') {
+    if (verb === undefined) throw new Error('share-profile needs a RECIPIENT');
+    writeShareProfile(config, verb, values);
     return;
   }
   if (command === 'mosquitto-config') {
@@ -131,6 +143,30 @@ function powerGridOptions(values: { from?: string; days?: string; areas?: string
 function defaultUplinkUrl(config: ReturnType<typeof loadCloudConfig>): string {
   if (config.broker.enabled) return `${config.broker.tls.certFile === undefined ? 'mqtt' : 'mqtts'}://<this host>:${config.broker.port}`;
   return config.mqtt.url;
+}
+
+/**
+ * A new token for the recipient in the recipients file (the running cloud picks it up at its next
+ * request) and the profile file the analyst loads; the token itself is kept nowhere else.
+ */
+function writeShareProfile(config: ReturnType<typeof loadCloudConfig>, recipient: string, options: { share?: string[]; days?: string; endpoint?: string; out?: string }): void {
+  const known = new Map(config.sharing.shares.map((share) => [share.name.toLowerCase(), share.name]));
+  const shares = (options.share ?? []).map((name) => {
+    const share = known.get(name.toLowerCase());
+    if (share === undefined) throw new Error(`--share ${name}: no such share in sharing.shares (${[...known.values()].join(', ') || 'none configured'})`);
+    return share;
+  });
+  const days = options.days === undefined ? config.sharing.tokenExpiryDays : Number(options.days);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`--days ${options.days}: give whole days from 1 to 3650`);
+  const endpoint = options.endpoint ?? sharingEndpoint(config);
+  if (!/^https?:\/\/[^\s]+$/.test(endpoint)) throw new Error(`--endpoint ${endpoint}: give the URL analysts reach the sharing endpoint at, e.g. https://lake.example.com/delta-sharing`);
+  const issued = issueToken(config.sharing.recipientsFile, recipient, { shares, expiresAt: new Date(Date.now() + days * 86_400_000) });
+  const out = options.out ?? `${recipient}.share`;
+  writeFileSync(out, `${JSON.stringify(sharingProfile(endpoint, issued.token, issued.expiresAt), null, 2)}\n`, { mode: 0o600 });
+  console.log(
+    `wrote the profile file ${out} for ${recipient} (shares: ${issued.recipient.shares.join(', ')}; expires ${issued.expiresAt.toISOString()}).\n` +
+      `Hand it to the analyst over a private channel: it holds the bearer token, which ${config.sharing.recipientsFile} keeps only hashed.`,
+  );
 }
 
 function parseLocation(text: string | undefined): { latitude: number; longitude: number } | undefined {

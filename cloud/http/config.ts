@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { serverTlsSchema } from '../tls-config.js';
 
 export const apiConfigSchema = {
   type: 'object',
@@ -24,16 +25,7 @@ export const apiConfigSchema = {
         },
       },
     },
-    tls: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      required: [],
-      properties: {
-        certFile: { type: 'string', minLength: 1, description: 'PEM certificate chain; with keyFile the API speaks HTTPS' },
-        keyFile: { type: 'string', minLength: 1, description: 'PEM private key of certFile' },
-      },
-    },
+    tls: serverTlsSchema('API speaks HTTPS'),
     maxConcurrentRequests: { type: 'integer', minimum: 1, default: 256, description: 'more at once are answered 503 with Retry-After' },
   },
 } as const;

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { answerFrameworkError, ApiError, installErrorHandling } from '../../shared/http/errors.js';
+import { limitConcurrency } from '../../shared/http/concurrency.js';
+import { answerFrameworkError, installErrorHandling } from '../../shared/http/errors.js';
 import type { Component } from '../../shared/lifecycle.js';
 import type { Logger } from '../../shared/log.js';
 import { OPERATOR_SCHEME } from './auth.js';
@@ -61,32 +62,6 @@ export function createCloudApp(config: ApiConfig, version: string, log: Logger):
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   return app;
-}
-
-/**
- * More requests at once than the limit are answered 503 with Retry-After before their body is
- * read: a flood of uploads cannot take the memory the Kafka producer needs.
- */
-function limitConcurrency(app: FastifyInstance, limit: number): void {
-  let active = 0;
-  const released = new WeakSet<FastifyRequest>();
-  app.addHook('onRequest', (_request, _reply, done) => {
-    if (active >= limit) {
-      done(new ApiError(503, 'unavailable', `the API is at its limit of ${limit} requests at once; retry shortly`, { 'retry-after': '1' }));
-      return;
-    }
-    active += 1;
-    done();
-  });
-  const release = (request: FastifyRequest, _reply: FastifyReply, done: () => void): void => {
-    // An aborted request is answered too: count it down once.
-    if (!released.has(request)) {
-      released.add(request);
-      active -= 1;
-    }
-    done();
-  };
-  app.addHook('onResponse', release);
 }
 
 /** Health, readiness, metrics and the OpenAPI document. */

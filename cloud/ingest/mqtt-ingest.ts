@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { encodeAck } from '../../shared/contract/envelopes.js';
+import { encodeAck, parseSiteStatus } from '../../shared/contract/envelopes.js';
 import { everySiteFilter, parseSiteTopic, sharedFilter, siteTopic } from '../../shared/contract/topics.js';
 import type { Logger } from '../../shared/log.js';
 import { redactUrl } from '../../shared/redact.js';
@@ -123,26 +123,15 @@ export class MqttIngest {
     if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  /** The edge's retained status: `offline` (its will) or a JSON report with its backlog. */
+  /** The edge's retained status: online with its backlog, or offline (its will). */
   private onStatus(siteId: string, payload: Buffer): void {
-    if (payload.length > 4096) return;
-    const text = payload.toString();
-    if (text === 'offline' || text === 'online') {
-      this.status.reported(siteId, { state: text, at: Date.now() });
+    const report = parseSiteStatus(payload);
+    if (report === undefined) {
+      this.log.debug({ siteId, bytes: payload.length }, 'status message outside the contract ignored');
       return;
     }
-    try {
-      const report = JSON.parse(text) as { state?: unknown; backlog?: unknown; oldestUnsentAt?: unknown };
-      const state = report.state === 'offline' ? 'offline' : 'online';
-      this.status.reported(siteId, {
-        state,
-        at: Date.now(),
-        ...(typeof report.backlog === 'number' && Number.isSafeInteger(report.backlog) && { backlog: report.backlog }),
-        ...(typeof report.oldestUnsentAt === 'string' && { oldestUnsentAt: report.oldestUnsentAt.slice(0, 40) }),
-      });
-    } catch {
-      this.log.debug({ siteId }, 'status message that is not JSON ignored');
-    }
+    const { state, backlog, oldestUnsentAt } = report;
+    this.status.reported(siteId, { state, at: Date.now(), ...(backlog !== undefined && { backlog }), ...(oldestUnsentAt !== undefined && { oldestUnsentAt }) });
   }
 
   /**

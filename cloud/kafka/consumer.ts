@@ -116,6 +116,15 @@ export class PartitionedConsumer {
     this.timer = setInterval(() => void this.serial(() => this.reconcile(() => Promise.resolve()).then(() => this.flushDue(true))), this.settings.flushIntervalMs);
   }
 
+  /**
+   * For processors whose offsets live elsewhere (a Delta txn): records in the group where a
+   * partition continues, so lag shows in Kafka's tools and a start need not read from the
+   * beginning. Only a hint: the processor's `startOffset` still decides.
+   */
+  async commitOffsetHint(partition: number, nextOffset: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic: this.settings.topic, partition, offset: nextOffset }]);
+  }
+
   /** Flushes and closes every partition (their state is durable when this resolves), then leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -1,5 +1,5 @@
 /**
- * `echolake-cloud lake optimize|vacuum [--table readings|dead_letters] [--dry-run] [--retention-hours N]
+ * `echolake-cloud lake optimize|vacuum [--table readings|dead_letters|alerts] [--dry-run] [--retention-hours N]
  * [--config FILE] [--set path=value ...]`: the maintenance the lake role runs on a schedule, by
  * hand. Each prints its plan (a dry run stops there) and then what it did, as JSON lines.
  */
@@ -10,13 +10,14 @@ import { DeltaTable } from './delta/table.js';
 import { executeOptimize, planOptimize } from './operations/optimize.js';
 import { executeVacuum, planVacuum } from './operations/vacuum.js';
 import { openTableStore } from './storage/open-store.js';
+import { ALERTS_TABLE } from './tables/alerts.js';
 import { DEAD_LETTERS_TABLE } from './tables/dead-letters.js';
 import { READINGS_TABLE } from './tables/readings.js';
 
-export const LAKE_USAGE = `  lake optimize [--table readings|dead_letters] [--dry-run]     compact each partition's small files
-  lake vacuum [--table readings|dead_letters] [--dry-run] [--retention-hours N]   delete files no version needs`;
+export const LAKE_USAGE = `  lake optimize [--table readings|dead_letters|alerts] [--dry-run]     compact each partition's small files
+  lake vacuum [--table readings|dead_letters|alerts] [--dry-run] [--retention-hours N]   delete files no version needs`;
 
-const TABLES = { readings: READINGS_TABLE, dead_letters: DEAD_LETTERS_TABLE } as const;
+const TABLES = { readings: READINGS_TABLE, dead_letters: DEAD_LETTERS_TABLE, alerts: ALERTS_TABLE } as const;
 
 /** Runs `lake …` (argv without the word `lake`); `print` receives one JSON-able object per line. */
 export async function runLakeCommand(argv: string[], print: (line: object) => void = (line) => console.log(JSON.stringify(line))): Promise<void> {

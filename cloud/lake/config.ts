@@ -4,7 +4,7 @@ export const lakeConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['root', 'groupId', 'appId', 'maxRecords', 'maxBytes', 'maxAgeMs', 'checkpointInterval', 'maxSeqJump', 'commandsTable', 's3', 'maintenance'],
+  required: ['root', 'groupId', 'appId', 'maxRecords', 'maxBytes', 'maxAgeMs', 'checkpointInterval', 'maxSeqJump', 'alertsTable', 'commandsTable', 's3', 'maintenance'],
   properties: {
     root: {
       type: 'string',
@@ -34,6 +34,12 @@ export const lakeConfigSchema = {
       minimum: 1,
       default: 100000000,
       description: "a seq more than this above its site's last one is refused (to the dead-letter table) instead of becoming the high mark",
+    },
+    alertsTable: {
+      type: 'boolean',
+      default: true,
+      description:
+        'also write the alerts topic (alerts.topics.alerts) into the alerts table, exactly once (consumer group: lake.groupId + -alerts); until the alerts role has created that topic the lake looks for it every 5 s',
     },
     s3: {
       type: 'object',

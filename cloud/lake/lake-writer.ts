@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
 import { parseReading } from '../../shared/reading-schema.js';
+import { CheckpointSchedule } from './checkpoints.js';
 import { DeltaTable } from './delta/table.js';
 import { appendExactlyOnce, planExactlyOnce, txnNames, type AppendPlan, type ExactlyOnceRules, type PendingMessage } from './operations/append.js';
-import { checkpoint, cleanUpExpiredLogs } from './operations/checkpoint.js';
 import { EncoderPool } from './parquet/encoder-pool.js';
 import { appendDeadLetters } from './operations/dead-letters.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -35,9 +35,6 @@ export interface LakeStores {
   deadLetters: ObjectStore;
 }
 
-/** Expired log files are looked for at most this often (it lists the whole log). */
-const LOG_CLEANUP_EVERY_MS = 60 * 60 * 1000;
-
 /**
  * Kafka readings → Delta, exactly once (see planExactlyOnce). Kafka's own committed offsets are
  * only a hint for where to resume; the txn actions in the Delta log are the truth. What cannot go
@@ -55,9 +52,7 @@ export class LakeWriter {
   private flushTimer: NodeJS.Timeout | undefined;
   /** Serialises flushes from the batch handler and the age timer; a failed one does not block the next. */
   private flushing: Promise<void> = Promise.resolve();
-  private lastLogCleanup = 0;
-  /** Per table, the version of the last checkpoint this writer wrote. */
-  private readonly checkpointed = new Map<DeltaTable, number>();
+  private readonly checkpoints: CheckpointSchedule;
   private encoder: EncoderPool | undefined;
 
   constructor(
@@ -69,6 +64,7 @@ export class LakeWriter {
   ) {
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     this.rules = { names: txnNames(options.appId, options.topic), maxSeqJump: options.maxSeqJump };
+    this.checkpoints = new CheckpointSchedule(options.checkpointInterval, log);
   }
 
   async start(): Promise<void> {
@@ -166,7 +162,7 @@ export class LakeWriter {
         'readings committed to delta',
       );
       if (result.plan.duplicates.length > 0) this.logDuplicates(result.plan.duplicates);
-      if (result.files > 0 || result.plan.txns.size > 0) await this.maintain(this.readings);
+      if (result.files > 0 || result.plan.txns.size > 0) await this.checkpoints.afterCommit(this.readings);
       await this.consumer.commitOffsets(nextOffsets(this.options.topic, offsets)).catch((err: unknown) =>
         this.log.warn({ err }, 'kafka offset commit failed; the delta log still has them'),
       );
@@ -188,35 +184,7 @@ export class LakeWriter {
     const added = await appendDeadLetters(this.deadLetters, letters, this.rules.names);
     if (added > 0) {
       this.log.warn({ table: 'dead_letters', count: added, reasons: [...new Set(letters.map((l) => l.reason))].slice(0, 5) }, 'messages committed to the dead-letter table');
-      await this.maintain(this.deadLetters);
-    }
-  }
-
-  /**
-   * A checkpoint once checkpointInterval versions have passed since the last one (other writers'
-   * commits may step over a multiple of the interval), and now and then a cleanup of expired log files.
-   */
-  private async maintain(table: DeltaTable): Promise<void> {
-    const { version } = table.snapshot;
-    const last = this.checkpointed.get(table) ?? table.snapshot.checkpointVersion;
-    if (version - Math.max(last, 0) >= this.options.checkpointInterval) {
-      this.checkpointed.set(table, version);
-      try {
-        const written = await checkpoint(table);
-        this.log.info({ table: table.location, ...written }, 'checkpoint written');
-      } catch (err) {
-        // A missing checkpoint only slows the next open down: the commit itself stands.
-        this.log.warn({ err, table: table.location, version }, 'checkpoint failed; the next interval tries again');
-        return;
-      }
-      if (performance.now() - this.lastLogCleanup >= LOG_CLEANUP_EVERY_MS || this.lastLogCleanup === 0) {
-        this.lastLogCleanup = performance.now();
-        const removed = await cleanUpExpiredLogs(table).catch((err: unknown) => {
-          this.log.warn({ err, table: table.location }, 'log cleanup failed');
-          return 0;
-        });
-        if (removed > 0) this.log.info({ table: table.location, removed }, 'expired log files removed');
-      }
+      await this.checkpoints.afterCommit(this.deadLetters);
     }
   }
 

@@ -127,6 +127,8 @@ export class EdgeMetrics {
   private readonly devices: Gauge<'availability'>;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly counters: Record<'recorded' | 'dropped' | 'batchesAcked' | 'readingsAcked' | 'resends', MirroredCounter>;
+  private readonly acksRejected: MirroredCounters<'reason'>;
+  private readonly linkEvents: MirroredCounters<'event'>;
   private readonly echonet: EchonetMetrics;
   private readonly commands: CommandMetrics;
 
@@ -151,6 +153,8 @@ export class EdgeMetrics {
       readingsAcked: new MirroredCounter(this.registry, 'uplink_readings_acknowledged_total', 'Readings the cloud acknowledged since start'),
       resends: new MirroredCounter(this.registry, 'uplink_resends_total', 'Batches sent again for want of an acknowledgement since start'),
     };
+    this.acksRejected = new MirroredCounters(this.registry, 'uplink_acks_rejected_total', 'Acks not taken since start, by reason (malformed, otherSite, notInFlight, wrongTopic)', 'reason');
+    this.linkEvents = new MirroredCounters(this.registry, 'uplink_link_events_total', "The transport's own counts since start: oversizedPackets (MQTT), refusals and dead letters (HTTPS)", 'event');
     this.echonet = new EchonetMetrics(this.registry);
     this.commands = new CommandMetrics(this.registry);
   }
@@ -179,6 +183,8 @@ export class EdgeMetrics {
     this.counters.batchesAcked.mirror(status.uplink.batchesAcknowledged);
     this.counters.readingsAcked.mirror(status.uplink.readingsAcknowledged);
     this.counters.resends.mirror(status.uplink.resends);
+    this.acksRejected.mirror(Object.entries(status.uplink.acksRejected).map(([reason, n]) => [{ reason }, n] as const));
+    this.linkEvents.mirror(Object.entries(status.uplink.link).map(([event, n]) => [{ event }, n] as const));
     this.echonet.refresh(this.sources.echonet.stats());
     this.commands.refresh(this.sources.commands.stats());
   }

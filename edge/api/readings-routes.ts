@@ -1,7 +1,7 @@
 /** A device's recent readings from the gateway's local history, in the reading contract's shape. */
 import type { FastifyPluginCallback } from 'fastify';
 import { ApiError, errorResponse, notFound } from '../../shared/http/errors.js';
-import { propertyValuesSchema } from './elapi-device.js';
+import { eventReadingSchema, readingSchema } from '../../shared/reading-schema.js';
 import { deviceParams, type DeviceParams } from './params.js';
 import type { DeviceSource, ReadingHistory } from './sources.js';
 
@@ -45,32 +45,6 @@ interface ReadingsQuery {
   limit: number;
 }
 
-const readingSchema = {
-  type: 'object',
-  description: 'values (kind poll or inf: properties and raw) or a device event (kind event: event)',
-  required: ['v', 'siteId', 'seq', 'deviceId', 'eoj', 'address', 'ts', 'kind'],
-  additionalProperties: false,
-  properties: {
-    v: { type: 'integer', description: 'reading contract version' },
-    siteId: { type: 'string' },
-    seq: { type: 'integer', description: 'the site\'s reading number; (siteId, seq) identifies a reading everywhere' },
-    epoch: { type: 'string', description: 'the seq stream: new with every new database of the gateway' },
-    deviceId: { type: 'string' },
-    eoj: { type: 'string' },
-    address: { type: 'string' },
-    ts: { type: 'string', format: 'date-time', description: 'when the gateway received the values' },
-    kind: { type: 'string', enum: ['poll', 'inf', 'event'] },
-    properties: propertyValuesSchema,
-    raw: { type: 'object', additionalProperties: { type: 'string' } },
-    event: {
-      type: 'object',
-      description: 'found, moved (fromAddress, toAddress), online, unreachable, offline, propertyMapChanged',
-      required: ['type'],
-      additionalProperties: false,
-      properties: { type: { type: 'string' }, fromAddress: { type: 'string' }, toAddress: { type: 'string' } },
-    },
-  },
-} as const;
 
 /** RFC 3339 allows what Date cannot hold (a leap second, 23:59:60): the history must only see real instants. */
 function instantOf(since: string): Date {
@@ -107,7 +81,7 @@ export const readingRoutes: FastifyPluginCallback<{ history: ReadingHistory; dev
           type: 'object',
           required: ['deviceId', 'readings'],
           additionalProperties: false,
-          properties: { deviceId: { type: 'string' }, readings: { type: 'array', items: readingSchema } },
+          properties: { deviceId: { type: 'string' }, readings: { type: 'array', items: { oneOf: [readingSchema, eventReadingSchema] } } },
         },
         400: errorResponse,
         404: errorResponse,

@@ -11,6 +11,7 @@ import { bearerTokenGuard } from './auth.js';
 import { controlRoutes } from './control-routes.js';
 import { deviceRoutes } from './devices-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
+import { limitConcurrency } from '../../shared/http/concurrency.js';
 import { answerFrameworkError, installErrorHandling } from '../../shared/http/errors.js';
 import { EdgeMetrics, metricsRoutes } from './metrics.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
@@ -30,6 +31,8 @@ export interface ApiOptions {
   readonly token?: string | undefined;
   /** The gateway software's version, shown in the status, the metrics and the OpenAPI document. */
   readonly version: string;
+  /** Requests served at once; more are answered 503 with Retry-After (the pipeline shares the event loop). */
+  readonly maxConcurrentRequests: number;
 }
 
 /** Whether binding `host` exposes the API on every network the gateway is on, not only the LAN: the unspecified address in any spelling. */
@@ -115,6 +118,7 @@ export function createApiServer(options: ApiOptions, sources: ApiSources, logger
   const metrics = new EdgeMetrics(sources, options.version);
 
   installErrorHandling(app);
+  limitConcurrency(app, options.maxConcurrentRequests);
   registerOpenApi(app, options.version);
   app.addHook('onResponse', (request, reply, done) => {
     metrics.countRequest(request.method, request.routeOptions.url, reply.statusCode);

@@ -68,6 +68,10 @@ export interface UplinkView {
   readonly batchesAcknowledged: number;
   readonly readingsAcknowledged: number;
   readonly resends: number;
+  /** Acks not taken, by reason (malformed, another site's, not the batch in flight, wrong topic). */
+  readonly acksRejected: Readonly<Record<string, number>>;
+  /** The transport's own counts: oversized packets dropped (MQTT), refusals and dead letters (HTTPS). */
+  readonly link: Readonly<Record<string, number>>;
 }
 
 export interface BacklogView {
@@ -88,6 +92,8 @@ export interface GatewayStatus {
   readonly droppedReadings: number;
   /** Bytes of the SQLite database in use: its pages, not the file size (freed pages are reused). */
   readonly databaseBytes: number;
+  /** What the gateway waits for before it can do its whole job (an address not yet on this host); empty when nothing. */
+  readonly waitingFor: readonly string[];
 }
 
 /** Ready to do its job, or the reasons it is not (at least one). */

@@ -11,7 +11,7 @@ const timestampOrNull = { type: ['string', 'null'], format: 'date-time' } as con
 
 const statusSchema = {
   type: 'object',
-  required: ['siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes', 'devices'],
+  required: ['siteId', 'version', 'uptimeSeconds', 'uplink', 'backlog', 'readingsRecorded', 'droppedReadings', 'databaseBytes', 'waitingFor', 'devices'],
   additionalProperties: false,
   properties: {
     siteId: { type: 'string' },
@@ -19,7 +19,7 @@ const statusSchema = {
     uptimeSeconds: { type: 'number', minimum: 0 },
     uplink: {
       type: 'object',
-      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends'],
+      required: ['state', 'lastAckAt', 'inFlight', 'batchesAcknowledged', 'readingsAcknowledged', 'resends', 'acksRejected', 'link'],
       additionalProperties: false,
       properties: {
         state: { type: 'string', enum: ['connected', 'disconnected'] },
@@ -34,6 +34,16 @@ const statusSchema = {
         batchesAcknowledged: count,
         readingsAcknowledged: count,
         resends: count,
+        acksRejected: {
+          type: 'object',
+          description: 'acks not taken since start, by reason: malformed, otherSite (for another site), notInFlight (for a batch not in flight), wrongTopic',
+          additionalProperties: count,
+        },
+        link: {
+          type: 'object',
+          description: "the transport's own counts since start: oversizedPackets (MQTT), refusals and dead letters (HTTPS)",
+          additionalProperties: count,
+        },
       },
     },
     backlog: {
@@ -48,6 +58,11 @@ const statusSchema = {
     readingsRecorded: { ...count, description: 'readings this gateway recorded since it started' },
     droppedReadings: { ...count, description: 'readings given up unsent, at the byte cap or with the corrupt database file this one replaced, ever' },
     databaseBytes: count,
+    waitingFor: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'what the gateway waits for before it does its whole job, e.g. echonet.interface not yet an address of this host (DHCP); empty when nothing',
+    },
     devices: {
       type: 'object',
       description: 'how many devices are in each availability state',

@@ -73,7 +73,7 @@ export class GroupCommit {
       // Keep them for the next attempt rather than lose them; the error is loud.
       this.pending = batch.concat(this.pending);
       this.timer ??= setTimeout(() => this.flush(), this.intervalMs);
-      this.log.error({ err: (err as Error).message, pending: this.pending.length }, 'reading store commit failed; will retry');
+      this.log.error({ err, pending: this.pending.length }, 'reading store commit failed; will retry');
       return;
     }
     const first = readings[0];

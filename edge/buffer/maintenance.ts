@@ -26,7 +26,7 @@ export function storeMaintenance(store: Maintainable, intervalMs: number, log: L
     try {
       more = store.maintain().more;
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'store maintenance failed');
+      log.error({ err }, 'store maintenance failed');
     }
     schedule(more ? STEP_GAP_MS : intervalMs);
   };

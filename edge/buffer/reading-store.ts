@@ -284,6 +284,12 @@ export class ReadingStore {
     };
   }
 
+  /** What the uplink's status message reports. */
+  backlog(): Pick<StoreStats, 'backlog' | 'oldestUnsentAt'> {
+    const { backlog, oldestUnsentAt } = this.stats();
+    return { backlog, oldestUnsentAt };
+  }
+
   /** Why the last commit failed, while it keeps failing; undefined when healthy. */
   health(): string | undefined {
     return this.unhealthy;
@@ -551,17 +557,23 @@ interface SeqCounters {
 
 const countersPath = (path: string): string => `${path}.seq`;
 
-/** The unsent range the side file last recorded, if it is there and whole. */
-function unsentFromCounters(path: string): DroppedRun | undefined {
+/** The seq counters the side file last recorded, if it is there and whole. */
+function sideCounters(path: string): Pick<SeqCounters, 'lastSeq' | 'ackedThrough' | 'droppedUnsent'> | undefined {
   try {
-    const value = JSON.parse(readFileSync(countersPath(path), 'utf8')) as Partial<SeqCounters>;
-    const { lastSeq, ackedThrough, droppedUnsent } = value;
+    const { lastSeq, ackedThrough, droppedUnsent } = JSON.parse(readFileSync(countersPath(path), 'utf8')) as Partial<SeqCounters>;
     if (!Number.isSafeInteger(lastSeq) || !Number.isSafeInteger(ackedThrough) || !Number.isSafeInteger(droppedUnsent)) return undefined;
-    if ((lastSeq as number) <= (ackedThrough as number)) return undefined;
-    return { firstSeq: (ackedThrough as number) + 1, lastSeq: lastSeq as number, count: (lastSeq as number) - (ackedThrough as number) - (droppedUnsent as number), reason: 'corrupt' };
+    return { lastSeq: lastSeq as number, ackedThrough: ackedThrough as number, droppedUnsent: droppedUnsent as number };
   } catch {
     return undefined;
   }
+}
+
+/** The unsent range the side file last recorded, if it is there, whole and not empty. */
+function unsentFromCounters(path: string): DroppedRun | undefined {
+  const counters = sideCounters(path);
+  if (counters === undefined || counters.lastSeq <= counters.ackedThrough) return undefined;
+  const { lastSeq, ackedThrough, droppedUnsent } = counters;
+  return { firstSeq: ackedThrough + 1, lastSeq, count: lastSeq - ackedThrough - droppedUnsent, reason: 'corrupt' };
 }
 
 /** The corrupt file a fresh database replaced: when it was last written, and the unsent readings it took with it, where it could still tell. */
@@ -580,7 +592,9 @@ function openChecked(path: string, log: Logger): { db: Database; replaced?: Repl
   const problem = corruption(path);
   if (problem === undefined) return { db: new Database(path) };
   // The database's own counters first; the side file where the damage took them.
-  const replaced = { lastWriteMs: lastWrite(path), lost: unsentOf(path) ?? unsentFromCounters(path) };
+  // Seqs are microseconds: the side file's last seq bounds the new numbering too (an emptied file's time says little).
+  const lastWriteMs = Math.max(lastWrite(path), (sideCounters(path)?.lastSeq ?? 0) / 1000);
+  const replaced = { lastWriteMs, lost: unsentOf(path) ?? unsentFromCounters(path) };
   const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
@@ -609,6 +623,8 @@ const CORRUPTION_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
 
 function corruption(path: string): string | undefined {
   if (!existsSync(path)) return undefined;
+  const emptied = emptiedFile(path);
+  if (emptied !== undefined) return emptied;
   let db: Database | undefined;
   try {
     db = new Database(path);
@@ -621,6 +637,18 @@ function corruption(path: string): string | undefined {
   } finally {
     db?.close();
   }
+}
+
+/**
+ * A file of 0 bytes is a valid empty database to SQLite, and would silently start afresh. After a
+ * power cut a file system can leave a database that had been written just that (its data never
+ * reached the disk): when the side file says seqs were handed out, the file has lost them.
+ */
+function emptiedFile(path: string): string | undefined {
+  if (statSync(path).size > 0) return undefined;
+  const counters = sideCounters(path);
+  if (counters === undefined || counters.lastSeq === 0) return undefined;
+  return `the file is empty (0 bytes), but its seq counters side file says it had numbered readings up to seq ${counters.lastSeq}`;
 }
 
 /**

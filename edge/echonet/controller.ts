@@ -184,6 +184,11 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     this.log.info('echonet controller stopped');
   }
 
+  /** Whether start() was called: before it the controller knows no device, not even those of the last run. */
+  get started(): boolean {
+    return this.state !== 'new';
+  }
+
   /** Every device object found, of any class; never forgets one. */
   devices(): DeviceRecord[] {
     return this.registry.list();

@@ -35,7 +35,7 @@ export class SystemdNotifier {
     // WATCHDOG_PID names the process the watchdog is meant for; a child must not ping for it.
     const forUs = watchdogPid === undefined || watchdogPid === process.pid;
     const socket = unix.createSocket('unix_dgram');
-    socket.on('error', (err: Error) => log.warn({ err: err.message }, 'sd_notify socket error'));
+    socket.on('error', (err: Error) => log.warn({ err }, 'sd_notify socket error'));
     return new SystemdNotifier(socket, path, Number.isFinite(usec) && usec > 0 && forUs ? usec : undefined, log);
   }
 
@@ -76,7 +76,7 @@ export class SystemdNotifier {
   private send(message: string): void {
     const buffer = Buffer.from(message);
     this.socket.send(buffer, 0, buffer.length, this.path, (err?: Error) => {
-      if (err) this.log.warn({ err: err.message }, 'sd_notify message not delivered');
+      if (err) this.log.warn({ err }, 'sd_notify message not delivered');
     });
   }
 }

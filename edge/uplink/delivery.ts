@@ -1,7 +1,7 @@
 import type { Logger } from '../../shared/log.js';
 import { batchIdOf, encodeBatch } from '../../shared/contract/envelopes.js';
 import { parseBatchAck } from '../../shared/reading-schema.js';
-import type { RepeatedWarnings } from './repeated-warnings.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 
 export interface SeqRange {
   firstSeq: number;
@@ -26,6 +26,13 @@ export interface OutboxPort {
   markInFlight(range: SeqRange): void;
   readRange(range: SeqRange): StoredBatch | undefined;
   acknowledge(lastSeq: number): number;
+  /** Readings not yet acknowledged and when the oldest was received (ms), for the status message. */
+  backlog(): Backlog;
+}
+
+export interface Backlog {
+  backlog: number;
+  oldestUnsentAt: number | undefined;
 }
 
 /** The batch in flight, as a transport sends it. */

@@ -3,7 +3,7 @@ import { validateHeaderValue, type ClientRequest, type IncomingMessage } from 'n
 import type { Logger } from '../../shared/log.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { BatchDelivery, OutgoingBatch } from './delivery.js';
-import type { RepeatedWarnings } from './repeated-warnings.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 /** A Retry-After beyond this is a broken header, not a plan: the batch goes again after this at most. */

@@ -2,19 +2,24 @@ import { MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
 import { siteTopic } from '../../shared/contract/topics.js';
 import { redactUrl } from '../../shared/redact.js';
-import type { BatchDelivery, OutgoingBatch } from './delivery.js';
+import { encodeSiteStatus } from '../../shared/contract/envelopes.js';
+import { READING_SCHEMA_VERSION } from '../../shared/reading.js';
+import type { Backlog, BatchDelivery, OutgoingBatch } from './delivery.js';
 import { GuardedSocket, openBrokerSocket } from './guarded-socket.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
-import type { RepeatedWarnings } from './repeated-warnings.js';
+import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { CommandLink, LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 /** CONNACK codes for an unsupported protocol: 1 from an MQTT 3.1.1 broker, 0x84 from an MQTT 5 one. */
 const PROTOCOL_REFUSED = new Set([1, 0x84]);
+/** The retained status is renewed this often while connected, so the cloud's view of the backlog stays fresh. */
+const STATUS_EVERY_MS = 60_000;
+const OFFLINE = encodeSiteStatus({ v: READING_SCHEMA_VERSION, state: 'offline' });
 
 /**
  * The uplink over MQTT: batches go on the site's readings topic, acks come on its acks topic
- * (and only there), a retained `online`/`offline` on its status topic, with the last will saying
- * `offline` when the link dies without a goodbye. Every byte from the broker passes the
+ * (and only there), a retained status on its status topic (online with the backlog, renewed every
+ * minute; offline), with the last will saying offline when the link dies without a goodbye. Every byte from the broker passes the
  * packet-size guard before mqtt.js buffers it.
  */
 export class MqttTransport implements UplinkTransport {
@@ -22,6 +27,7 @@ export class MqttTransport implements UplinkTransport {
   private state: LinkState = 'connecting';
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempts = 0;
+  private statusTimer: NodeJS.Timeout | undefined;
   private oversized = 0;
   /** Oversized PUBLISHes replaced by empty ones, not yet seen by the message handler: counted already. */
   private emptiedPending = 0;
@@ -34,6 +40,7 @@ export class MqttTransport implements UplinkTransport {
     private readonly delivery: BatchDelivery,
     private readonly log: Logger,
     private readonly warnings: RepeatedWarnings,
+    private readonly backlog: () => Backlog,
     private readonly commands?: CommandLink,
   ) {
     this.url = new URL(options.url);
@@ -66,11 +73,12 @@ export class MqttTransport implements UplinkTransport {
   async stop(): Promise<void> {
     this.state = 'stopped';
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.statusTimer);
     const client = this.client;
     if (client === undefined) return;
     if (client.connected) {
       // A half-open link never answers: the will says `offline` for us if this does not get through.
-      const published = client.publishAsync(this.statusTopic(), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      const published = client.publishAsync(this.statusTopic(), OFFLINE, { qos: 1, retain: true }).catch(() => undefined);
       await Promise.race([published, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     }
     await client.endAsync(true);
@@ -108,7 +116,7 @@ export class MqttTransport implements UplinkTransport {
       connectTimeout: 15_000,
       username: this.options.username,
       password: this.options.password,
-      will: { topic: this.statusTopic(), payload: Buffer.from('offline'), qos: 1, retain: true },
+      will: { topic: this.statusTopic(), payload: Buffer.from(OFFLINE), qos: 1, retain: true },
     };
   }
 
@@ -125,7 +133,10 @@ export class MqttTransport implements UplinkTransport {
       // The session keeps these while the link is down; from the first grant on, nothing sent to them is lost.
       if (err === null) this.log.info({ siteId: this.options.siteId, topics: granted?.map((g) => `${g.topic} (qos ${g.qos})`) }, 'uplink subscribed');
     });
-    client.publish(this.statusTopic(), 'online', { qos: 1, retain: true });
+    this.publishStatus(client);
+    clearInterval(this.statusTimer);
+    this.statusTimer = setInterval(() => this.publishStatus(client), STATUS_EVERY_MS);
+    this.statusTimer.unref();
     const resultsTopic = siteTopic(this.options.siteId, 'command-results');
     this.commands?.linkUp((payload, done) => client.publish(resultsTopic, payload, { qos: 1 }, (err) => done(err ?? undefined)));
     // A batch in flight needs no send here: mqtt.js replays a publish the broker never PUBACKed,
@@ -151,7 +162,27 @@ export class MqttTransport implements UplinkTransport {
     this.warnings.warn(`uplink-error-${kind}`, { siteId, url, err }, 'uplink error');
   }
 
+  /** Online, with what is waiting: the cloud shows a site's backlog before its batches arrive. */
+  private publishStatus(client: MqttClient): void {
+    if (!client.connected) return;
+    let backlog: Backlog;
+    try {
+      backlog = this.backlog();
+    } catch (err) {
+      this.warnings.warn('status-backlog', { siteId: this.options.siteId, err }, 'backlog for the status message could not be read');
+      return;
+    }
+    const report = encodeSiteStatus({
+      v: READING_SCHEMA_VERSION,
+      state: 'online',
+      backlog: backlog.backlog,
+      ...(backlog.oldestUnsentAt !== undefined && { oldestUnsentAt: new Date(backlog.oldestUnsentAt).toISOString() }),
+    });
+    client.publish(this.statusTopic(), report, { qos: 1, retain: true });
+  }
+
   private onClose(): void {
+    clearInterval(this.statusTimer);
     this.delivery.linkIsDown();
     this.commands?.linkDown();
     if (this.state === 'stopped') return;

@@ -1,3 +1,5 @@
+import { encodeRemainingLength, readFixedHeader } from '../../shared/mqtt/fixed-header.js';
+
 /** A packet the guard kept out of the MQTT client. */
 export interface OversizedPacket {
   /** MQTT packet type, e.g. `publish`. */
@@ -79,24 +81,18 @@ export class PacketSizeGuard {
 
   /** A fixed header is one type byte and a remaining length of one to four bytes. */
   private onHeaderByte(out: Buffer[]): void {
-    const header = this.header;
-    if (header.length < 2) return;
-    const last = header[header.length - 1] as number;
-    if (last & 0x80) {
-      if (header.length === 5) throw new PacketStreamError('the broker sent a packet whose remaining length runs past four bytes (broken MQTT framing)');
-      return;
-    }
-    let remaining = 0;
-    for (let i = header.length - 1; i >= 1; i -= 1) remaining = remaining * 128 + ((header[i] as number) & 0x7f);
-    const first = header[0] as number;
-    const bytes = header.length + remaining;
+    const header = readFixedHeader(this.header);
+    if (header.state === 'incomplete') return;
+    if (header.state === 'malformed') throw new PacketStreamError('the broker sent a packet whose remaining length runs past four bytes (broken MQTT framing)');
+    const { first, remaining, type } = header;
+    const bytes = header.headerBytes + remaining;
+    const raw = this.header;
     this.header = [];
     if (bytes <= this.maxPacketBytes) {
-      out.push(Buffer.from(header));
+      out.push(Buffer.from(raw));
       this.mode = remaining === 0 ? { kind: 'header' } : { kind: 'pass', left: remaining };
       return;
     }
-    const type = first >> 4;
     if (type !== PUBLISH) {
       throw new PacketStreamError(`the broker sent a ${PACKET_TYPES[type] ?? 'reserved'} packet of ${bytes} bytes, above the limit of ${this.maxPacketBytes}`);
     }
@@ -133,20 +129,8 @@ export class PacketSizeGuard {
     const length = 2 + topic.length + mode.packetId.length + properties.length;
     const topicLength = Buffer.alloc(2);
     topicLength.writeUInt16BE(topic.length);
-    out.push(Buffer.from([mode.first, ...remainingLength(length)]), topicLength, topic, mode.packetId, properties);
+    out.push(Buffer.from([mode.first, ...encodeRemainingLength(length)]), topicLength, topic, mode.packetId, properties);
     this.mode = { kind: 'header' };
     this.onOversized({ cmd: 'publish', bytes: mode.bytes, topic: mode.topic });
   }
-}
-
-function remainingLength(value: number): number[] {
-  const bytes: number[] = [];
-  let left = value;
-  do {
-    let byte = left % 128;
-    left = Math.floor(left / 128);
-    if (left > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (left > 0);
-  return bytes;
 }

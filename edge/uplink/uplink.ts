@@ -4,7 +4,7 @@ import { redactUrl, urlCredentials } from '../../shared/redact.js';
 import { BatchDelivery, type DeliveryStatus, type OutboxPort } from './delivery.js';
 import { HttpsTransport } from './https-transport.js';
 import { MqttTransport } from './mqtt-transport.js';
-import { RepeatedWarnings } from './repeated-warnings.js';
+import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import type { CommandLink, LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 export type { OutboxPort } from './delivery.js';
@@ -75,7 +75,7 @@ export class Uplink {
     const https = this.options.url.startsWith('https://');
     const transport: UplinkTransport = https
       ? new HttpsTransport(transportOptions, delivery, this.log, this.warnings)
-      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, this.commands);
+      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, () => this.outbox.backlog(), this.commands);
     if (https && this.commands !== undefined) {
       this.log.warn({ siteId: this.options.siteId }, 'commands from the cloud come over MQTT only: with an https:// uplink this site receives none');
     }

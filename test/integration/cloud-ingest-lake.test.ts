@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { connectAsync, type MqttClient } from 'mqtt';
-import type { BatchAck, Reading, ReadingBatch } from '../../shared/reading.js';
+import type { BatchAck, EventReading, Reading, ReadingBatch } from '../../shared/reading.js';
 import { readDeltaTable } from '../support/delta-reader.js';
 import { Deployable, type LogEvent } from '../support/deployable.js';
 import { requiredEnv } from '../support/env.js';
@@ -14,7 +14,8 @@ import { aircon } from '../support/observations.js';
 import { cloudTestEnv } from '../support/cloud-sites.js';
 
 // The cloud's half on real Mosquitto and real Kafka: batches in, acks out only after Kafka,
-// a resent batch dropped by the lake, a malformed batch to the dead-letter topic.
+// a resent batch dropped by the lake, a malformed batch to the dead-letter topic, device events
+// (the edge sends them by default) stored in the lake's event columns.
 const run = randomUUID().slice(0, 8);
 const siteId = `site-${run}`;
 const topics = { readings: `readings-${run}`, deadLetter: `dlq-${run}` };
@@ -114,4 +115,38 @@ test('a malformed batch goes to the dead-letter topic with its reason, and the s
   assert.equal(letter.reason, 'invalid');
   assert.match(letter.detail, /ts must match format "date-time"/);
   assert.deepEqual(JSON.parse(letter.value), broken, 'the dead letter keeps the batch byte for byte');
+});
+
+test('device events travel like readings: acked after Kafka, in the lake\'s event columns, read back by delta-rs', async () => {
+  const at = (second: number): string => new Date(Date.UTC(2026, 10, 23, 0, 1, second)).toISOString();
+  const device = { deviceId: aircon(1).deviceId, eoj: '013001' };
+  const moved: EventReading = {
+    v: 1, siteId, seq: 13, ...device, address: '127.0.0.12', ts: at(13), kind: 'event', event: { type: 'moved', fromAddress: '127.0.0.11', toAddress: '127.0.0.12' },
+  };
+  const offline: EventReading = { v: 1, siteId, seq: 14, ...device, address: '127.0.0.12', ts: at(14), kind: 'event', event: { type: 'offline' } };
+  const batch: ReadingBatch = { v: 1, siteId, batchId: '12-14', readings: [reading(12), moved, offline] };
+  assert.equal((await publishAndAwaitAck(JSON.stringify(batch), '12-14')).lastSeq, 14);
+
+  // Rows 1–9 from the first test, 10–11 dead-lettered, these three.
+  await cloud.waitFor(() => committedRows(cloud.events) >= 12, 30_000, '12 rows committed');
+  const rows = new Map((await readDeltaTable(join(lakeRoot, 'readings'))).rows.map((row) => [row.seq, row]));
+  assert.deepEqual([...rows.keys()], [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14]);
+  const columns = (seq: number) => {
+    const row = rows.get(seq);
+    assert.ok(row, `seq ${seq} is in the table`);
+    const { kind, deviceId, address, ts, eventType, eventFromAddress, eventToAddress, targetTemperature } = row;
+    return { kind, deviceId, address, ts, eventType, eventFromAddress, eventToAddress, targetTemperature };
+  };
+  assert.deepEqual(columns(13), {
+    kind: 'event', deviceId: device.deviceId, address: '127.0.0.12', ts: at(13),
+    eventType: 'moved', eventFromAddress: '127.0.0.11', eventToAddress: '127.0.0.12', targetTemperature: null,
+  });
+  assert.deepEqual(columns(14), {
+    kind: 'event', deviceId: device.deviceId, address: '127.0.0.12', ts: at(14),
+    eventType: 'offline', eventFromAddress: null, eventToAddress: null, targetTemperature: null,
+  });
+  const poll = columns(12);
+  assert.equal(poll.kind, 'poll');
+  assert.equal(poll.eventType, null, 'a reading has no event');
+  assert.equal(poll.targetTemperature, 26);
 });

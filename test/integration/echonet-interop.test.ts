@@ -1,19 +1,32 @@
 /**
- * Interoperability with an independent ECHONET Lite implementation, the `echonet-lite` npm package,
- * each peer in its own network namespace on one bridge (see test/support/netns.ts). The package binds
- * 0.0.0.0:3610, so it never runs in the root namespace.
+ * Interoperability with independent ECHONET Lite implementations.
+ *
+ * The `echonet-lite` npm package, each peer in its own network namespace on one bridge (see
+ * test/support/netns.ts). The package binds 0.0.0.0:3610, so it never runs in the root namespace.
  *
  *   a. our controller finds and reads an air conditioner made with the package, sets it, and hears
  *      the INF the package sends for the change;
  *   b. the package's controller finds and reads our simulator, and its SetC is accepted and announced.
  *
- * Needs root (network namespaces); fails, never skips, without it.
+ * `uecho` from PyPI (test/support/interop-uecho-device.py), on loopback with multicast pinned to
+ * 127.0.0.1:
+ *
+ *   c. our controller finds an air conditioner made with uecho and reads its values.
+ *
+ * a and b need root (network namespaces); they fail, never skip, without it. c needs the harness's
+ * interop Python (ECHOLAKE_TEST_INTEROP_PYTHON) and fails, naming it, without it.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { after, afterEach, test } from 'node:test';
+import type { DeviceEvent } from '../../edge/echonet/controller.js';
 import type { Observation } from '../../shared/reading.js';
-import { type OutputLine, NetnsTopology, assertNetnsPrerequisites } from '../support/netns.js';
+import { INTERFACE, onFreePort, openController, stopAfterTest, stopOpened } from '../support/echonet-rig.js';
+import { requiredEnv } from '../support/env.js';
+import { HostProcess, type OutputLine, NetnsTopology, assertNetnsPrerequisites } from '../support/netns.js';
+import { waitFor } from '../support/wait.js';
 
 const PORT = '3610';
 const STARTUP_MS = 15_000;
@@ -231,4 +244,50 @@ test("echonet-lite's controller discovers, reads and sets our simulator", { time
   );
   for (const proc of [elc, controller, sim]) assert.deepEqual(await proc.stop(), { code: 0, signal: null }, proc.tail());
   await destroyTopology(net);
+});
+
+// ---------------------------------------------------------------------------------------------
+// c. our controller ← a uecho device, on loopback
+
+const UECHO_DEVICE = fileURLToPath(new URL('../support/interop-uecho-device.py', import.meta.url));
+/** The same air conditioner as in a., less what uecho's own 0x0130 object fixes itself (the maps). */
+const UECHO_PROPERTIES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(DEVICE_PROPERTIES).filter(([epc]) => epc !== '81'));
+
+afterEach(stopOpened);
+
+test('our controller discovers a uecho air conditioner on loopback and reads its values', { timeout: 40_000 }, async () => {
+  const python = requiredEnv('ECHOLAKE_TEST_INTEROP_PYTHON');
+  const rig = await onFreePort((port) => openController(port));
+  const events: DeviceEvent[] = [];
+  rig.controller.on('device', (event) => events.push(event));
+  const address = '127.0.0.2';
+  const config = JSON.stringify({ properties: UECHO_PROPERTIES });
+  const args = [UECHO_DEVICE, '--address', address, '--multicast-interface', INTERFACE, '--port', String(rig.port), '--config', config];
+  const device = new HostProcess('lo', 'uecho device', spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } }));
+  stopAfterTest(async () => void (await device.stop()));
+  const ready = await device.waitForLine((line) => line.type === 'ready', STARTUP_MS, 'the uecho device to bind');
+  assert.equal(ready.address, address);
+  const nodeId = String(ready.nodeId);
+  assert.match(nodeId, /^fe000000[0-9a-f]{26}$/, "uecho's node profile 0x83: FE, maker 000000, 13 random bytes");
+
+  // Discovery: our multicast search (pinned to 127.0.0.1) is answered by uecho's node profile.
+  assert.ok((await rig.controller.searchNow()) >= 1, 'uecho answered the search');
+  const found = await waitFor('the uecho device discovered', () => events.find((e) => e.type === 'discovered' && e.device.address === address), 10_000);
+  const deviceId = `${nodeId}-013001`;
+  assert.equal(found.device.deviceId, deviceId, "the device id is uecho's 0x83 plus the EOJ");
+  assert.equal(found.device.eoj, '013001');
+  assert.equal(found.device.manufacturer, 'ffffff', "the object's own 0x8A");
+
+  // Reading: a poll returns exactly the bytes uecho holds, decoded as the APPENDIX says.
+  const polled = await waitFor(
+    'a full poll of the uecho device',
+    () => rig.observations.find((o) => o.kind === 'poll' && o.deviceId === deviceId && Object.keys(o.properties).length >= Object.keys(EXPECTED_VALUES).length),
+    10_000,
+  );
+  assert.equal(polled.address, address);
+  for (const [name, value] of Object.entries(EXPECTED_VALUES)) assert.deepEqual(polled.properties[name], value, `${name} as configured`);
+  for (const [epc, edt] of Object.entries(polled.raw)) assert.equal(edt, UECHO_PROPERTIES[epc], `raw ${epc} is the EDT uecho holds`);
+  const gets = device.lines.filter((line) => line.type === 'request' && line.esv === '62' && line.deoj === '013001');
+  assert.ok(gets.length > 0 && gets.every((line) => line.from === INTERFACE), 'uecho saw our Gets, from our address');
+  assert.deepEqual(await device.stop(), { code: 0, signal: null }, device.tail());
 });

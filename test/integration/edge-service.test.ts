@@ -69,7 +69,7 @@ test('stops on SIGTERM even when nobody reads its logs any more (journald restar
 
 test('--check-config accepts a good file and names the field and the fix in a bad one', async () => {
   const good = join(work, 'good.yaml');
-  writeFileSync(good, 'siteId: plant-7\nechonet:\n  interface: 192.0.2.10\nuplink:\n  url: mqtts://cloud.example:8883\n');
+  writeFileSync(good, 'siteId: plant-7\nechonet:\n  interface: 127.0.0.1\nuplink:\n  url: mqtts://cloud.example:8883\n');
   const ok = new Deployable('check', 'edge/main.ts', ['--check-config', good], {});
   assert.equal(await ok.exited, 0, ok.tail());
 

@@ -184,3 +184,10 @@ void test('python: the venv imports deltalake, pyarrow and duckdb', { timeout: 6
   }
   t.diagnostic(`python libraries: ${JSON.stringify(versions)}`);
 });
+
+void test('sharing: its own venv imports the delta-sharing client with the pandas and pyarrow it pins', { timeout: 60_000 }, async () => {
+  const python = requireEnv('ECHOLAKE_TEST_SHARING_PYTHON');
+  const script = 'import json, delta_sharing, pandas, pyarrow\nprint(json.dumps({"delta_sharing": delta_sharing.__version__, "pandas": pandas.__version__, "pyarrow": pyarrow.__version__}))';
+  const { stdout } = await promisify(execFile)(python, ['-c', script], { timeout: 50_000 });
+  assert.deepEqual(JSON.parse(stdout), { delta_sharing: '1.4.2', pandas: '2.3.3', pyarrow: '23.0.1' });
+});

@@ -6,7 +6,7 @@ import { progress, seconds } from './cache.js';
 import { installKafka, startKafka } from './kafka.js';
 import { installMosquitto, startMosquitto } from './mosquitto.js';
 import { killAllProcesses, stopAllProcesses } from './processes.js';
-import { installPythonVenv, venvPython } from './python.js';
+import { INTEROP_VENV, SHARING_VENV, installPythonVenv, venvPython } from './python.js';
 import { startS3 } from './s3.js';
 import type { RunningService } from './service.js';
 
@@ -17,6 +17,9 @@ export const ENV_S3_ACCESS_KEY = 'ECHOLAKE_TEST_S3_ACCESS_KEY';
 export const ENV_S3_SECRET_KEY = 'ECHOLAKE_TEST_S3_SECRET_KEY';
 export const ENV_S3_REGION = 'ECHOLAKE_TEST_S3_REGION';
 export const ENV_PYTHON = 'ECHOLAKE_TEST_PYTHON';
+/** The Python with the ECHONET Lite peers of the interoperability tests (uecho). */
+export const ENV_INTEROP_PYTHON = 'ECHOLAKE_TEST_INTEROP_PYTHON';
+export const ENV_SHARING_PYTHON = 'ECHOLAKE_TEST_SHARING_PYTHON';
 
 /** Every variable the harness provides. */
 export const SERVICE_ENV_VARS = [
@@ -27,6 +30,8 @@ export const SERVICE_ENV_VARS = [
   ENV_S3_SECRET_KEY,
   ENV_S3_REGION,
   ENV_PYTHON,
+  ENV_INTEROP_PYTHON,
+  ENV_SHARING_PYTHON,
 ] as const;
 
 export interface Services {
@@ -50,12 +55,14 @@ function given(name: string): string | undefined {
 }
 
 /** What this environment asks the harness to provide itself. */
-function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean } {
+function wanted(): { kafka: boolean; mqtt: boolean; s3: boolean; python: boolean; interopPython: boolean; sharing: boolean } {
   return {
     kafka: given(ENV_KAFKA_BROKERS) === undefined,
     mqtt: given(ENV_MQTT_URL) === undefined,
     s3: given(ENV_S3_ENDPOINT) === undefined,
     python: given(ENV_PYTHON) === undefined,
+    interopPython: given(ENV_INTEROP_PYTHON) === undefined,
+    sharing: given(ENV_SHARING_PYTHON) === undefined,
   };
 }
 
@@ -84,6 +91,8 @@ export function ensureInstalled(): Promise<void> {
     if (w.mqtt) tasks.push(installMosquitto());
     // moto (the S3 server) lives in the venv too.
     if (w.python || w.s3) tasks.push(installPythonVenv());
+    if (w.interopPython) tasks.push(installPythonVenv(INTEROP_VENV));
+    if (w.sharing) tasks.push(installPythonVenv(SHARING_VENV));
     await allSettledOrThrow('installing the test services', tasks);
     if (Date.now() - started > 5_000) progress(`installed in ${seconds(started)}`);
   })();
@@ -149,6 +158,8 @@ export async function startServices(opts: StartOptions = {}): Promise<Services> 
   const env: Record<string, string> = {};
   for (const svc of running) Object.assign(env, svc.env);
   if (w.python) env[ENV_PYTHON] = venvPython();
+  if (w.interopPython) env[ENV_INTEROP_PYTHON] = venvPython(INTEROP_VENV);
+  if (w.sharing) env[ENV_SHARING_PYTHON] = venvPython(SHARING_VENV);
   // A variable the caller set wins (e.g. their own S3 credentials next to their own endpoint).
   for (const name of SERVICE_ENV_VARS) {
     const v = given(name);

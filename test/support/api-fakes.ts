@@ -17,7 +17,7 @@ import type {
   StatusSource,
 } from '../../edge/api/sources.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import type { PropertyValue, Reading } from '../../shared/reading.js';
+import type { AnyReading, PropertyValue, Reading } from '../../shared/reading.js';
 import { aircon } from '../support/observations.js';
 
 export const TOKEN = 'installer-token-0123456789';
@@ -81,11 +81,14 @@ export const healthyStatus: GatewayStatus = {
     batchesAcknowledged: 7,
     readingsAcknowledged: 70,
     resends: 2,
+    acksRejected: { malformed: 0, otherSite: 4, notInFlight: 1, wrongTopic: 0 },
+    link: { oversizedPackets: 1 },
   },
   backlog: { depth: 10, oldestUnsentAgeSeconds: 4.2 },
   readingsRecorded: 80,
   droppedReadings: 3,
   databaseBytes: 1_234_567,
+  waitingFor: [],
 };
 
 /** Two units: one well-behaved, one that takes three EPCs per Get and times out now and then. */
@@ -105,6 +108,8 @@ export class FakeSources implements ApiSources {
   readiness: Readiness = { ready: true };
   /** What the history was asked, oldest first. */
   readonly historyQueries: { deviceId: string; query: ReadingQuery }[] = [];
+  /** Readings a test adds to the aircon's fixed history (device events, say). */
+  readonly extraHistory: AnyReading[] = [];
   searches = 0;
 
   constructor(private readonly search: () => Promise<number> = () => Promise.resolve(2)) {}
@@ -117,7 +122,7 @@ export class FakeSources implements ApiSources {
   readonly history: ReadingHistory = {
     readings: (deviceId, query) => {
       this.historyQueries.push({ deviceId, query });
-      const mine = airconHistory.filter((reading) => reading.deviceId === deviceId);
+      const mine = [...airconHistory, ...this.extraHistory].filter((reading) => reading.deviceId === deviceId);
       const { since } = query;
       if (since === undefined) return mine.slice(-query.limit);
       return mine.filter((reading) => Date.parse(reading.ts) >= since.getTime()).slice(0, query.limit);
@@ -156,7 +161,7 @@ export class FakeSources implements ApiSources {
 }
 
 export function apiServer(options: Partial<ApiOptions> = {}, sources: ApiSources = new FakeSources(), logger: Logger = silentLogger()): ApiServer {
-  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', ...options }, sources, logger);
+  return createApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, version: '0.1.0-test', maxConcurrentRequests: 16, ...options }, sources, logger);
 }
 
 export interface LogLine {

@@ -54,7 +54,7 @@ export async function cloudTestEnv(dir: string, siteIds: string[]): Promise<Reco
 export async function startTestBroker(sites: Site[], log: Logger, config: Partial<BrokerConfig> = {}): Promise<EmbeddedBroker> {
   const authorizer = new SiteAuthorizer(new StaticSiteRegistry(sites), { username: CLOUD_USER, password: CLOUD_PASSWORD });
   const broker = new EmbeddedBroker(
-    { enabled: true, host: '127.0.0.1', port: 0, tls: {}, maxPacketBytes: 1024 * 1024, maxQueuedPerClient: 100, ...config },
+    { enabled: true, host: '127.0.0.1', port: 0, tls: {}, maxPacketBytes: 1024 * 1024, maxQueuedPerClient: 100, concurrency: 10_000, ...config },
     authorizer,
     new Registry(),
     log,

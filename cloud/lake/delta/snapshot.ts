@@ -41,8 +41,38 @@ export class Snapshot {
       const fromHint = await Snapshot.fromHint(log, hint.version, hint.parts);
       if (fromHint !== undefined) return fromHint;
     }
-    let listing = await log.list(hint?.version ?? 0);
-    let partial = (hint?.version ?? 0) > 0;
+    const listing = await log.list(hint?.version ?? 0);
+    return Snapshot.fromListing(log, listing, (hint?.version ?? 0) > 0);
+  }
+
+  /**
+   * The table as of an older version (time travel, a Delta Sharing query at a version): the newest
+   * checkpoint at or before it plus the commits up to it. Undefined when the table has no such
+   * version yet; refused when the log was cleaned up past it (no checkpoint and no commits left to
+   * rebuild it from).
+   */
+  static async loadAt(log: LogStore, version: number): Promise<Snapshot | undefined> {
+    const listing = await log.list(0);
+    if (version > listing.latest) return undefined;
+    const upTo: LogListing = {
+      commits: new Map([...listing.commits].filter(([v]) => v <= version)),
+      checkpoints: listing.checkpoints.filter((c) => c.version <= version),
+      latest: version,
+    };
+    const usable = upTo.checkpoints.some((c) => c.complete) || upTo.commits.has(0);
+    if (!usable) {
+      throw new DeltaLogError(`version ${version} of ${log.location} can no longer be read: its log was cleaned up and no checkpoint at or before it is left`);
+    }
+    return Snapshot.fromListing(log, upTo, false);
+  }
+
+  /**
+   * The snapshot a listing shows: its newest usable checkpoint plus the commits after it. A partial
+   * listing (from a hint's version on) is widened to the whole log when it holds no usable checkpoint.
+   */
+  private static async fromListing(log: LogStore, first: LogListing, startsPartial: boolean): Promise<Snapshot | undefined> {
+    let listing = first;
+    let partial = startsPartial;
     if (listing.latest < 0 && !partial) return undefined;
     const failed = new Set<number>();
     for (;;) {

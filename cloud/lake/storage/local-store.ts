@@ -28,11 +28,7 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Temp file, fsync, then rename: a reader sees the old object or the whole new one. */
   async put(key: string, body: Buffer): Promise<void> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    await makeDirectoryDurably(dir);
-    const temp = join(dir, `.${randomUUID()}.tmp`);
-    await writeDurably(temp, body);
+    const { path, dir, temp } = await this.writeBeside(key, body);
     try {
       await rename(temp, path);
     } catch (err) {
@@ -48,11 +44,7 @@ export class LocalObjectStore implements ObjectStore {
    * create would expose).
    */
   async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
-    const path = this.pathOf(key);
-    const dir = dirname(path);
-    await makeDirectoryDurably(dir);
-    const temp = join(dir, `.${randomUUID()}.tmp`);
-    await writeDurably(temp, body);
+    const { path, dir, temp } = await this.writeBeside(key, body);
     try {
       await link(temp, path);
       await syncDirectory(dir);
@@ -63,6 +55,16 @@ export class LocalObjectStore implements ObjectStore {
     } finally {
       await unlink(temp).catch(() => undefined);
     }
+  }
+
+  /** The body in a synced temp file in the key's folder, ready to take the key's name. */
+  private async writeBeside(key: string, body: Buffer): Promise<{ path: string; dir: string; temp: string }> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    await makeDirectoryDurably(dir);
+    const temp = join(dir, `.${randomUUID()}.tmp`);
+    await writeDurably(temp, body);
+    return { path, dir, temp };
   }
 
   async delete(key: string): Promise<void> {

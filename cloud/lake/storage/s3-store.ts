@@ -8,6 +8,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectStoreError, type ObjectMeta, type ObjectStore } from './object-store.js';
 
@@ -119,6 +120,14 @@ export class S3ObjectStore implements ObjectStore {
       continuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (continuationToken !== undefined);
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * A URL anyone holding it may GET the object with, until it expires (SigV4 query signing, so the
+   * store checks the expiry itself; at most 7 days, S3's limit). Signed locally: no request is made.
+   */
+  async presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.root + key }), { expiresIn: expiresInSeconds });
   }
 
   private async read(key: string, range: string | undefined): Promise<Buffer | undefined> {

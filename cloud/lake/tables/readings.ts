@@ -1,4 +1,4 @@
-import type { PropertyValue, Reading } from '../../../shared/reading.js';
+import type { AnyReading, PropertyValue } from '../../../shared/reading.js';
 import type { CellValue, Column, PartitionBatch, TableDefinition } from './schema.js';
 
 /** Where a message sat in Kafka: kept as columns so a row can be traced back to its message. */
@@ -7,14 +7,8 @@ export interface KafkaPosition {
   offset: string;
 }
 
-/**
- * A reading with the contract's newer optional fields (the edge adds them: device events and the
- * seq stream's epoch). Until shared/reading.ts carries them they are read defensively here.
- */
-export type LakeReading = Reading & {
-  epoch?: string;
-  event?: { type: string; fromAddress?: string; toAddress?: string };
-};
+/** What a row is made from: a reading of values or a device event (kind `event`, no values), as the contract has them. */
+export type LakeReading = AnyReading;
 
 const IDENTITY: Column[] = [
   { name: 'siteId', type: 'string', nullable: false, minMax: true },
@@ -68,7 +62,7 @@ export const READINGS_TABLE: TableDefinition = {
 };
 
 /** UTC day of the reading's event time: the table's partition. */
-export const readingDate = (reading: Reading): string => reading.ts.slice(0, 10);
+export const readingDate = (reading: LakeReading): string => reading.ts.slice(0, 10);
 
 /**
  * Microseconds since 1970 of a contract timestamp (`YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`): the fraction's
@@ -104,16 +98,20 @@ function readingColumns(group: Array<{ reading: LakeReading; position: KafkaPosi
     cell('address')[i] = reading.address;
     cell('ts')[i] = timestampMicros(reading.ts);
     cell('kind')[i] = reading.kind;
-    for (const column of PROPERTY_COLUMNS) cell(column.name)[i] = typedValue(column, reading.properties?.[column.name]);
-    cell('properties')[i] = JSON.stringify(reading.properties ?? {});
-    cell('raw')[i] = JSON.stringify(reading.raw ?? {});
+    // An event carries no values: its property columns are null, `properties` and `raw` empty.
+    const { properties, raw }: { properties: Readonly<Record<string, PropertyValue>>; raw: Readonly<Record<string, string>> } =
+      reading.kind === 'event' ? { properties: {}, raw: {} } : reading;
+    for (const column of PROPERTY_COLUMNS) cell(column.name)[i] = typedValue(column, properties[column.name]);
+    cell('properties')[i] = JSON.stringify(properties);
+    cell('raw')[i] = JSON.stringify(raw);
     cell('kafkaPartition')[i] = position.partition;
     cell('kafkaOffset')[i] = BigInt(position.offset);
     cell("date")[i] = null;
     cell('epoch')[i] = reading.epoch ?? null;
-    cell('eventType')[i] = reading.event?.type ?? null;
-    cell('eventFromAddress')[i] = reading.event?.fromAddress ?? null;
-    cell('eventToAddress')[i] = reading.event?.toAddress ?? null;
+    const event = reading.kind === 'event' ? reading.event : undefined;
+    cell('eventType')[i] = event?.type ?? null;
+    cell('eventFromAddress')[i] = event?.fromAddress ?? null;
+    cell('eventToAddress')[i] = event?.toAddress ?? null;
   }
   return columns;
 }

@@ -10,17 +10,22 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { stringify } from 'yaml';
 import type { Alert } from '../../../cloud/alerts/alert.js';
 import { TopicFollower } from '../../../cloud/kafka/follower.js';
+import { LogStore } from '../../../cloud/lake/delta/log-store.js';
+import { Snapshot } from '../../../cloud/lake/delta/snapshot.js';
+import { LocalObjectStore } from '../../../cloud/lake/storage/local-store.js';
 import { writeRegistryFile } from '../../../cloud/sites/file-registry.js';
 import type { Reading } from '../../../shared/reading.js';
 import { testSite } from '../../support/cloud-sites.js';
 import { Deployable } from '../../support/deployable.js';
 import { requiredEnv } from '../../support/env.js';
+import { python } from '../../support/python.js';
 import { waitFor } from '../../support/wait.js';
 
 // The alerts role as it runs in production (cloud/main.ts, its own process) on real Kafka: each
-// incident fires once and resolves once on the topic, at the webhook and in the API; a silence
-// holds back notifications only; SIGKILL mid-window and a restart, or two instances with one
-// killed, lose and double nothing.
+// incident fires once and resolves once on the topic, at the webhook, in the API and in the lake's
+// alerts table (a lake role in a process of its own, read back by delta-rs); a silence holds back
+// notifications only; SIGKILL mid-window and a restart, two instances with one killed, or the lake
+// SIGKILLed and restarted lose and double nothing.
 const run = randomUUID().slice(0, 8);
 const dir = mkdtempSync(join(tmpdir(), 'echolake-alerts-'));
 const brokers = requiredEnv('ECHOLAKE_TEST_KAFKA_BROKERS');
@@ -38,6 +43,8 @@ const webhook: Alert[] = [];
 let webhookRequests = 0;
 let receiver: Server;
 const instances: Deployable[] = [];
+const lakes: Deployable[] = [];
+const alertsTable = join(dir, 'lake', 'alerts');
 let seq = 0;
 
 function configFile(webhookUrl: string): string {
@@ -60,6 +67,8 @@ function configFile(webhookUrl: string): string {
       sites: { file: join(dir, 'sites.yaml') },
       kafka: { brokers: brokers.split(','), partitions: 2, topics: { readings: topics.readings, deadLetter: `dlq-${run}` } },
       api: { port: 0, operators: [{ name: 'ops', tokenSha256: createHash('sha256').update(token).digest('hex') }] },
+      // The lake runs in processes of its own (startLake); records wait 8 s for their commit, so a SIGKILL finds some waiting.
+      lake: { root: join(dir, 'lake'), groupId: `lake-${run}`, maxAgeMs: 8000, checkpointInterval: 3 },
       alerts: {
         rulesFile,
         groupId: `alerts-${run}`,
@@ -80,6 +89,56 @@ function startInstance(): Deployable {
   const cloud = new Deployable(`cloud-${instances.length}`, 'cloud/main.ts', ['--config', config], {});
   instances.push(cloud);
   return cloud;
+}
+
+/** The lake role alone (its alerts table among its tables), as a deployment of its own. */
+function startLake(): Deployable {
+  const lake = new Deployable(`lake-${lakes.length}`, 'cloud/main.ts', ['--config', config, '--set', 'roles.alerts=false', '--set', 'roles.lake=true', '--set', 'api.enabled=false'], {});
+  lakes.push(lake);
+  return lake;
+}
+
+/** Rows in the alerts table by our own log reader (the sum of the live files' numRecords). */
+async function alertsTableRows(): Promise<number> {
+  const snapshot = await Snapshot.load(new LogStore(new LocalObjectStore(alertsTable)));
+  return [...(snapshot?.files.values() ?? [])].reduce((sum, add) => sum + (JSON.parse(add.stats ?? '{"numRecords":0}') as { numRecords: number }).numRecords, 0);
+}
+
+interface AlertTableRow {
+  id: string;
+  state: string;
+  rule: string;
+  deviceId: string | null;
+  siteName: string;
+  latitude: number | null;
+  longitude: number | null;
+  startsAt: string;
+  endsAt: string | null;
+  windowStart: string | null;
+  value: number | null;
+  valueJson: string;
+  threshold: number | null;
+  thresholdJson: string;
+  kafkaOffset: number;
+  date: string;
+}
+
+/** The alerts table as delta-rs reads it: its rows (timestamps as ISO UTC) and the Arrow types of its columns. */
+async function readAlertsTable(): Promise<{ version: number; types: Record<string, string>; rows: AlertTableRow[] }> {
+  return python(
+    `
+import json, sys
+from deltalake import DeltaTable
+table = DeltaTable(sys.argv[1])
+frame = table.to_pandas()
+for column in ["startsAt", "endsAt", "windowStart", "windowEnd"]:
+    frame[column] = frame[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+frame["date"] = frame["date"].astype(str)
+types = {field.name: str(field.type) for field in table.to_pyarrow_dataset().schema}
+print(json.dumps({"version": table.version(), "types": types, "rows": json.loads(frame.to_json(orient="records"))}))
+`,
+    alertsTable,
+  );
 }
 
 async function apiUrl(cloud: Deployable): Promise<string> {
@@ -169,13 +228,16 @@ before(async () => {
 });
 
 after(async () => {
-  for (const cloud of instances) await cloud.stop('SIGKILL');
+  for (const cloud of [...instances, ...lakes]) await cloud.stop('SIGKILL');
   await producer?.disconnect();
   await follower.stop().catch(() => undefined);
   receiver?.close();
 });
 
 test('incidents fire once and resolve once on the topic, at the webhook and in the API; a silence holds back only the notification', async () => {
+  // The lake starts first: the alerts topic is not there yet, and the lake waits for it.
+  const lake = startLake();
+  await lake.waitFor((e) => e.msg === 'the alerts topic does not exist yet (the alerts role creates it); the alerts table waits for it', 60_000, 'the lake to wait for the alerts topic');
   const cloud = startInstance();
   const api = await apiUrl(cloud);
   await cloud.waitFor((e) => e.msg === 'alert engine started', 60_000, 'the alert engine');
@@ -236,6 +298,11 @@ test('SIGKILL mid-window and a restart: the window continues from the changelog,
   await second.waitFor((e) => e.msg === 'alert engine started', 60_000, 'the restarted engine');
   await send([...series('d1', 66, 70, { roomTemperature: 35 }), ...series('d1', 70, 90, { roomTemperature: 20 })]);
   await topicHas(12, 'the incident across the restart');
+  // The lake dies too, while the new records wait for their commit; its successor continues from the table's txns.
+  await lakes[0]!.waitFor((e) => e.msg === 'alerts committed to delta', 60_000, 'the lake to commit alerts');
+  assert.ok((await alertsTableRows()) < onTopic.length, 'some records are not in the table yet when the lake is killed');
+  assert.equal(await lakes[0]!.stop('SIGKILL'), null, 'the lake killed, no orderly stop');
+  startLake();
   const incident = onTopic.filter((a) => a.rule === 'hot' && a.startsAt === new Date(E + 60_000).toISOString());
   assert.deepEqual(incident.map((a) => [a.state, a.value]), [['firing', 35], ['resolved', 20]], 'one firing with the whole window’s average (35), one resolved');
   const site = onTopic.filter((a) => a.rule === 'site-hot' && a.startsAt === new Date(E + 60_000).toISOString());
@@ -280,6 +347,40 @@ test('two instances split the partitions; killing one hands its partition over w
   await survivor.waitFor((e) => e.msg === 'alert rules reloaded', 30_000, 'the reload');
   const stopped = await survivor.stop();
   assert.equal(stopped, 0, `the survivor stops cleanly\n${survivor.tail(25)}`);
+});
+
+test('the lake wrote every alert record into the alerts table once, across its SIGKILL, as delta-rs reads it', async () => {
+  const deadline = Date.now() + 60_000;
+  while ((await alertsTableRows()) < onTopic.length) {
+    if (Date.now() > deadline) throw new Error(`the alerts table holds ${await alertsTableRows()} of ${onTopic.length} records\n${lakes.at(-1)?.tail(40) ?? ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  // Another SIGKILL and restart once everything is in: the new lake starts at the txns and adds nothing.
+  assert.equal(await lakes.at(-1)!.stop('SIGKILL'), null);
+  const last = startLake();
+  await last.waitFor((e) => e.msg === 'partitions opened', 60_000, 'the last lake to open the alerts partitions');
+  await new Promise((resolve) => setTimeout(resolve, 10_000)); // longer than lake.maxAgeMs: a replayed record would be committed by now
+
+  const { types, rows } = await readAlertsTable();
+  const key = (a: { id: string; state: string }) => `${a.id}/${a.state}`;
+  assert.equal(rows.length, onTopic.length, 'one row per record of the topic');
+  assert.deepEqual(rows.map(key).sort(), onTopic.map(key).sort(), 'the same records as the topic, none twice');
+  const byId = new Map<string, string[]>();
+  for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row.state]);
+  for (const [id, states] of byId) assert.deepEqual(states.sort(), ['firing', 'resolved'], `incident ${id}: one firing and one resolved row`);
+  assert.equal(byId.size, 9, 'nine incidents in the whole run');
+
+  const topicHot = onTopic.find((a) => a.rule === 'hot' && a.state === 'firing' && a.startsAt === new Date(E).toISOString())!;
+  const hot = rows.find((row) => row.id === topicHot.id && row.state === 'firing')!;
+  assert.deepEqual(
+    { deviceId: hot.deviceId, siteName: hot.siteName, latitude: hot.latitude, longitude: hot.longitude, startsAt: hot.startsAt, endsAt: hot.endsAt, windowStart: hot.windowStart, value: hot.value, threshold: hot.threshold, date: hot.date },
+    { deviceId: 'd1', siteName: 'Osaka office', latitude: 34.69, longitude: 135.5, startsAt: topicHot.startsAt, endsAt: null, windowStart: topicHot.windowStart, value: topicHot.value, threshold: 30, date: '2026-01-01' },
+  );
+  const fault = rows.find((row) => row.rule === 'fault' && row.state === 'firing')!;
+  assert.deepEqual([fault.value, fault.valueJson, fault.threshold, fault.thresholdJson], [null, 'true', null, 'true'], 'a boolean value is kept as JSON');
+  assert.equal(types.startsAt, 'timestamp[us, tz=UTC]');
+  assert.equal(types.kafkaOffset, 'int64');
+  assert.equal(types.value, 'double');
 });
 
 test('a rules file with problems stops the start with exit code 2, naming the rule and the field', async () => {

@@ -11,6 +11,7 @@ import { checkpoint } from '../../../cloud/lake/operations/checkpoint.js';
 import { inlineEncoder } from '../../../cloud/lake/parquet/encoder-pool.js';
 import { LocalObjectStore } from '../../../cloud/lake/storage/local-store.js';
 import { READINGS_TABLE, type LakeReading } from '../../../cloud/lake/tables/readings.js';
+import type { Reading } from '../../../shared/reading.js';
 import { silentLogger } from '../../../shared/log.js';
 import { aircon } from '../../support/observations.js';
 import { python } from '../../support/python.js';
@@ -19,7 +20,7 @@ import { python } from '../../support/python.js';
 // tables delta-rs made (partitions, appends, overwrite, checkpoint, log cleanup), and ours read back by it.
 const rules = { names: txnNames('app', 'readings'), maxSeqJump: 1_000_000 };
 const freshRoot = () => mkdtempSync(join(tmpdir(), 'echolake-lake-rs-'));
-const reading = (seq: number, extra: Partial<LakeReading> = {}): LakeReading => ({ v: 1, siteId: 's1', seq, ...aircon(seq % 3), ...extra });
+const reading = (seq: number, extra: Partial<Reading> = {}): LakeReading => ({ v: 1, siteId: 's1', seq, ...aircon(seq % 3), ...extra });
 const messages = (from: number, count: number, partition = 0): PendingMessage[] =>
   Array.from({ length: count }, (_, i) => ({ reading: reading(from + i), position: { partition, offset: String(from + i) } }));
 

@@ -81,14 +81,17 @@ test('over TLS, with the site\'s client certificate and the password from its fi
   // without a goodbye and the broker publishes the will.
   const watcher = await connectAsync(brokerUrl.href, clientTls('cloud-ingest', 'cloud secret'));
   cleanup.push(() => watcher.endAsync());
-  const statuses: Array<{ state: string; retained: boolean }> = [];
-  watcher.on('message', (_topic, payload, packet) => statuses.push({ state: String(payload), retained: packet.retain }));
+  const statuses: Array<{ state: string; backlog?: number; oldestUnsentAt?: string; retained: boolean }> = [];
+  watcher.on('message', (_topic, payload, packet) => statuses.push({ ...(JSON.parse(String(payload)) as { state: string; backlog?: number; oldestUnsentAt?: string }), retained: packet.retain }));
   await watcher.subscribeAsync('echolake/v1/sites/site-tls/status', { qos: 1 });
   await waitFor('the retained status', () => statuses.length > 0 || undefined);
-  assert.deepEqual(statuses[0], { state: 'online', retained: true });
+  // Sent at connect, when the three readings were still waiting.
+  assert.deepEqual(statuses[0], { v: 1, state: 'online', backlog: 3, oldestUnsentAt: statuses[0]?.oldestUnsentAt, retained: true });
+  assert.ok(!Number.isNaN(Date.parse(String(statuses[0]?.oldestUnsentAt))));
   link.cut(500);
   await waitFor('the will, offline', () => statuses.some((s) => s.state === 'offline') || undefined, 10_000);
-  await waitFor('online again after the reconnect', () => statuses.findLast((s) => s.state === 'online' && statuses.indexOf(s) > 0) ?? undefined, 10_000);
+  const again = await waitFor('online again after the reconnect', () => statuses.findLast((s) => s.state === 'online' && statuses.indexOf(s) > 0) ?? undefined, 10_000);
+  assert.equal(again.backlog, 0, 'everything was acknowledged before the cut');
 
   const intruder = openRig('intruder', { url: brokerUrl.href, siteId: 'site-tls', username: 'site-tls', password: 'wrong', tls });
   intruder.uplink.start();
@@ -180,6 +183,7 @@ test('a store that fails under the uplink is retried, not fatal: the batch stays
     inFlight: () => store.inFlight(),
     markInFlight: (range) => store.markInFlight(range),
     readRange: (range) => store.readRange(range),
+    backlog: () => store.backlog(),
     acknowledge: (lastSeq) => {
       if (failures.acknowledge-- > 0) throw new Error('database or disk is full');
       return store.acknowledge(lastSeq);

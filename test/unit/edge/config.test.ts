@@ -17,5 +17,6 @@ test('out-of-range numbers and empty lists from the environment are refused like
   refused({ ECHOLAKE_EDGE_ECHONET__STATIC_ADDRESSES: ',,,' }, /echonet\.staticAddresses/);
   refused({ ECHOLAKE_EDGE_API__HOST: 'not-a-host' }, /api\.host: must match pattern/);
   assert.equal(loadEdgeConfig(undefined, { ...base, ECHOLAKE_EDGE_API__HOST: '::1' }).api.host, '::1');
-  assert.equal(loadEdgeConfig(undefined, base).echonet.sendDeviceEvents, false, 'device events stay off until the cloud stores them');
+  assert.equal(loadEdgeConfig(undefined, base).echonet.sendDeviceEvents, true, 'device events go to the cloud by default: its lake stores them');
+  assert.equal(loadEdgeConfig(undefined, { ...base, ECHOLAKE_EDGE_ECHONET__SEND_DEVICE_EVENTS: 'false' }).echonet.sendDeviceEvents, false);
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { pino } from 'pino';
-import { BatchDelivery, type DeliveryOptions, type OutboxPort, type OutgoingBatch, type SeqRange, type StoredBatch } from '../../../../edge/uplink/delivery.js';
-import { RepeatedWarnings } from '../../../../edge/uplink/repeated-warnings.js';
+import { BatchDelivery, type Backlog, type DeliveryOptions, type OutboxPort, type OutgoingBatch, type SeqRange, type StoredBatch } from '../../../../edge/uplink/delivery.js';
+import { RepeatedWarnings } from '../../../../shared/repeated-warnings.js';
 import { ackFor, encodeAck } from '../../../../shared/contract/envelopes.js';
 
 /** The outbox's contract in memory: readings 1…n, each a small JSON text. */
@@ -35,6 +35,10 @@ class MemoryOutbox implements OutboxPort {
     this.ackedThrough = Math.max(this.ackedThrough, lastSeq);
     this.range = undefined;
     return covered;
+  }
+
+  backlog(): Backlog {
+    return { backlog: this.count - this.ackedThrough, oldestUnsentAt: undefined };
   }
 
   private batch(seqs: number[], full: boolean): StoredBatch | undefined {

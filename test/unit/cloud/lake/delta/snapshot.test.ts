@@ -115,3 +115,20 @@ test('log cleanup removes only expired files below a checkpoint, and the table s
   assert.equal(snapshot.version, 13);
   assert.equal(snapshot.files.size, 13);
 });
+
+test('loadAt gives the table as of an older version, from the newest checkpoint at or before it', async () => {
+  const { root } = await tableWith(14, 10);
+  const log = new LogStore(new LocalObjectStore(root));
+  const at5 = await Snapshot.loadAt(log, 5);
+  assert.equal(at5?.version, 5);
+  assert.equal(at5?.files.size, 5);
+  assert.equal(at5?.checkpointVersion, -1);
+  const at12 = await Snapshot.loadAt(log, 12);
+  assert.equal(at12?.version, 12);
+  assert.equal(at12?.files.size, 12);
+  assert.equal(at12?.checkpointVersion, 10);
+  assert.equal(await Snapshot.loadAt(log, 15), undefined, 'a version the table does not have yet');
+  for (let version = 0; version < 10; version += 1) rmSync(logFile(root, `${pad(version)}.json`));
+  await assert.rejects(Snapshot.loadAt(log, 5), /version 5 of .* can no longer be read: its log was cleaned up/);
+  assert.equal((await Snapshot.loadAt(log, 11))?.files.size, 11);
+});

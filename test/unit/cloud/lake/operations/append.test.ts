@@ -8,6 +8,7 @@ import { appendExactlyOnce, txnNames, type PendingMessage } from '../../../../..
 import { inlineEncoder } from '../../../../../cloud/lake/parquet/encoder-pool.js';
 import { LocalObjectStore } from '../../../../../cloud/lake/storage/local-store.js';
 import { READINGS_TABLE, type LakeReading } from '../../../../../cloud/lake/tables/readings.js';
+import type { Reading } from '../../../../../shared/reading.js';
 import { silentLogger } from '../../../../../shared/log.js';
 import { aircon } from '../../../../support/observations.js';
 
@@ -20,7 +21,7 @@ interface LogLine {
 const rules = { names: txnNames('app', 'readings'), maxSeqJump: 1000 };
 const freshRoot = () => mkdtempSync(join(tmpdir(), 'echolake-delta-'));
 const open = (root: string) => DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
-const reading = (seq: number, siteId = 's1', extra: Partial<LakeReading> = {}): LakeReading => ({ v: 1, siteId, seq, ...aircon(seq % 3), ...extra });
+const reading = (seq: number, siteId = 's1', extra: Partial<Reading> = {}): LakeReading => ({ v: 1, siteId, seq, ...aircon(seq % 3), ...extra });
 const message = (partition: number, offset: number, r: LakeReading | undefined): PendingMessage => ({
   reading: r,
   position: { partition, offset: String(offset) },
