@@ -3,6 +3,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
 import { alertsConfigSchema } from './alerts/config.js';
 import { brokerConfigSchema } from './broker/config.js';
+import { commandsConfigSchema } from './commands/config.js';
 import { apiConfigSchema } from './http/config.js';
 import { ingestConfigSchema, mqttConfigSchema } from './ingest/config.js';
 import { kafkaConfigSchema } from './kafka/config.js';
@@ -18,18 +19,19 @@ import { sitesConfigSchema } from './sites/config.js';
 export const cloudConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake', 'alerts', 'sharing'],
+  required: ['roles', 'sites', 'mqtt', 'broker', 'ingest', 'kafka', 'api', 'lake', 'alerts', 'sharing', 'commands'],
   properties: {
     roles: {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['ingest', 'lake', 'alerts', 'sharing'],
+      required: ['ingest', 'lake', 'alerts', 'sharing', 'commands'],
       properties: {
         ingest: { type: 'boolean', default: true, description: 'take batches from MQTT (and the HTTPS route) into Kafka' },
         lake: { type: 'boolean', default: true, description: 'commit Kafka readings into Delta' },
         alerts: { type: 'boolean', default: false, description: 'raise alerts from the readings by the rules file (alerts.*)' },
         sharing: { type: 'boolean', default: false, description: 'serve the lake\'s tables to analysts over the Delta Sharing protocol (sharing.*)' },
+        commands: { type: 'boolean', default: false, description: 'the commands API: commands to the sites\' air conditioners over MQTT, audited in Kafka (commands.*)' },
       },
     },
     sites: sitesConfigSchema,
@@ -41,6 +43,7 @@ export const cloudConfigSchema = {
     lake: lakeConfigSchema,
     alerts: alertsConfigSchema,
     sharing: sharingConfigSchema,
+    commands: commandsConfigSchema,
   },
 } as const;
 

@@ -14,6 +14,7 @@ import { pipelineRoutes } from './http/pipeline.js';
 import { ensureTopics, kafkaReachable } from './kafka/client.js';
 import { ingestRole } from './roles/ingest.js';
 import { alertsRole } from './roles/alerts.js';
+import { commandsRole } from './roles/commands.js';
 import { lakeRole } from './roles/lake.js';
 import { sharingRole } from './roles/sharing.js';
 import type { Role } from './roles/role.js';
@@ -22,7 +23,7 @@ import { siteRoutes } from './sites/routes.js';
 const log = createLogger('cloud');
 
 /** Every role this image can run; `roles.<name>` in the configuration switches each on. */
-const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole(), sharingRole()];
+const ROLES: Role[] = [ingestRole(), lakeRole(), alertsRole(), sharingRole(), commandsRole()];
 
 /** The context's parts, the embedded broker, the topics, the enabled roles, and the API last. */
 function components(config: CloudConfig, shutdown: Shutdown): Component[] {

@@ -6,6 +6,8 @@ import type { EchonetController } from './echonet/controller.js';
 import { guidelineDeviceType } from './echonet/device-types.js';
 import type { DeviceRecord } from './echonet/registry.js';
 import type { Uplink } from './uplink/uplink.js';
+import type { CommandExecutor } from './commands/executor.js';
+import type { ResultOutbox } from './commands/result-outbox.js';
 
 /** The parts the local API looks at; it reads them through the views below and nothing else. */
 export interface ApiBackends {
@@ -14,6 +16,8 @@ export interface ApiBackends {
   controller: EchonetController;
   store: ReadingStore;
   uplink: Uplink;
+  executor: CommandExecutor;
+  results: ResultOutbox;
   /** Readings this process has recorded so far. */
   recorded: () => number;
   /** Readings that left memory without reaching the database, by reason, since start. */
@@ -43,6 +47,8 @@ export function apiSources(backends: ApiBackends): ApiSources {
         return device && deviceView(device);
       },
     },
+    commands: { stats: () => ({ ...backends.executor.counters, resultsPending: backends.results.pending() }) },
+    control: { set: (deviceId, values) => controller.setProperties(deviceId, values), read: (deviceId, names) => controller.readProperties(deviceId, names) },
     history: { readings: (deviceId, query) => store.history(deviceId, query) },
     status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
     discovery: { searchNow: () => controller.searchNow() },

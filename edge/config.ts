@@ -4,6 +4,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { loadConfig } from '../shared/config.js';
 import { urlCredentials } from '../shared/redact.js';
 import { SITE_ID_PATTERN } from '../shared/reading-schema.js';
+import { type CommandPolicy, commandsConfigSchema } from './commands/policy.js';
 
 const IPV4 = '^(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}$';
 /** Not 0.0.0.0: it names no device, and as the interface it would let the routing table pick where multicast goes. */
@@ -13,7 +14,7 @@ const SPECIFIC_IPV4 = IPV4.replace('^', '^(?!0\\.0\\.0\\.0$)');
 export const edgeConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink'],
+  required: ['siteId', 'stateDir', 'echonet', 'buffer', 'api', 'uplink', 'commands'],
   properties: {
     siteId: { type: 'string', pattern: SITE_ID_PATTERN, description: 'this site\'s id: letters, digits, - and _' },
     stateDir: { type: 'string', minLength: 1, default: './var/edge', description: 'folder for the database (systemd sets $STATE_DIRECTORY, which is then the default)' },
@@ -139,6 +140,7 @@ export const edgeConfigSchema = {
         reconnectMaxMs: { type: 'integer', minimum: 1_000, default: 60_000 },
       },
     },
+    commands: commandsConfigSchema,
   },
 } as const;
 
@@ -159,7 +161,7 @@ export function loadEdgeConfig(file: string | undefined, env: NodeJS.ProcessEnv 
     env,
     envPrefix: 'ECHOLAKE_EDGE_',
     overrides,
-    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env)],
+    crossCheck: (config) => [...uplinkProblems(config.uplink), ...emptyListEntries(env), ...commandsProblems(config.commands)],
   });
 }
 
@@ -172,6 +174,11 @@ function emptyListEntries(env: NodeJS.ProcessEnv): string[] {
   const value = env[name];
   if (value === undefined || value === '' || !value.split(',').some((entry) => entry.trim() === '')) return [];
   return [`echonet.staticAddresses (${name}=${JSON.stringify(value)}): empty entries; list IPv4 addresses separated by commas, or leave the variable unset`];
+}
+
+function commandsProblems(commands: CommandPolicy): string[] {
+  if (commands.targetTemperatureMin <= commands.targetTemperatureMax) return [];
+  return [`commands.targetTemperatureMin (${commands.targetTemperatureMin}) is above commands.targetTemperatureMax (${commands.targetTemperatureMax}); lower the one or raise the other`];
 }
 
 /** What the uplink's schema cannot say: settings that must agree, and files the service must be able to read. */

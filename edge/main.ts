@@ -11,6 +11,9 @@ import { ReadingStore } from './buffer/reading-store.js';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { AddressGate, addressProblems, type BoundAddress } from './host-address.js';
 import { prepareStateDir } from './state-dir.js';
+import { CommandExecutor } from './commands/executor.js';
+import { CommandStore } from './commands/command-store.js';
+import { ResultOutbox } from './commands/result-outbox.js';
 import { EchonetController } from './echonet/controller.js';
 import { knownDeviceJson, parseKnownDevice } from './echonet/known-devices.js';
 import { deviceEventObservation } from './echonet/observation.js';
@@ -41,7 +44,15 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
     },
     log.child({ part: 'buffer', siteId: config.siteId }),
   );
-  const uplink = new Uplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }));
+  const commandStore = new CommandStore(store.database());
+  const results = new ResultOutbox(commandStore, log.child({ part: 'commands', siteId: config.siteId }));
+  const commandLink = {
+    // The executor is built with the controller below; the link delivers nothing before it starts.
+    offer: (payload: Buffer) => executor.offer(payload),
+    linkUp: results.linkUp.bind(results),
+    linkDown: results.linkDown.bind(results),
+  };
+  const uplink = new Uplink({ ...config.uplink, siteId: config.siteId }, store, log.child({ part: 'uplink' }), commandLink);
   let recorded = 0;
   const commits = new GroupCommit(
     store,
@@ -70,6 +81,18 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
     logger: log.child({ part: 'echonet', siteId: config.siteId }),
   });
   controller.on('observation', (observation) => commits.add(observation));
+  const executor = new CommandExecutor({
+    siteId: config.siteId,
+    policy: config.commands,
+    store: commandStore,
+    devices: {
+      airconIds: () => controller.devices().filter((device) => device.eoj.startsWith('0130')).map((device) => device.deviceId),
+      readProperties: (deviceId, names) => controller.readProperties(deviceId, names),
+      setProperties: (deviceId, values) => controller.setProperties(deviceId, values),
+    },
+    report: (result) => results.add(result),
+    log: log.child({ part: 'commands', siteId: config.siteId }),
+  });
   if (config.echonet.sendDeviceEvents) controller.on('device', (event) => commits.add(deviceEventObservation(event, new Date())));
   // An address not (yet) on this host is waited for, not a crash: see host-address.ts.
   const gate = (bound: BoundAddress, part: Component, logWait = true): AddressGate =>
@@ -83,10 +106,12 @@ function components(config: EdgeConfig, shutdown: Shutdown): Component[] {
     { name: 'uplink', start: () => uplink.start(), stop: () => uplink.stop() },
     { name: 'group-commit', start: () => undefined, stop: () => commits.close() },
     echonet,
+    // After the controller: a restore due while the edge was down runs once the units can be reached.
+    { name: 'commands', start: () => executor.start(), stop: () => executor.stop() },
   ];
   if (config.api.enabled && apiAddress !== undefined) {
     const waitingFor = (): string[] => [echonet.waitingFor()].filter((what) => what !== undefined);
-    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(), waitingFor,
+    const sources = apiSources({ siteId: config.siteId, startedAt: Date.now(), controller, store, uplink, executor, results, recorded: () => recorded, droppedUnsaved: () => commits.droppedUnsaved(), waitingFor,
       databaseCapBytes: config.buffer.maxBytes, stateDir: config.stateDir, interfaceAddress: config.echonet.interface });
     const { port, token, maxConcurrentRequests } = config.api;
     const api = { host: apiAddress.address, port, token, maxConcurrentRequests, version: projectVersion() };

@@ -1,7 +1,7 @@
 /**
  * The cloud's administrative commands, run as `echolake-cloud COMMAND …` beside the service:
  * `site add|rotate|disable|enable|list`, `mosquitto-config OUT_DIR`, `operator-token NAME`,
- * `share-profile RECIPIENT`.
+ * `share-profile RECIPIENT`, `power-grid generate`.
  * They read the same configuration (`--config FILE`, environment) to find the site registry.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,11 @@ import { writeMosquittoFiles } from '../sites/mosquitto.js';
 import { addSite, disableSite, enableSite, rotateSecret, type SiteCredentials } from '../sites/admin.js';
 import { readRegistryFile } from '../sites/file-registry.js';
 import { mosquittoHash } from '../sites/secrets.js';
+import { createLogger } from '../../shared/log.js';
+import { openTableStore } from '../lake/storage/open-store.js';
+import { POWER_GRID_TABLE } from '../lake/tables/power-grid.js';
+import { AREAS, type GeneratorOptions, generatePowerGrid } from '../power-grid/generator.js';
+import { writePowerGrid } from '../power-grid/write.js';
 
 const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value ...]
   site add ID --name NAME [--location LAT,LON] [--time-zone ZONE] [--uplink-url URL] [--ca-file FILE]
@@ -23,9 +28,11 @@ const USAGE = `usage: echolake-cloud COMMAND [--config FILE] [--set path=value .
   mosquitto-config OUT_DIR        write Mosquitto's password_file and acl_file from the registry
   operator-token NAME             make an operator token and print its api.operators entry
   share-profile RECIPIENT [--share SHARE ...] [--days N] [--endpoint URL] [--out FILE]
-                                  a Delta Sharing token for RECIPIENT (granted the shares named) and its profile file`;
+                                  a Delta Sharing token for RECIPIENT (granted the shares named) and its profile file
+  power-grid generate [--from YYYY-MM-DD] [--days N] [--areas tokyo,kansai,…] [--seed N]
+                                  dummy power-grid supply and demand into the lake's power_grid table`;
 
-const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token', 'share-profile']);
+const COMMANDS = new Set(['site', 'mosquitto-config', 'operator-token', 'share-profile', 'power-grid']);
 
 /** Runs a command if argv names one; false when argv is the service's own command line. */
 export async function runCloudCommand(argv: string[]): Promise<boolean> {
@@ -59,6 +66,9 @@ async function run(argv: string[]): Promise<void> {
       days: { type: 'string' },
       endpoint: { type: 'string' },
       out: { type: 'string' },
+      from: { type: 'string' },
+      areas: { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   const config = loadCloudConfig(values.config, process.env, values.set ?? []);
@@ -69,6 +79,13 @@ async function run(argv: string[]): Promise<void> {
     if (verb === undefined) throw new Error('operator-token needs a NAME');
     const { token, entry } = newOperatorToken(verb);
     console.log(`# token for ${verb} (shown once; give it to the operator):\n${token}\n# add to api.operators in the cloud's configuration:\n- name: ${entry.name}\n  tokenSha256: ${entry.tokenSha256}`);
+    return;
+  }
+  if (command === 'power-grid') {
+    if (verb !== 'generate') throw new Error('power-grid needs generate');
+    const options = powerGridOptions(values);
+    const written = await writePowerGrid(openTableStore(config.lake.root, POWER_GRID_TABLE.name, config.lake.s3), generatePowerGrid(options), createLogger('cloud'), 'echolake-cloud power-grid');
+    console.log(`power_grid version ${written.version}: ${written.rows} hours of ${options.areas.join(', ')} from ${new Date(options.fromMs).toISOString().slice(0, 10)}`);
     return;
   }
   if (command === 'share-profile') {
@@ -107,6 +124,20 @@ async function run(argv: string[]): Promise<void> {
     default:
       throw new Error(`unknown command: ${positionals.join(' ')}`);
   }
+}
+
+function powerGridOptions(values: { from?: string; days?: string; areas?: string; seed?: string }): GeneratorOptions {
+  const from = values.from ?? new Date().toISOString().slice(0, 10);
+  const fromMs = Date.parse(`${from}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || !Number.isFinite(fromMs)) throw new Error(`--from ${from}: give a date, YYYY-MM-DD`);
+  const days = Number(values.days ?? '7');
+  if (!Number.isInteger(days) || days < 1 || days > 366) throw new Error(`--days ${values.days}: give 1 to 366`);
+  const seed = Number(values.seed ?? '1');
+  if (!Number.isInteger(seed)) throw new Error(`--seed ${values.seed}: give an integer`);
+  const areas = (values.areas ?? Object.keys(AREAS).join(',')).split(',').map((area) => area.trim());
+  const unknown = areas.filter((area) => AREAS[area] === undefined);
+  if (unknown.length > 0) throw new Error(`--areas: unknown ${unknown.join(', ')}; known: ${Object.keys(AREAS).join(', ')}`);
+  return { areas, fromMs, days, seed };
 }
 
 function defaultUplinkUrl(config: ReturnType<typeof loadCloudConfig>): string {

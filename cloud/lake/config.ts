@@ -4,7 +4,7 @@ export const lakeConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['root', 'groupId', 'appId', 'maxRecords', 'maxBytes', 'maxAgeMs', 'checkpointInterval', 'maxSeqJump', 'alertsTable', 's3', 'maintenance'],
+  required: ['root', 'groupId', 'appId', 'maxRecords', 'maxBytes', 'maxAgeMs', 'checkpointInterval', 'maxSeqJump', 'alertsTable', 'commandsTable', 's3', 'maintenance'],
   properties: {
     root: {
       type: 'string',
@@ -24,6 +24,11 @@ export const lakeConfigSchema = {
     },
     maxAgeMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 60000, description: 'longest a reading waits before a commit' },
     checkpointInterval: { type: 'integer', minimum: 1, maximum: 100000, default: 10, description: 'a Delta checkpoint every this many table versions' },
+    commandsTable: {
+      type: 'boolean',
+      default: false,
+      description: 'also write the commands audit (commands.topic) into the Delta table commands, exactly once; on where the commands role is used',
+    },
     maxSeqJump: {
       type: 'integer',
       minimum: 1,

@@ -2,10 +2,13 @@ import type { Component } from '../../shared/lifecycle.js';
 import type { CloudContext } from '../context.js';
 import { AlertsTableWriter } from '../lake/alerts-writer.js';
 import { DeltaTable } from '../lake/delta/table.js';
+import { ensureAuditTopic } from '../commands/audit-topic.js';
+import { CommandsLakeWriter } from '../lake/commands-writer.js';
 import { LakeWriter } from '../lake/lake-writer.js';
 import { MaintenanceSchedule } from '../lake/maintenance.js';
 import { openTableStore } from '../lake/storage/open-store.js';
 import { ALERTS_TABLE } from '../lake/tables/alerts.js';
+import { COMMANDS_TABLE } from '../lake/tables/commands.js';
 import { DEAD_LETTERS_TABLE } from '../lake/tables/dead-letters.js';
 import { READINGS_TABLE } from '../lake/tables/readings.js';
 import type { TableDefinition } from '../lake/tables/schema.js';
@@ -15,8 +18,9 @@ import type { Role } from './role.js';
 const ALERTS_TOPIC_CHECK_MS = 5000;
 
 /**
- * Kafka's readings into the Delta tables (readings, dead letters), and the alerts topic into the
- * alerts table (`lake.alertsTable`), exactly once, on a local folder or S3; and their maintenance
+ * Kafka's readings into the Delta tables (readings, dead letters), the alerts topic into the
+ * alerts table (`lake.alertsTable`) and the commands audit into the commands table
+ * (`lake.commandsTable`), exactly once, on a local folder or S3; and their maintenance
  * (optimize, vacuum) on a schedule.
  */
 export function lakeRole(): Role {
@@ -30,7 +34,7 @@ export function lakeRole(): Role {
       const stores = { readings: storeOf(READINGS_TABLE), deadLetters: storeOf(DEAD_LETTERS_TABLE) };
       const lakeLog = log.child({ part: 'lake' });
       const writer = new LakeWriter(context.kafka, stores, { ...config.lake, topic: config.kafka.topics.readings, onFatal: (err: Error) => context.fatal(err) }, lakeLog, engineInfo);
-      const maintained = [READINGS_TABLE, DEAD_LETTERS_TABLE, ...(config.lake.alertsTable ? [ALERTS_TABLE] : [])];
+      const maintained = [READINGS_TABLE, DEAD_LETTERS_TABLE, ...(config.lake.alertsTable ? [ALERTS_TABLE] : []), ...(config.lake.commandsTable ? [COMMANDS_TABLE] : [])];
       let tables: Promise<DeltaTable[]> | undefined;
       const openTables = (): Promise<DeltaTable[]> =>
         (tables ??= Promise.all(maintained.map((table) => DeltaTable.open(storeOf(table), table, lakeLog, `${engineInfo} maintenance`))).catch((err: unknown) => {
@@ -55,6 +59,19 @@ export function lakeRole(): Role {
           engineInfo,
         );
         components.push({ name: 'lake-alerts', start: () => alerts.start(), stop: () => alerts.stop() });
+      }
+      if (config.lake.commandsTable) {
+        const audit = new CommandsLakeWriter(
+          context.kafka,
+          storeOf(COMMANDS_TABLE),
+          { topic: config.commands.topic, groupId: `${config.lake.groupId}-commands`, appId: config.lake.appId, onFatal: (err: Error) => context.fatal(err) },
+          lakeLog.child({ table: 'commands' }),
+          engineInfo,
+        );
+        components.push(
+          { name: 'commands-topic', start: () => ensureAuditTopic(context.kafka, config.commands.topic, config.kafka), stop: () => undefined },
+          { name: 'lake-commands', start: () => audit.start(), stop: () => audit.stop() },
+        );
       }
       components.push({ name: 'lake-maintenance', start: () => maintenance.start(), stop: () => maintenance.stop() });
       return components;

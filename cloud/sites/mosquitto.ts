@@ -1,8 +1,9 @@
 /**
  * Mosquitto's `password_file` and `acl_file` written from the site registry, so the registry stays
  * the one source of truth when sites connect to Mosquitto instead of the embedded broker. The ACL
- * says what SiteAuthorizer says: a site publishes its own readings and status and reads its own
- * acks; the cloud reads every site's readings and status and writes acks.
+ * says what SiteAuthorizer says: a site publishes its own readings, status and command results
+ * and reads its own acks and commands; the cloud reads what sites publish and writes acks and
+ * commands.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

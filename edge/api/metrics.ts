@@ -6,7 +6,7 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AVAILABILITIES, countByAvailability } from './availability.js';
-import type { DeviceSource, EchonetSource, EchonetStats, GatewayStatus, StatusSource } from './sources.js';
+import type { CommandStats, CommandsSource, DeviceSource, EchonetSource, EchonetStats, GatewayStatus, StatusSource } from './sources.js';
 
 const PREFIX = 'echolake_edge_';
 
@@ -91,6 +91,31 @@ class EchonetMetrics {
   }
 }
 
+/** What became of the cloud's commands here, and the results not yet sent. */
+class CommandMetrics {
+  private readonly outcomes: MirroredCounters<'outcome'>;
+  private readonly restores: MirroredCounter;
+  private readonly pending: Gauge;
+
+  constructor(registry: Registry) {
+    this.outcomes = new MirroredCounters(
+      registry,
+      'commands_total',
+      'Command messages from the cloud since start, by outcome: received (new), duplicate (a copy, not carried out again), invalid, refused (site policy), expired, executed',
+      'outcome',
+    );
+    this.restores = new MirroredCounter(registry, 'command_restores_total', 'Restores run at the end of a command window since start');
+    this.pending = new Gauge({ name: `${PREFIX}command_results_pending`, help: 'Command results kept until the broker takes them', registers: [registry] });
+  }
+
+  refresh(stats: CommandStats): void {
+    const { received, duplicates, invalid, refused, expired, executed } = stats;
+    this.outcomes.mirror(Object.entries({ received, duplicate: duplicates, invalid, refused, expired, executed }).map(([outcome, n]) => [{ outcome }, n] as const));
+    this.restores.mirror(stats.restores);
+    this.pending.set(stats.resultsPending);
+  }
+}
+
 export class EdgeMetrics {
   readonly registry = new Registry();
   private readonly info: Gauge<'version' | 'site_id'>;
@@ -105,9 +130,10 @@ export class EdgeMetrics {
   private readonly acksRejected: MirroredCounters<'reason'>;
   private readonly linkEvents: MirroredCounters<'event'>;
   private readonly echonet: EchonetMetrics;
+  private readonly commands: CommandMetrics;
 
   constructor(
-    private readonly sources: { readonly status: StatusSource; readonly devices: DeviceSource; readonly echonet: EchonetSource },
+    private readonly sources: { readonly status: StatusSource; readonly devices: DeviceSource; readonly echonet: EchonetSource; readonly commands: CommandsSource },
     private readonly version: string,
   ) {
     const registers = [this.registry];
@@ -130,6 +156,7 @@ export class EdgeMetrics {
     this.acksRejected = new MirroredCounters(this.registry, 'uplink_acks_rejected_total', 'Acks not taken since start, by reason (malformed, otherSite, notInFlight, wrongTopic)', 'reason');
     this.linkEvents = new MirroredCounters(this.registry, 'uplink_link_events_total', "The transport's own counts since start: oversizedPackets (MQTT), refusals and dead letters (HTTPS)", 'event');
     this.echonet = new EchonetMetrics(this.registry);
+    this.commands = new CommandMetrics(this.registry);
   }
 
   /** `route` is the route's pattern, not the URL, so ids in paths cannot multiply the series. */
@@ -159,6 +186,7 @@ export class EdgeMetrics {
     this.acksRejected.mirror(Object.entries(status.uplink.acksRejected).map(([reason, n]) => [{ reason }, n] as const));
     this.linkEvents.mirror(Object.entries(status.uplink.link).map(([event, n]) => [{ event }, n] as const));
     this.echonet.refresh(this.sources.echonet.stats());
+    this.commands.refresh(this.sources.commands.stats());
   }
 }
 

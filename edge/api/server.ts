@@ -8,6 +8,7 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Component } from '../../shared/lifecycle.js';
 import type { Logger } from '../../shared/log.js';
 import { bearerTokenGuard } from './auth.js';
+import { controlRoutes } from './control-routes.js';
 import { deviceRoutes } from './devices-routes.js';
 import { discoveryRoutes } from './discovery-routes.js';
 import { limitConcurrency } from '../../shared/http/concurrency.js';
@@ -125,6 +126,7 @@ export function createApiServer(options: ApiOptions, sources: ApiSources, logger
     done();
   });
   void app.register(deviceRoutes, { devices: sources.devices, echonet: sources.echonet });
+  void app.register(controlRoutes, { devices: sources.devices, control: sources.control, guard });
   void app.register(readingRoutes, { history: sources.history, devices: sources.devices });
   void app.register(statusRoutes, { status: sources.status, devices: sources.devices, version: options.version });
   void app.register(discoveryRoutes, { discovery: sources.discovery, guard });

@@ -153,8 +153,38 @@ export interface EchonetSource {
   stats(): EchonetStats;
 }
 
+/** Setting a property of a device and reading it back (EchonetController's setProperties and readProperties). */
+export interface DeviceControl {
+  set(
+    deviceId: string,
+    values: Readonly<Record<string, PropertyValue>>,
+  ): Promise<{ ok: true } | { ok: false; reason: 'UNKNOWN_DEVICE' | 'INVALID_VALUE' | 'REJECTED' | 'NO_ANSWER'; message: string }>;
+  read(
+    deviceId: string,
+    names: readonly string[],
+  ): Promise<{ ok: true; values: Record<string, PropertyValue> } | { ok: false; reason: 'UNKNOWN_DEVICE' | 'UNKNOWN_PROPERTY' | 'NO_ANSWER'; message: string }>;
+}
+
+/** The command executor's counts since start, and the results waiting for the link. */
+export interface CommandStats {
+  readonly received: number;
+  readonly invalid: number;
+  readonly duplicates: number;
+  readonly refused: number;
+  readonly expired: number;
+  readonly executed: number;
+  readonly restores: number;
+  readonly resultsPending: number;
+}
+
+export interface CommandsSource {
+  stats(): CommandStats;
+}
+
 export interface ApiSources {
   readonly devices: DeviceSource;
+  readonly control: DeviceControl;
+  readonly commands: CommandsSource;
   readonly history: ReadingHistory;
   readonly status: StatusSource;
   readonly discovery: DiscoveryTrigger;

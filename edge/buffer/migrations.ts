@@ -73,6 +73,31 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE drops_v2 RENAME TO drops;
     `,
   },
+  {
+    version: 3,
+    why: 'commands from the cloud: every id received (executed at most once), per device what was set over what, results not yet sent',
+    sql: `
+      CREATE TABLE commands (
+        id TEXT PRIMARY KEY,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('scheduled', 'executing', 'restore-pending', 'closed')),
+        expires_at INTEGER NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE TABLE command_devices (
+        command_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        previous TEXT,
+        applied TEXT,
+        PRIMARY KEY (command_id, device_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE command_results (
+        id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -91,8 +91,12 @@ const PAGE_CACHE_KIB = 2_000;
 /** Start shrinking at this share of the cap, down to the lower mark, so a drop happens in bulk, rarely. */
 const HIGH_WATER = 0.9;
 const LOW_WATER = 0.8;
-/** Rows per round when making room: bounded work per transaction. */
-const DROP_CHUNK = 5_000;
+/**
+ * Rows per round when making room: bounded work per transaction, and small beside what a small
+ * cap holds (2 MiB holds ~3,000 readings), so the rounds stop near the lower mark instead of one
+ * round taking the whole backlog.
+ */
+const DROP_CHUNK = 500;
 /** A reading's JSON is stored once, with its row, index entry and page slack: a generous bound of the file bytes per JSON byte. */
 const STORED_BYTES_PER_JSON_BYTE = 2;
 
@@ -133,6 +137,14 @@ export class ReadingStore {
 
   static open(options: ReadingStoreOptions, log: Logger): ReadingStore {
     return new ReadingStore(options, log);
+  }
+
+  /**
+   * The open database, for rooms that keep their own tables in the same file (the command
+   * executor): one file, one WAL, one set of migrations, closed here.
+   */
+  database(): Database {
+    return this.db;
   }
 
   /** Numbers and stores observations and device events in one transaction (one commit, not one per row). */

@@ -27,7 +27,7 @@ import { buildObservation } from './observation.js';
 import { type OwnNode, EXPERIMENTAL_MAKER_CODE, createOwnNode, derivedIdentificationNumber } from './own-node.js';
 import { type DevicePollView, type LearnedLimits, type PollResult, Poller, pollPlanFor } from './poller.js';
 import { NodeProfileEpc } from './properties-node-profile.js';
-import { codecFor, encodeByName } from './properties.js';
+import { codecByName, codecFor, decodeProperties, encodeByName } from './properties.js';
 import { type DeviceIdentity, type DeviceRecord, type DeviceRegistry, type PropertyMaps, InMemoryDeviceRegistry, UNKNOWN_MAPS, sameMaps } from './registry.js';
 import { Stagger } from './stagger.js';
 import {
@@ -81,6 +81,10 @@ export interface ControllerCounters {
 export type SetOutcome =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'UNKNOWN_DEVICE' | 'INVALID_VALUE' | 'REJECTED' | 'NO_ANSWER'; readonly message: string };
+
+export type ReadOutcome =
+  | { readonly ok: true; readonly values: Record<string, PropertyValue> }
+  | { readonly ok: false; readonly reason: 'UNKNOWN_DEVICE' | 'UNKNOWN_PROPERTY' | 'NO_ANSWER'; readonly message: string };
 
 /** INFs kept per address until its node is described: a unit's burst at boot fits, a flood does not. */
 const MAX_WAITING_INFS = 16;
@@ -250,6 +254,30 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       if (received.frame.esv === ESV.SetRes) return { ok: true };
       const refused = allProperties(received.frame).filter((p) => p.edt.length > 0).map((p) => codecFor(eoj, p.epc)?.name ?? byteHex(p.epc));
       return { ok: false, reason: 'REJECTED', message: `device refused ${refused.join(', ')}` };
+    } catch (error) {
+      return { ok: false, reason: 'NO_ANSWER', message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
+   * Get of named properties from a device now, past the poll schedule (to know what a Set changes
+   * and to read it back): the decoded values of those the device answered.
+   */
+  async readProperties(deviceId: string, names: readonly string[]): Promise<ReadOutcome> {
+    const device = this.registry.get(deviceId);
+    const eoj = device === undefined ? undefined : parseEojHex(device.eoj);
+    if (device === undefined || eoj === undefined) return { ok: false, reason: 'UNKNOWN_DEVICE', message: `no device ${deviceId}` };
+    const epcs: number[] = [];
+    for (const name of names) {
+      const codec = codecByName(eoj, name);
+      if (codec === undefined) return { ok: false, reason: 'UNKNOWN_PROPERTY', message: `no property ${name} in ${device.eoj}` };
+      epcs.push(codec.epc);
+    }
+    const binding = this.bindingOf(deviceId);
+    if (binding === undefined) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} is not at a known address right now` };
+    try {
+      const received = await this.channelFor(binding.address).get(eoj, epcs, () => this.nodes.isBound(binding));
+      return { ok: true, values: decodeProperties(eoj, allProperties(received.frame)).properties };
     } catch (error) {
       return { ok: false, reason: 'NO_ANSWER', message: error instanceof Error ? error.message : String(error) };
     }

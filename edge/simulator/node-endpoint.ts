@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/log.js';
 import { deviceIdOf, nodeKeyOf } from '../echonet/device-id.js';
 import { eojToHex } from '../echonet/eoj.js';
 import { ESV, esvName, isRequestEsv } from '../echonet/esv.js';
-import { type Frame, allProperties } from '../echonet/frame.js';
+import { type Frame, allProperties, detachedFrame } from '../echonet/frame.js';
 import { byteHex, toHex } from '../echonet/hex.js';
 import { type ReceivedFrame, EchonetTransport } from '../echonet/transport.js';
 import { assertBindableNodeAddress } from './addresses.js';
@@ -33,6 +33,13 @@ export interface SentFrame {
   readonly frame: Frame;
 }
 
+/** A request the node received, as the journal keeps it. */
+export interface ReceivedRequest {
+  readonly at: Date;
+  readonly from: string;
+  readonly frame: Frame;
+}
+
 /** Enough for a test or an installer to compare what arrived with what was sent, without growing forever. */
 const JOURNAL_LIMIT = 10_000;
 
@@ -40,6 +47,8 @@ export class NodeEndpoint {
   private transport: EchonetTransport | undefined;
   /** What this node sent, oldest first, the last JOURNAL_LIMIT frames. */
   readonly journal: SentFrame[] = [];
+  /** Requests this node received (answered or not), oldest first, the last JOURNAL_LIMIT: what a controller asked of it. */
+  readonly received: ReceivedRequest[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private address_: string;
   silent: boolean;
@@ -140,6 +149,8 @@ export class NodeEndpoint {
 
   private onFrame(received: ReceivedFrame): void {
     if (!isRequestEsv(received.frame.esv)) return; // other nodes' announcements
+    this.received.push({ at: new Date(), from: received.address, frame: detachedFrame(received.frame) });
+    if (this.received.length > JOURNAL_LIMIT) this.received.splice(0, this.received.length - JOURNAL_LIMIT);
     const reason = this.reasonToIgnore(received);
     if (reason !== undefined) {
       this.options.logger.debug({ address: this.address_, from: received.address, tid: received.frame.tid, reason }, 'simulated node ignores request');

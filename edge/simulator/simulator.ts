@@ -16,7 +16,7 @@ import { type AirconState, initialAirconState, remoteControlChange, reportedAirc
 import { AIRCON_EOJ } from './device-objects.js';
 import { NodeEndpoint } from './node-endpoint.js';
 import type { NodeQuirks } from './quirks.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../../shared/random.js';
 import { SimulatedNode } from './simulated-node.js';
 
 export { ALL_QUIRKS_PRESET, allQuirksMix, type NodeQuirks, type TimeWindow } from './quirks.js';
@@ -82,6 +82,8 @@ export interface SimulatedNodeHandle {
    * really went out), with the raw EDT per EPC as a reading carries it.
    */
   served(eoj?: string): ServedValues[];
+  /** Every SetC the object (default: the air conditioner) received, with its EDTs as hex by EPC: what a controller set. */
+  setsReceived(eoj?: string): Array<{ at: Date; raw: Record<string, string> }>;
   /** A change at the unit (remote control, fault); announced by INF where the INF map says so. */
   update(changes: Partial<AirconState>): Promise<void>;
   /** Deaf to every request (INF still goes out) until switched off again. */
@@ -158,6 +160,13 @@ class NodeHandle implements SimulatedNodeHandle {
       if (kind === undefined) return [];
       const raw = Object.fromEntries(frame.properties.filter((p) => p.edt.length > 0).map((p) => [byteHex(p.epc), toHex(p.edt)]));
       return [{ at, kind, raw }];
+    });
+  }
+  /** Every SetC the node received for `eoj`, with its EDTs as hex by EPC: what a controller set. */
+  setsReceived(eoj: string = this.eoj): Array<{ at: Date; raw: Record<string, string> }> {
+    return this.endpoint.received.flatMap(({ at, frame }) => {
+      if (frame.esv !== ESV.SetC || isSetGetFrame(frame) || eojToHex(frame.deoj) !== eoj) return [];
+      return [{ at, raw: Object.fromEntries(frame.properties.map((p) => [byteHex(p.epc), toHex(p.edt)])) }];
     });
   }
   update(changes: Partial<AirconState>): Promise<void> {

@@ -9,7 +9,7 @@ import { GuardedSocket, openBrokerSocket } from './guarded-socket.js';
 import { type LinkFailure, linkFailure } from './link-failure.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 import type { RepeatedWarnings } from '../../shared/repeated-warnings.js';
-import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
+import type { CommandLink, LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 /** CONNACK codes for an unsupported protocol: 1 from an MQTT 3.1.1 broker, 0x84 from an MQTT 5 one. */
 const PROTOCOL_REFUSED = new Set([1, 0x84]);
@@ -35,6 +35,7 @@ export class MqttTransport implements UplinkTransport {
   private emptiedPending = 0;
   private readonly url: URL;
   private readonly acksTopic: string;
+  private readonly commandsTopic: string;
 
   constructor(
     private readonly options: TransportOptions,
@@ -42,9 +43,11 @@ export class MqttTransport implements UplinkTransport {
     private readonly log: Logger,
     private readonly warnings: RepeatedWarnings,
     private readonly backlog: () => Backlog,
+    private readonly commands?: CommandLink,
   ) {
     this.url = new URL(options.url);
     this.acksTopic = siteTopic(options.siteId, 'acks');
+    this.commandsTopic = siteTopic(options.siteId, 'commands');
   }
 
   start(): void {
@@ -132,11 +135,17 @@ export class MqttTransport implements UplinkTransport {
     this.failure = undefined;
     this.reconnectAttempts = 0;
     this.log.info({ siteId: this.options.siteId, url: redactUrl(this.options.url), protocolVersion: client.options.protocolVersion }, 'uplink connected');
-    client.subscribe(this.acksTopic, { qos: 1 });
+    const topics = this.commands === undefined ? [this.acksTopic] : [this.acksTopic, this.commandsTopic];
+    client.subscribe(topics, { qos: 1 }, (err, granted) => {
+      // The session keeps these while the link is down; from the first grant on, nothing sent to them is lost.
+      if (err === null) this.log.info({ siteId: this.options.siteId, topics: granted?.map((g) => `${g.topic} (qos ${g.qos})`) }, 'uplink subscribed');
+    });
     this.publishStatus(client);
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.publishStatus(client), STATUS_EVERY_MS);
     this.statusTimer.unref();
+    const resultsTopic = siteTopic(this.options.siteId, 'command-results');
+    this.commands?.linkUp((payload, done) => client.publish(resultsTopic, payload, { qos: 1 }, (err) => done(err ?? undefined)));
     // A batch in flight needs no send here: mqtt.js replays a publish the broker never PUBACKed,
     // and one it did PUBACK goes again when its ack times out. Sending it here as well put two
     // copies into Kafka after every reconnect.
@@ -183,6 +192,7 @@ export class MqttTransport implements UplinkTransport {
   private onClose(): void {
     clearInterval(this.statusTimer);
     this.delivery.linkIsDown();
+    this.commands?.linkDown();
     if (this.state === 'stopped') return;
     if (this.state === 'connected') {
       this.log.warn({ siteId: this.options.siteId }, 'uplink disconnected');
@@ -207,11 +217,15 @@ export class MqttTransport implements UplinkTransport {
     return Math.round(step / 2 + (Math.random() * step) / 2);
   }
 
-  /** Only the site's acks topic carries acks; whatever else a session delivers is counted and dropped. */
+  /** Only the site's acks topic carries acks, only its commands topic commands; whatever else a session delivers is counted and dropped. */
   private onMessage(topic: string, payload: Buffer): void {
     if (payload.length === 0 && this.emptiedPending > 0) {
       // The guard's stand-in for an oversized PUBLISH (they arrive in order), counted there already.
       this.emptiedPending -= 1;
+      return;
+    }
+    if (this.commands !== undefined && topic === this.commandsTopic) {
+      this.commands.offer(payload);
       return;
     }
     if (topic !== this.acksTopic) {

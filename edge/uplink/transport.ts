@@ -19,6 +19,16 @@ export interface TransportOptions {
 }
 
 /**
+ * The commands side of the link (MQTT only): command messages from the site's commands topic go
+ * to `offer`; while the link is up, results go out through the publisher `linkUp` hands over.
+ */
+export interface CommandLink {
+  offer(payload: Buffer): void;
+  linkUp(publish: (payload: string, done: (err?: Error) => void) => void): void;
+  linkDown(): void;
+}
+
+/**
  * Carries the batch in flight to the cloud and the cloud's answer back to the delivery (see
  * delivery.ts): MQTT (mqtt-transport.ts) or HTTPS (https-transport.ts).
  */

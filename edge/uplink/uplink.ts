@@ -6,7 +6,7 @@ import { HttpsTransport } from './https-transport.js';
 import type { LinkFailure } from './link-failure.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
-import type { LinkState, TransportOptions, UplinkTransport } from './transport.js';
+import type { CommandLink, LinkState, TransportOptions, UplinkTransport } from './transport.js';
 
 export type { OutboxPort } from './delivery.js';
 
@@ -65,6 +65,8 @@ export class Uplink {
     private readonly options: UplinkOptions,
     private readonly outbox: OutboxPort,
     private readonly log: Logger,
+    /** Commands from the cloud and their results; MQTT only. */
+    private readonly commands?: CommandLink,
   ) {
     this.warnings = new RepeatedWarnings(log, WARNING_WINDOW_MS);
   }
@@ -73,9 +75,13 @@ export class Uplink {
   start(): void {
     const transportOptions = this.transportOptions();
     const delivery = new BatchDelivery(this.options, this.outbox, (batch) => transport.send(batch), this.log, this.warnings);
-    const transport: UplinkTransport = this.options.url.startsWith('https://')
+    const https = this.options.url.startsWith('https://');
+    const transport: UplinkTransport = https
       ? new HttpsTransport(transportOptions, delivery, this.log, this.warnings)
-      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, () => this.outbox.backlog());
+      : new MqttTransport(transportOptions, delivery, this.log, this.warnings, () => this.outbox.backlog(), this.commands);
+    if (https && this.commands !== undefined) {
+      this.log.warn({ siteId: this.options.siteId }, 'commands from the cloud come over MQTT only: with an https:// uplink this site receives none');
+    }
     this.delivery = delivery;
     this.transport = transport;
     if (transportOptions.password !== undefined && this.options.url.startsWith('mqtt://')) {

@@ -5,14 +5,17 @@
 
 const PREFIX = 'echolake/v1/sites';
 
-/** What a site's topic carries. `readings` and `status` go up; `acks` (and later `commands`) come down. */
-export const SITE_CHANNELS = ['readings', 'status', 'acks'] as const;
+/**
+ * What a site's topic carries. `readings`, `status` and `command-results` go up; `acks` and
+ * `commands` come down.
+ */
+export const SITE_CHANNELS = ['readings', 'status', 'acks', 'commands', 'command-results'] as const;
 export type SiteChannel = (typeof SITE_CHANNELS)[number];
 
 /** Channels a site publishes on; the rest only the cloud publishes. */
-export const SITE_PUBLISHES: readonly SiteChannel[] = ['readings', 'status'];
-/** Channels a site subscribes to. */
-export const SITE_SUBSCRIBES: readonly SiteChannel[] = ['acks'];
+export const SITE_PUBLISHES: readonly SiteChannel[] = ['readings', 'status', 'command-results'];
+/** Channels a site subscribes to (its own only); only the cloud publishes them. */
+export const SITE_SUBSCRIBES: readonly SiteChannel[] = ['acks', 'commands'];
 
 export function siteTopic(siteId: string, channel: SiteChannel): string {
   return `${PREFIX}/${siteId}/${channel}`;

@@ -2,6 +2,8 @@
 import { pino } from 'pino';
 import { createApiServer, type ApiOptions, type ApiServer } from '../../edge/api/server.js';
 import type {
+  CommandsSource,
+  DeviceControl,
   ApiSources,
   DeviceSource,
   DeviceView,
@@ -15,7 +17,7 @@ import type {
   StatusSource,
 } from '../../edge/api/sources.js';
 import { silentLogger, type Logger } from '../../shared/log.js';
-import type { AnyReading, Reading } from '../../shared/reading.js';
+import type { AnyReading, PropertyValue, Reading } from '../../shared/reading.js';
 import { aircon } from '../support/observations.js';
 
 export const TOKEN = 'installer-token-0123456789';
@@ -131,6 +133,25 @@ export class FakeSources implements ApiSources {
       if (since === undefined) return mine.slice(-query.limit);
       return mine.filter((reading) => Date.parse(reading.ts) >= since.getTime()).slice(0, query.limit);
     },
+  };
+
+  /** Sets the control was asked for, in order; `setOutcome` is what the next one answers. */
+  readonly sets: Array<{ deviceId: string; values: Record<string, PropertyValue> }> = [];
+  setOutcome: Awaited<ReturnType<DeviceControl['set']>> = { ok: true };
+  readonly control: DeviceControl = {
+    set: (deviceId, values) => {
+      this.sets.push({ deviceId, values: { ...values } });
+      return Promise.resolve(this.setOutcome);
+    },
+    // The device reports what was set last.
+    read: (deviceId, names) => {
+      const last = Object.assign({}, ...this.sets.filter((s) => s.deviceId === deviceId).map((s) => s.values)) as Record<string, PropertyValue>;
+      return Promise.resolve({ ok: true, values: Object.fromEntries(names.filter((n) => Object.hasOwn(last, n)).map((n) => [n, last[n] ?? null])) });
+    },
+  };
+
+  readonly commands: CommandsSource = {
+    stats: () => ({ received: 3, invalid: 1, duplicates: 2, refused: 1, expired: 0, executed: 2, restores: 1, resultsPending: 4 }),
   };
 
   readonly status: StatusSource = { status: () => healthyStatus, ready: () => this.readiness };

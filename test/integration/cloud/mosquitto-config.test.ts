@@ -61,11 +61,11 @@ test('Mosquitto started with the generated files admits sites and the cloud, and
 
     const seenByCloud: string[] = [];
     cloud.on('message', (topic) => seenByCloud.push(topic));
-    await cloud.subscribeAsync('$share/ingest/echolake/v1/sites/+/readings', { qos: 1 });
+    await cloud.subscribeAsync(['$share/ingest/echolake/v1/sites/+/readings', 'echolake/v1/sites/+/command-results'], { qos: 1 });
     const seenByB: string[] = [];
     siteB.on('message', (topic) => seenByB.push(topic));
     // Mosquitto grants any subscription and checks the read ACL on every delivery instead.
-    await siteB.subscribeAsync([siteTopic('site-b', 'acks'), siteTopic('site-a', 'acks'), '#'], { qos: 1 });
+    await siteB.subscribeAsync([siteTopic('site-b', 'acks'), siteTopic('site-a', 'acks'), siteTopic('site-b', 'commands'), siteTopic('site-a', 'commands'), '#'], { qos: 1 });
 
     // Site B writing as site A, or forging acks: Mosquitto answers PUBACK 0x87 and delivers nothing.
     const refused = await siteB.publishAsync(siteTopic('site-a', 'readings'), 'forged', { qos: 1 }).then(() => 'accepted', (err: Error) => err.message);
@@ -74,9 +74,16 @@ test('Mosquitto started with the generated files admits sites and the cloud, and
     await siteA.publishAsync(siteTopic('site-a', 'readings'), 'genuine', { qos: 1 });
     await cloud.publishAsync(siteTopic('site-b', 'acks'), 'ack for b', { qos: 1 });
     await cloud.publishAsync(siteTopic('site-a', 'acks'), 'ack for a', { qos: 1 });
+    // Commands: only the cloud writes them, each site reads its own; results only for oneself.
+    await siteA.publishAsync(siteTopic('site-b', 'commands'), 'forged command', { qos: 1 }).catch(() => undefined);
+    await siteB.publishAsync(siteTopic('site-b', 'commands'), 'self-made command', { qos: 1 }).catch(() => undefined);
+    await siteB.publishAsync(siteTopic('site-a', 'command-results'), 'forged result', { qos: 1 }).catch(() => undefined);
+    await cloud.publishAsync(siteTopic('site-a', 'commands'), 'command for a', { qos: 1 });
+    await cloud.publishAsync(siteTopic('site-b', 'commands'), 'command for b', { qos: 1 });
+    await siteB.publishAsync(siteTopic('site-b', 'command-results'), 'result of b', { qos: 1 });
     await sleep(500);
-    assert.deepEqual(seenByCloud, [siteTopic('site-a', 'readings')], 'the cloud got the genuine batch only');
-    assert.deepEqual([...new Set(seenByB)], [siteTopic('site-b', 'acks')], 'site B got its own ack only, not A\'s, not through #');
+    assert.deepEqual(seenByCloud, [siteTopic('site-a', 'readings'), siteTopic('site-b', 'command-results')], 'the cloud got the genuine batch and result only');
+    assert.deepEqual([...new Set(seenByB)], [siteTopic('site-b', 'acks'), siteTopic('site-b', 'commands')], 'site B got its own ack and command only, not A\'s, not through #');
   } finally {
     for (const client of clients) await client.endAsync(true).catch(() => undefined);
     await broker.stop();

@@ -48,6 +48,23 @@ test('only the cloud publishes acks, and it reads only what sites publish', asyn
   assert.equal(rules.subscribe(CLOUD, 'echolake/v1/sites/+/acks').ok, false);
 });
 
+test('commands: only the cloud publishes them, only their site receives them, and a site reports results for itself only', async () => {
+  const rules = await authorizer();
+  assert.deepEqual(rules.publish(CLOUD, 'echolake/v1/sites/a/commands'), { ok: true });
+  assert.equal(rules.publish(site('a'), 'echolake/v1/sites/a/commands').ok, false, 'a site cannot command itself');
+  assert.equal(rules.publish(site('a'), 'echolake/v1/sites/b/commands').ok, false, 'nor another site');
+  assert.deepEqual(rules.subscribe(site('a'), 'echolake/v1/sites/a/commands'), { ok: true });
+  for (const filter of ['echolake/v1/sites/b/commands', 'echolake/v1/sites/+/commands', '$share/x/echolake/v1/sites/b/commands']) {
+    assert.equal(rules.subscribe(site('a'), filter).ok, false, filter);
+  }
+  assert.deepEqual(rules.publish(site('a'), 'echolake/v1/sites/a/command-results'), { ok: true });
+  const forged = rules.publish(site('a'), 'echolake/v1/sites/b/command-results');
+  assert.equal(forged.ok === false && forged.reason, 'foreign-topic', 'no results for another site');
+  assert.equal(rules.publish(CLOUD, 'echolake/v1/sites/a/command-results').ok, false, 'the cloud does not forge results');
+  assert.deepEqual(rules.subscribe(CLOUD, 'echolake/v1/sites/+/command-results'), { ok: true });
+  assert.equal(rules.subscribe(CLOUD, 'echolake/v1/sites/+/commands').ok, false);
+});
+
 test('client ids: a site cannot take the cloud\'s session or another site\'s', async () => {
   const rules = await authorizer();
   assert.deepEqual(rules.clientId(site('a'), 'echolake-edge-a'), { ok: true });

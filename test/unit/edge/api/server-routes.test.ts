@@ -75,6 +75,7 @@ test('the OpenAPI document lists every route with its parameters and response sc
     'GET /openapi.json',
     'GET /readyz',
     'POST /api/v1/discovery',
+    'PUT /elapi/v1/devices/{id}/properties/{name}',
   ]);
 
   for (const [path, operations] of Object.entries(document.paths)) {
@@ -91,6 +92,7 @@ test('the OpenAPI document lists every route with its parameters and response sc
   assert.deepEqual(readings?.parameters?.filter((p) => p.in === 'query').map((p) => p.name).sort(), ['limit', 'since']);
   assert.ok(readings?.responses['400'] && readings.responses['404'], 'documents its errors');
   assert.deepEqual(document.paths['/api/v1/discovery']?.post?.security, [{ bearerToken: [] }]);
+  assert.deepEqual(document.paths['/elapi/v1/devices/{id}/properties/{name}']?.put?.security, [{ bearerToken: [] }], 'local control needs the token');
   assert.ok(document.components.securitySchemes.bearerToken);
   assert.ok(document.components.schemas.ApiError);
   await server.stop();

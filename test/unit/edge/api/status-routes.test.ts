@@ -110,6 +110,11 @@ test('GET /metrics is Prometheus text with process metrics and the gateway\'s ow
   assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'otherSite' }), 4);
   assert.equal(value('echolake_edge_uplink_acks_rejected_total', { reason: 'notInFlight' }), 1);
   assert.equal(value('echolake_edge_uplink_link_events_total', { event: 'oversizedPackets' }), 1);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'received' }), 3);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'duplicate' }), 2);
+  assert.equal(value('echolake_edge_commands_total', { outcome: 'refused' }), 1);
+  assert.equal(value('echolake_edge_command_restores_total'), 1);
+  assert.equal(value('echolake_edge_command_results_pending'), 4);
   for (const availability of ['online', 'unreachable', 'offline']) {
     assert.equal(value('echolake_edge_devices', { availability }), 1, availability);
   }

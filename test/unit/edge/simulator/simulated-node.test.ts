@@ -8,7 +8,7 @@ import { decodePropertyMap } from '../../../../edge/echonet/property-map.js';
 import { decodeProperties } from '../../../../edge/echonet/properties.js';
 import { type AirconState, initialAirconState, remoteControlChange, stepAircon } from '../../../../edge/simulator/aircon-model.js';
 import { type NodeQuirks, allQuirksMix, isWithin } from '../../../../edge/simulator/quirks.js';
-import { seededRandom } from '../../../../edge/simulator/random.js';
+import { seededRandom } from '../../../../shared/random.js';
 import { SimulatedNode } from '../../../../edge/simulator/simulated-node.js';
 
 const AIRCON = makeEoj(0x01, 0x30, 0x01);

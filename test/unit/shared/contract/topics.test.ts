@@ -8,6 +8,8 @@ test('site topics are built and parsed by one module', () => {
   assert.equal(everySiteFilter('status'), 'echolake/v1/sites/+/status');
   assert.equal(sharedFilter('g', everySiteFilter('readings')), '$share/g/echolake/v1/sites/+/readings');
   assert.equal(sharedFilter('', 'x/y'), 'x/y');
+  assert.equal(siteTopic('osaka-1', 'commands'), 'echolake/v1/sites/osaka-1/commands');
+  assert.deepEqual(parseSiteTopic('echolake/v1/sites/osaka-1/command-results'), { siteId: 'osaka-1', channel: 'command-results' });
 });
 
 test('topics outside the contract, wildcards and unknown channels parse to nothing', () => {

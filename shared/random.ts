@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32), so a simulator run with the same seed has the same ids and start state. */
+/** A small seeded PRNG (mulberry32): the same seed, the same numbers (simulator ids and start states, dummy power-grid data). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
