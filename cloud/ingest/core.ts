@@ -95,7 +95,7 @@ export class IngestCore {
     try {
       const placed = await this.sink.writeBatch(batch);
       timer();
-      this.status.batchInKafka(siteId, last.seq, batch.readings.length);
+      this.status.batchInKafka(siteId, batch.readings);
       this.log.info(
         { siteId, batchId: batch.batchId, firstSeq: first.seq, lastSeq: last.seq, readings: batch.readings.length, kafka: placed, transport: source.transport },
         'batch in kafka',

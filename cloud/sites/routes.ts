@@ -4,6 +4,7 @@ import { errorResponse, notFound } from '../../shared/http/errors.js';
 import { SITE_ID_PATTERN } from '../../shared/reading-schema.js';
 import { operatorSecurity } from '../http/auth.js';
 import type { Site, SiteRegistry } from './registry.js';
+import { MAX_DEVICES_PER_SITE } from './site-devices.js';
 import type { SiteStatusBoard } from './status-board.js';
 
 export interface SiteRoutesOptions {
@@ -31,10 +32,30 @@ const siteViewSchema = {
         lastSeq: { type: 'integer', nullable: true },
         backlog: { type: 'integer', nullable: true },
         oldestUnsentAt: { type: 'string', nullable: true },
+        readings: { type: 'integer', minimum: 0, description: 'readings taken into Kafka since this process started' },
+        devices: {
+          type: 'object',
+          description: `devices named by the site's batches since this process started (at most ${MAX_DEVICES_PER_SITE}), and those whose latest availability event was not offline`,
+          properties: { online: { type: 'integer' }, total: { type: 'integer' }, capped: { type: 'boolean', description: 'the site named more devices than are tracked' } },
+        },
       },
     },
   },
 } as const;
+
+const deviceSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    eoj: { type: 'string' },
+    address: { type: 'string' },
+    lastSeenAt: { type: 'string', description: 'when the gateway last received anything of it' },
+    online: { type: 'boolean', description: 'false when its latest availability event was offline' },
+    properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] }, description: 'its latest values' },
+  },
+} as const;
+
+const siteIdParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: SITE_ID_PATTERN } } } as const;
 
 export const siteRoutes: FastifyPluginCallback<SiteRoutesOptions> = (app, options, done) => {
   const view = (site: Site) => {
@@ -51,6 +72,8 @@ export const siteRoutes: FastifyPluginCallback<SiteRoutesOptions> = (app, option
         lastSeq: live.lastSeq ?? null,
         backlog: live.reported?.backlog ?? null,
         oldestUnsentAt: live.reported?.oldestUnsentAt ?? null,
+        readings: live.readings,
+        devices: options.status.deviceCounts(site.id),
       },
     };
   };
@@ -69,13 +92,26 @@ export const siteRoutes: FastifyPluginCallback<SiteRoutesOptions> = (app, option
       tags: ['sites'],
       summary: 'One site with its live status',
       security: operatorSecurity,
-      params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: SITE_ID_PATTERN } } },
+      params: siteIdParams,
       response: { 200: siteViewSchema, 401: errorResponse, 404: errorResponse },
     },
   }, (request) => {
     const site = options.sites.get(request.params.id);
     if (site === undefined) throw notFound(`no site ${request.params.id}`);
     return view(site);
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/sites/:id/devices', {
+    preHandler: options.operatorAuth,
+    schema: {
+      tags: ['sites'],
+      summary: `The site's devices with their latest values, from its batches since this process started (at most ${MAX_DEVICES_PER_SITE})`,
+      security: operatorSecurity,
+      params: siteIdParams,
+      response: { 200: { type: 'object', properties: { devices: { type: 'array', items: deviceSchema } } }, 401: errorResponse, 404: errorResponse },
+    },
+  }, (request) => {
+    if (options.sites.get(request.params.id) === undefined) throw notFound(`no site ${request.params.id}`);
+    return { devices: options.status.siteDevices(request.params.id) };
   });
   done();
 };

@@ -1,5 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AnyReading } from '../../shared/reading.js';
 import type { SiteRegistry } from './registry.js';
+import { type DeviceCounts, type SiteDevice, SiteDevices } from './site-devices.js';
 
 /** What the cloud knows of a site right now. */
 export interface SiteLiveStatus {
@@ -7,6 +9,8 @@ export interface SiteLiveStatus {
   lastSeenAt: number | undefined;
   lastBatchAt: number | undefined;
   lastSeq: number | undefined;
+  /** Readings taken into Kafka since start (the dashboard turns two answers into a rate). */
+  readings: number;
   /** What the edge said in its last status message. */
   reported: { state: 'online' | 'offline'; backlog?: number; oldestUnsentAt?: string; at: number } | undefined;
 }
@@ -20,6 +24,7 @@ export const ONLINE_WINDOW_MS = 5 * 60_000;
  */
 export class SiteStatusBoard {
   private readonly bySite = new Map<string, SiteLiveStatus>();
+  private readonly devicesBySite = new Map<string, SiteDevices>();
   private readonly lastBatch: Gauge;
   private readonly lastSeq: Gauge;
   private readonly readings: Counter;
@@ -39,15 +44,29 @@ export class SiteStatusBoard {
     });
   }
 
-  batchInKafka(siteId: string, lastSeq: number, readings: number, at = Date.now()): void {
+  /** A batch Kafka took: its readings in seq order (never empty). */
+  batchInKafka(siteId: string, readings: readonly AnyReading[], at = Date.now()): void {
     const status = this.entry(siteId);
-    if (status === undefined) return;
+    const last = readings[readings.length - 1];
+    if (status === undefined || last === undefined) return;
     status.lastBatchAt = at;
     status.lastSeenAt = at;
-    status.lastSeq = Math.max(status.lastSeq ?? 0, lastSeq);
+    status.lastSeq = Math.max(status.lastSeq ?? 0, last.seq);
+    status.readings += readings.length;
     this.lastBatch.set({ site: siteId }, at / 1000);
     this.lastSeq.set({ site: siteId }, status.lastSeq);
-    this.readings.inc({ site: siteId }, readings);
+    this.readings.inc({ site: siteId }, readings.length);
+    this.devices(siteId).take(readings);
+  }
+
+  /** Devices online of total at the site, from the batches since start. */
+  deviceCounts(siteId: string): DeviceCounts {
+    return this.devicesBySite.get(siteId)?.counts() ?? { online: 0, total: 0, capped: false };
+  }
+
+  /** The site's devices with their latest values, from the batches since start. */
+  siteDevices(siteId: string): SiteDevice[] {
+    return this.devicesBySite.get(siteId)?.list() ?? [];
   }
 
   reported(siteId: string, report: NonNullable<SiteLiveStatus['reported']>): void {
@@ -58,7 +77,7 @@ export class SiteStatusBoard {
   }
 
   get(siteId: string): SiteLiveStatus & { online: boolean } {
-    const status = this.bySite.get(siteId) ?? { lastSeenAt: undefined, lastBatchAt: undefined, lastSeq: undefined, reported: undefined };
+    const status = this.bySite.get(siteId) ?? emptyStatus();
     const recent = status.lastSeenAt !== undefined && Date.now() - status.lastSeenAt < ONLINE_WINDOW_MS;
     return { ...status, online: recent && status.reported?.state !== 'offline' };
   }
@@ -67,16 +86,31 @@ export class SiteStatusBoard {
     if (this.sites.get(siteId) === undefined) return undefined;
     let status = this.bySite.get(siteId);
     if (status === undefined) {
-      status = { lastSeenAt: undefined, lastBatchAt: undefined, lastSeq: undefined, reported: undefined };
+      status = emptyStatus();
       this.bySite.set(siteId, status);
     }
     return status;
   }
 
+  /** Called only for a site entry() let in: bounded by the registry like the rest of the board. */
+  private devices(siteId: string): SiteDevices {
+    let devices = this.devicesBySite.get(siteId);
+    if (devices === undefined) {
+      devices = new SiteDevices();
+      this.devicesBySite.set(siteId, devices);
+    }
+    return devices;
+  }
+
   private forget(siteId: string): void {
     this.bySite.delete(siteId);
+    this.devicesBySite.delete(siteId);
     this.lastBatch.remove({ site: siteId });
     this.lastSeq.remove({ site: siteId });
     this.readings.remove({ site: siteId });
   }
+}
+
+function emptyStatus(): SiteLiveStatus {
+  return { lastSeenAt: undefined, lastBatchAt: undefined, lastSeq: undefined, readings: 0, reported: undefined };
 }
