@@ -1,7 +1,8 @@
 /**
  * The fleet dashboard: every site with its live status and firing alerts, a plot of where the
  * sites are (from the registry's coordinates, no map tiles), and the firing alerts. Reads the
- * operator routes with the session cookie the login page set; polls every 5 s.
+ * operator routes with the session cookie the login page set; polls every 5 s. `#/site/<id>` is one
+ * site's page: its devices with their latest values, its readings rate and its firing alerts.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -9,6 +10,7 @@ import { formatNumber, formatTime } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
 import { usePolling } from '../shared/poll.js';
+import { useHashRoute } from '../shared/route.js';
 import { type CloudKey, cloudMessages } from './messages.js';
 
 const POLL_MS = 5_000;
@@ -21,7 +23,24 @@ interface SiteView {
   enabled: boolean;
   timeZone: string;
   location?: { latitude: number; longitude: number };
-  status: { online: boolean; lastSeenAt: string | null; lastBatchAt: string | null; backlog: number | null; oldestUnsentAt: string | null };
+  status: {
+    online: boolean;
+    lastSeenAt: string | null;
+    lastBatchAt: string | null;
+    backlog: number | null;
+    oldestUnsentAt: string | null;
+    readings: number;
+    devices: { online: number; total: number; capped: boolean };
+  };
+}
+
+interface DeviceView {
+  deviceId: string;
+  eoj: string;
+  address: string;
+  lastSeenAt: string;
+  online: boolean;
+  properties: Record<string, string | number | boolean | null>;
 }
 
 interface AlertView {
@@ -37,7 +56,7 @@ interface AlertView {
   site: { name: string; timeZone: string };
 }
 
-type SortKey = 'name' | 'state' | 'lastBatch' | 'backlog' | 'alerts';
+type SortKey = 'name' | 'state' | 'lastBatch' | 'backlog' | 'devices' | 'alerts';
 
 function sortValue(site: SiteView, key: SortKey, firing: number): string | number {
   switch (key) {
@@ -45,6 +64,8 @@ function sortValue(site: SiteView, key: SortKey, firing: number): string | numbe
     case 'state': return site.status.online ? 1 : 0;
     case 'lastBatch': return site.status.lastBatchAt === null ? 0 : Date.parse(site.status.lastBatchAt);
     case 'backlog': return site.status.backlog ?? -1;
+    // Most devices down first when descending.
+    case 'devices': return site.status.devices.total - site.status.devices.online;
     case 'alerts': return firing;
   }
 }
@@ -83,6 +104,7 @@ function SitesTable({ sites, firingBySite, t, lang }: { sites: SiteView[]; firin
               {header('state', t('state'))}
               {header('lastBatch', t('lastBatch'))}
               {header('backlog', t('backlog'))}
+              {header('devices', t('devicesOnline'))}
               {header('alerts', t('alerts'))}
               <th scope="col">{t('timeZone')}</th>
             </tr>
@@ -94,7 +116,7 @@ function SitesTable({ sites, firingBySite, t, lang }: { sites: SiteView[]; firin
               return (
                 <tr key={site.id} data-site={site.id} data-state={state}>
                   <th scope="row">
-                    {site.name}
+                    <a href={`#/site/${encodeURIComponent(site.id)}`}>{site.name}</a>
                     <br />
                     <small>{site.id}</small>
                   </th>
@@ -111,6 +133,9 @@ function SitesTable({ sites, firingBySite, t, lang }: { sites: SiteView[]; firin
                       </>
                     )}
                   </td>
+                  <td data-field="devices">
+                    <DeviceCount counts={site.status.devices} t={t} lang={lang} />
+                  </td>
                   <td data-field="firing">{firing === 0 ? '0' : <span class="badge firing">{firing}</span>}</td>
                   <td>{site.timeZone}</td>
                 </tr>
@@ -119,6 +144,21 @@ function SitesTable({ sites, firingBySite, t, lang }: { sites: SiteView[]; firin
           </tbody>
         </table>
       </div>
+    </>
+  );
+}
+
+function DeviceCount({ counts, t, lang }: { counts: SiteView['status']['devices']; t: T; lang: Lang }) {
+  const text = t('ofTotal', { online: formatNumber(lang, counts.online), total: formatNumber(lang, counts.total) });
+  return (
+    <>
+      <span class={counts.online < counts.total ? 'badge offline' : undefined}>{text}</span>
+      {counts.capped && (
+        <>
+          <br />
+          <small>{t('capped')}</small>
+        </>
+      )}
     </>
   );
 }
@@ -327,6 +367,137 @@ function PipelinePanel({ t, lang }: { t: T; lang: Lang }) {
   );
 }
 
+function DevicesTable({ devices, site, t, lang }: { devices: DeviceView[]; site: SiteView; t: T; lang: Lang }) {
+  if (devices.length === 0) return <p>{t('noDevices')}</p>;
+  return (
+    <div class="table-wrap">
+      <table data-testid="devices">
+        <thead>
+          <tr>
+            <th scope="col">{t('device')}</th>
+            <th scope="col">{t('state')}</th>
+            <th scope="col">{t('lastSeen')}</th>
+            <th scope="col">{t('values')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {devices.map((device) => (
+            <tr key={device.deviceId} data-device={device.deviceId} data-state={device.online ? 'online' : 'offline'}>
+              <th scope="row">
+                <small>{device.deviceId}</small>
+                <br />
+                <small>{device.address}</small>
+              </th>
+              <td>
+                <span class={`badge ${device.online ? 'online' : 'offline'}`}>{t(device.online ? 'online' : 'offline')}</span>
+              </td>
+              <td>{formatTime(lang, device.lastSeenAt, site.timeZone)}</td>
+              <td class="wrap" data-field="values">
+                {Object.entries(device.properties)
+                  .map(([name, value]) => `${name} ${typeof value === 'number' ? formatNumber(lang, value, Number.isInteger(value) ? 0 : 1) : String(value)}`)
+                  .join(', ')}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Readings per second between the last two answers about one site. */
+function useReadingsRate(site: SiteView | undefined): number | undefined {
+  const [history, setHistory] = useState<Array<{ at: number; readings: number }>>([]);
+  useEffect(() => {
+    if (site !== undefined) setHistory((kept) => [...kept.slice(-1), { at: Date.now(), readings: site.status.readings }]);
+  }, [site]);
+  const [before, latest] = history;
+  if (before === undefined || latest === undefined || latest.at <= before.at) return undefined;
+  return (latest.readings - before.readings) / ((latest.at - before.at) / 1000);
+}
+
+/** One site: its state, readings rate, firing alerts and devices with their latest values. */
+function SitePage({ siteId, sites, firing, t, lang }: { siteId: string; sites: SiteView[] | undefined; firing: AlertView[]; t: T; lang: Lang }) {
+  const site = sites?.find((s) => s.id === siteId);
+  const devices = usePolling<{ devices: DeviceView[] }>(`api/v1/sites/${encodeURIComponent(siteId)}/devices`, POLL_MS);
+  const rate = useReadingsRate(site);
+  const alerts = useMemo(() => firing.filter((alert) => alert.siteId === siteId), [firing, siteId]);
+  if (sites === undefined) return null;
+  if (site === undefined) return <p role="alert" class="error">{t('noSuchSite', { id: siteId })}</p>;
+  return (
+    <section data-testid="site-page" data-site={site.id} aria-labelledby="site-title">
+      <p>
+        <a href="#/">{t('back')}</a>
+      </p>
+      <h2 id="site-title">{site.name}</h2>
+      <div class="cards">
+        <section class={`card ${site.status.online ? 'ok' : 'bad'}`} aria-labelledby="site-state">
+          <h3 id="site-state">{t('state')}</h3>
+          <p class="big">{t(!site.enabled ? 'disabled' : site.status.online ? 'online' : 'offline')}</p>
+          <p>{t('lastBatch')}: {site.status.lastBatchAt === null ? t('never') : formatTime(lang, site.status.lastBatchAt, site.timeZone)}</p>
+        </section>
+        <section class="card ok" aria-labelledby="site-rate">
+          <h3 id="site-rate">{t('readingsRate')}</h3>
+          <p class="big" data-testid="site-rate">{t('perSecond', { n: rate === undefined ? '—' : formatNumber(lang, rate, 1) })}</p>
+          <p>{t('readingsTotal', { n: formatNumber(lang, site.status.readings) })}</p>
+        </section>
+        <section class={`card ${site.status.devices.online < site.status.devices.total ? 'bad' : 'ok'}`} aria-labelledby="site-devices">
+          <h3 id="site-devices">{t('devicesOnline')}</h3>
+          <p class="big">
+            <DeviceCount counts={site.status.devices} t={t} lang={lang} />
+          </p>
+        </section>
+      </div>
+      <h3>{t('firing')}</h3>
+      <FiringAlerts alerts={alerts} t={t} lang={lang} />
+      <h3>{t('devices')}</h3>
+      {devices.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: devices.error })}</p>}
+      <DevicesTable devices={devices.data?.devices ?? []} site={site} t={t} lang={lang} />
+    </section>
+  );
+}
+
+interface FleetProps {
+  sites: SiteView[] | undefined;
+  firing: AlertView[];
+  resolved: AlertView[];
+  alertsMissing: boolean;
+  t: T;
+  lang: Lang;
+}
+
+/** The whole fleet: alerts, the pipeline, the sites' table and plot. */
+function Fleet({ sites, firing, resolved, alertsMissing, t, lang }: FleetProps) {
+  const firingBySite = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const alert of firing) counts.set(alert.siteId, (counts.get(alert.siteId) ?? 0) + 1);
+    return counts;
+  }, [firing]);
+  return (
+    <>
+      <h2>{t('firing')}</h2>
+      {alertsMissing ? <p>{t('alertsOff')}</p> : (
+        <>
+          <FiringAlerts alerts={firing} t={t} lang={lang} />
+          <h3>{t('resolved')}</h3>
+          <ResolvedAlerts alerts={resolved} t={t} lang={lang} />
+        </>
+      )}
+      <h2>{t('pipeline')}</h2>
+      <PipelinePanel t={t} lang={lang} />
+      <h2>{t('sites')}</h2>
+      {sites !== undefined && (
+        <div class="fleet">
+          <div>
+            <SitesTable sites={sites} firingBySite={firingBySite} t={t} lang={lang} />
+          </div>
+          <SiteMap sites={sites} firingBySite={firingBySite} t={t} />
+        </div>
+      )}
+    </>
+  );
+}
+
 function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const t = useMemo(() => translator(cloudMessages, lang), [lang]);
@@ -334,12 +505,9 @@ function App() {
   const alerts = usePolling<{ alerts: AlertView[] }>('api/v1/alerts?state=firing&limit=500', POLL_MS);
   const resolved = usePolling<{ alerts: AlertView[] }>('api/v1/alerts?state=resolved&limit=20', POLL_MS);
   const firing = alerts.data?.alerts ?? [];
-  const firingBySite = useMemo(() => {
-    const counts = new Map<string, number>();
-    for (const alert of firing) counts.set(alert.siteId, (counts.get(alert.siteId) ?? 0) + 1);
-    return counts;
-  }, [firing]);
   const alertsMissing = alerts.error !== undefined && /404|not found/i.test(alerts.error);
+  const route = useHashRoute();
+  const siteId = route.startsWith('/site/') ? decodeURIComponent(route.slice('/site/'.length)) : undefined;
   return (
     <>
       <header>
@@ -353,25 +521,9 @@ function App() {
       </header>
       <main>
         {sites.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: sites.error })}</p>}
-        <h2>{t('firing')}</h2>
-        {alertsMissing ? <p>{t('alertsOff')}</p> : (
-          <>
-            <FiringAlerts alerts={firing} t={t} lang={lang} />
-            <h3>{t('resolved')}</h3>
-            <ResolvedAlerts alerts={resolved.data?.alerts ?? []} t={t} lang={lang} />
-          </>
-        )}
-        <h2>{t('pipeline')}</h2>
-        <PipelinePanel t={t} lang={lang} />
-        <h2>{t('sites')}</h2>
-        {sites.data !== undefined && (
-          <div class="fleet">
-            <div>
-              <SitesTable sites={sites.data.sites} firingBySite={firingBySite} t={t} lang={lang} />
-            </div>
-            <SiteMap sites={sites.data.sites} firingBySite={firingBySite} t={t} />
-          </div>
-        )}
+        {siteId !== undefined
+          ? <SitePage siteId={siteId} sites={sites.data?.sites} firing={firing} t={t} lang={lang} />
+          : <Fleet sites={sites.data?.sites} firing={firing} resolved={resolved.data?.alerts ?? []} alertsMissing={alertsMissing} t={t} lang={lang} />}
       </main>
     </>
   );

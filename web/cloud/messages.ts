@@ -6,7 +6,8 @@ export type CloudKey =
   | 'firing' | 'noFiring' | 'filter' | 'sortBy' | 'severity' | 'summary' | 'since' | 'device' | 'silenced'
   | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest'
   | 'pipeline' | 'ingest' | 'perSecond' | 'readingsTotal' | 'batches' | 'deadLetters' | 'none' | 'alertEngine'
-  | 'dropped' | 'notHere' | 'silence' | 'silenceLabel' | 'silenceComment' | 'silenceFailed' | 'resolved' | 'noResolved' | 'resolvedAt';
+  | 'dropped' | 'notHere' | 'silence' | 'silenceLabel' | 'silenceComment' | 'silenceFailed' | 'resolved' | 'noResolved' | 'resolvedAt'
+  | 'devicesOnline' | 'ofTotal' | 'capped' | 'devices' | 'noDevices' | 'lastSeen' | 'values' | 'readingsRate' | 'back' | 'noSuchSite';
 
 export const cloudMessages: Messages<CloudKey> = {
   en: {
@@ -21,6 +22,9 @@ export const cloudMessages: Messages<CloudKey> = {
     dropped: 'late {late}, duplicate {duplicates}, malformed {malformed}', notHere: 'not running in this process',
     silence: 'Silence 1 h', silenceLabel: 'Silence {rule} at {site} for an hour', silenceComment: 'silenced from the fleet dashboard',
     silenceFailed: 'The silence was refused: {error}', resolved: 'Recently resolved', noResolved: 'No alert resolved lately.', resolvedAt: 'Resolved',
+    devicesOnline: 'Devices online', ofTotal: '{online} of {total}', capped: 'more devices than are tracked', devices: 'Devices',
+    noDevices: 'No device has reported since the cloud started.', lastSeen: 'Last seen', values: 'Latest values',
+    readingsRate: 'Readings', back: '← All sites', noSuchSite: 'There is no site {id}.',
   },
   ja: {
     title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
@@ -34,5 +38,8 @@ export const cloudMessages: Messages<CloudKey> = {
     dropped: '遅延 {late}、重複 {duplicates}、不正 {malformed}', notHere: 'このプロセスでは動いていません',
     silence: '1時間ミュート', silenceLabel: '{site} の {rule} を1時間ミュート', silenceComment: 'フリートダッシュボードからミュート',
     silenceFailed: 'ミュートは拒否されました: {error}', resolved: '最近解決したアラート', noResolved: '最近解決したアラートはありません。', resolvedAt: '解決',
+    devicesOnline: 'オンライン機器', ofTotal: '{total} 台中 {online} 台', capped: '追跡上限を超える機器があります', devices: '機器',
+    noDevices: 'クラウド起動後に報告した機器はありません。', lastSeen: '最終受信', values: '最新の値',
+    readingsRate: '計測値', back: '← すべてのサイト', noSuchSite: 'サイト {id} はありません。',
   },
 };

@@ -3,7 +3,8 @@
  * against the cloud process with its embedded broker, the ingest and the alerts role on real
  * Kafka: nothing shows before the operator logs in (the page sends the browser to the login page,
  * the data routes answer 401, a wrong token is refused); after login both sites show, online, and
- * a unit reporting a fault shows as a firing alert on its site. Screenshots go to the artifacts.
+ * a unit reporting a fault shows as a firing alert on its site, the sites' devices online of total,
+ * and the site page with its unit's latest values and its alert. Screenshots go to the artifacts.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -149,7 +150,22 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   // The pipeline panel: the ingest's counters (three batches, four readings so far) and no dead letter.
   await page.locator('[data-testid="pipeline"]').getByText('4 readings since start').waitFor({ timeout: 15_000 });
   assert.equal(await page.locator('[data-testid="dead-letters"]').textContent(), 'none');
+  // Devices online of total: each site's one unit, online.
+  assert.equal(await page.locator(`tr[data-site="${sites[0]}"] [data-field="devices"]`).textContent(), '1 of 1');
   await page.screenshot({ path: join(artifactsDir(), 'cloud-dashboard.png'), fullPage: true });
+
+  // The site page: its unit with its latest values, its readings, its firing alert; back to the fleet.
+  await page.getByRole('link', { name: 'Tokyo office' }).click();
+  const sitePage = page.locator(`[data-testid="site-page"][data-site="${sites[0]}"]`);
+  await sitePage.waitFor({ timeout: 10_000 });
+  const unit = sitePage.locator(`table[data-testid="devices"] tr[data-device="${aircon(0).deviceId}"][data-state="online"]`);
+  await unit.waitFor({ timeout: 10_000 });
+  assert.match((await unit.locator('[data-field="values"]').textContent()) ?? '', /faultStatus true/);
+  await sitePage.getByText('3 readings since start').waitFor({ timeout: 10_000 });
+  assert.equal(await sitePage.locator('table[data-testid="alerts"] tr[data-alert="aircon-fault"]').count(), 1);
+  await page.screenshot({ path: join(artifactsDir(), 'cloud-site.png'), fullPage: true });
+  await page.getByRole('link', { name: '← All sites' }).click();
+  await page.locator('table[data-testid="sites"]').waitFor();
 
   // The filter keeps what matches; Japanese by the switch.
   await page.fill('[data-testid="filter"]', 'osaka');
