@@ -12,6 +12,7 @@ import { operatorAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { pipelineRoutes } from './http/pipeline.js';
 import { ensureTopics, kafkaReachable } from './kafka/client.js';
+import { ConsumerLagProbe, type WatchedGroup } from './kafka/lag.js';
 import { ingestRole } from './roles/ingest.js';
 import { alertsRole } from './roles/alerts.js';
 import { commandsRole } from './roles/commands.js';
@@ -43,12 +44,25 @@ function components(config: CloudConfig, shutdown: Shutdown): Component[] {
     registerBaseRoutes(app, built.probes, context.metrics);
     void app.register(siteRoutes, { sites: context.sites, status: context.siteStatus, operatorAuth: operatorAuth(config.api.operators) });
     for (const role of roles) role.routes?.(app, context);
-    void app.register(pipelineRoutes, { metrics: context.metrics, operatorAuth: operatorAuth(config.api.operators) });
+    const lag = new ConsumerLagProbe(context.kafka, watchedGroups(config), LAG_PROBE, log.child({ part: 'consumer-lag' }));
+    parts.push({ name: 'consumer-lag', start: () => undefined, stop: () => lag.stop() });
+    void app.register(pipelineRoutes, { metrics: context.metrics, operatorAuth: operatorAuth(config.api.operators), lag: () => lag.read() });
     void app.register(dashboardRoutes, { operators: config.api.operators, secure: config.api.tls.certFile !== undefined });
     const api = new CloudApiServer(app, config.api, log.child({ part: 'api' }));
     parts.push(api);
   }
   return parts;
+}
+
+/** The pipeline panel asks Kafka at most every 10 s, and gives up after 3 s. */
+const LAG_PROBE = { cacheMs: 10_000, timeoutMs: 3_000 };
+
+/** The groups whose lag the pipeline panel shows: the lake's and the alert engine's, on the readings topic. */
+function watchedGroups(config: CloudConfig): WatchedGroup[] {
+  return [
+    { role: 'lake', groupId: config.lake.groupId, topic: config.kafka.topics.readings },
+    { role: 'alerts', groupId: config.alerts.groupId, topic: config.kafka.topics.readings },
+  ];
 }
 
 const argv = process.argv.slice(2);

@@ -86,6 +86,11 @@ export class LakeWriter {
     );
   }
 
+  /** The tables this writer has open (none before start), for their metrics. */
+  openTables(): DeltaTable[] {
+    return [this.readings, this.deadLetters].filter((table) => table !== undefined);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.flushTimer);
     try {

@@ -7,6 +7,7 @@ import { CommandsLakeWriter } from '../lake/commands-writer.js';
 import { LakeWriter } from '../lake/lake-writer.js';
 import { MaintenanceSchedule } from '../lake/maintenance.js';
 import { openTableStore } from '../lake/storage/open-store.js';
+import { registerTableMetrics } from '../lake/table-metrics.js';
 import { ALERTS_TABLE } from '../lake/tables/alerts.js';
 import { COMMANDS_TABLE } from '../lake/tables/commands.js';
 import { DEAD_LETTERS_TABLE } from '../lake/tables/dead-letters.js';
@@ -34,6 +35,7 @@ export function lakeRole(): Role {
       const stores = { readings: storeOf(READINGS_TABLE), deadLetters: storeOf(DEAD_LETTERS_TABLE) };
       const lakeLog = log.child({ part: 'lake' });
       const writer = new LakeWriter(context.kafka, stores, { ...config.lake, topic: config.kafka.topics.readings, onFatal: (err: Error) => context.fatal(err) }, lakeLog, engineInfo);
+      registerTableMetrics(context.metrics, () => writer.openTables());
       const maintained = [READINGS_TABLE, DEAD_LETTERS_TABLE, ...(config.lake.alertsTable ? [ALERTS_TABLE] : []), ...(config.lake.commandsTable ? [COMMANDS_TABLE] : [])];
       let tables: Promise<DeltaTable[]> | undefined;
       const openTables = (): Promise<DeltaTable[]> =>

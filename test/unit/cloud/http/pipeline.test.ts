@@ -4,14 +4,17 @@ import fastify from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import { newOperatorToken, operatorAuth } from '../../../../cloud/http/auth.js';
 import { pipelineRoutes } from '../../../../cloud/http/pipeline.js';
+import type { LagAnswer } from '../../../../cloud/kafka/lag.js';
+import type { DeltaTable } from '../../../../cloud/lake/delta/table.js';
+import { registerTableMetrics } from '../../../../cloud/lake/table-metrics.js';
 import { installErrorHandling } from '../../../../shared/http/errors.js';
 
 const { token, entry } = newOperatorToken('ops');
 
-function app(metrics: Registry) {
+function app(metrics: Registry, lag?: () => Promise<LagAnswer>) {
   const api = fastify();
   installErrorHandling(api);
-  void api.register(pipelineRoutes, { metrics, operatorAuth: operatorAuth([entry]) });
+  void api.register(pipelineRoutes, { metrics, operatorAuth: operatorAuth([entry]), ...(lag === undefined ? {} : { lag }) });
   return api;
 }
 
@@ -33,6 +36,23 @@ test('the ingest\'s and the alert engine\'s counters, summed over sites and grou
   const body = answer.json<{ ingest: unknown; alerts: unknown }>();
   assert.deepEqual(body.ingest, { readings: 15, batches: { ack: 4, dead_letter: 1 }, deadLetters: { invalid_json: 1 } });
   assert.equal(body.alerts, null, 'no alerts role in this process');
+});
+
+test('the lake\'s tables from its gauges, and the consumer lag as the probe answered', async () => {
+  const metrics = new Registry();
+  const table = (name: string, version: number, sizes: number[]) =>
+    ({ definition: { name }, snapshot: { version, files: new Map(sizes.map((size, i) => [String(i), { size }])) } }) as unknown as DeltaTable;
+  registerTableMetrics(metrics, () => [table('readings', 12, [1000, 2000]), table('dead_letters', 0, [])]);
+  const lag: LagAnswer = {
+    at: '2026-12-07T00:00:00.000Z',
+    groups: [{ role: 'lake', groupId: 'echolake-lake', topic: 'readings', lag: 42, partitions: 3 }, { role: 'alerts', groupId: 'a', topic: 'readings', lag: null, partitions: 3 }],
+    error: null,
+  };
+  const body = (await get(app(metrics, () => Promise.resolve(lag)))).json<{ lake: unknown; lag: unknown }>();
+  assert.deepEqual(body.lake, { tables: { readings: { version: 12, files: 2, bytes: 3000 }, dead_letters: { version: 0, files: 0, bytes: 0 } } });
+  assert.deepEqual(body.lag, lag);
+  const none = (await get(app(new Registry()))).json<{ lake: unknown; lag: unknown }>();
+  assert.deepEqual([none.lake, none.lag], [null, null], 'no lake role here, no probe');
 });
 
 test('operators only', async () => {
