@@ -6,7 +6,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { formatNumber, formatTime } from '../shared/format.js';
+import { formatBytes, formatNumber, formatTime } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
 import { usePolling } from '../shared/poll.js';
@@ -313,6 +313,45 @@ interface Pipeline {
   at: string;
   ingest: { readings: number; batches: Record<string, number>; deadLetters: Record<string, number> } | null;
   alerts: { readings: number; late: number; duplicates: number; malformed: number } | null;
+  lake: { tables: Record<string, { version: number; files: number; bytes: number }> } | null;
+  lag: { at: string; groups: Array<{ role: string; groupId: string; topic: string; lag: number | null; partitions: number }>; error: string | null } | null;
+}
+
+function LagCard({ lag, t, lang }: { lag: Pipeline['lag']; t: T; lang: Lang }) {
+  return (
+    <section class={`card ${lag !== null && lag.error !== null ? 'bad' : 'ok'}`} aria-labelledby="lag-title">
+      <h2 id="lag-title">{t('consumerLag')}</h2>
+      {lag === null ? <p>{t('notHere')}</p> : (
+        <ul class="plain" data-testid="lag">
+          {lag.groups.map((group) => (
+            <li key={group.groupId} data-role={group.role}>
+              {group.role}: {group.lag === null ? t('notConsuming') : t('records', { n: formatNumber(lang, group.lag) })}
+              <br />
+              <small>{group.groupId}</small>
+            </li>
+          ))}
+          {lag.error !== null && <li role="alert">{t('lagUnknown', { error: lag.error })}</li>}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function TablesCard({ lake, t, lang }: { lake: Pipeline['lake']; t: T; lang: Lang }) {
+  return (
+    <section class="card ok" aria-labelledby="tables-title">
+      <h2 id="tables-title">{t('lakeTables')}</h2>
+      {lake === null ? <p>{t('notHere')}</p> : (
+        <ul class="plain" data-testid="tables">
+          {Object.entries(lake.tables).map(([name, table]) => (
+            <li key={name} data-table={name}>
+              {t('tableLine', { name, version: table.version, size: formatBytes(lang, table.bytes), files: formatNumber(lang, table.files) })}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
 }
 
 function Counts({ counts, t, lang }: { counts: Record<string, number>; t: T; lang: Lang }) {
@@ -363,6 +402,8 @@ function PipelinePanel({ t, lang }: { t: T; lang: Lang }) {
           </>
         )}
       </section>
+      <LagCard lag={latest.lag} t={t} lang={lang} />
+      <TablesCard lake={latest.lake} t={t} lang={lang} />
     </div>
   );
 }

@@ -7,7 +7,8 @@ export type CloudKey =
   | 'unreadable' | 'language' | 'logout' | 'never' | 'alertsOff' | 'map' | 'noLocation' | 'timeZone' | 'oldest'
   | 'pipeline' | 'ingest' | 'perSecond' | 'readingsTotal' | 'batches' | 'deadLetters' | 'none' | 'alertEngine'
   | 'dropped' | 'notHere' | 'silence' | 'silenceLabel' | 'silenceComment' | 'silenceFailed' | 'resolved' | 'noResolved' | 'resolvedAt'
-  | 'devicesOnline' | 'ofTotal' | 'capped' | 'devices' | 'noDevices' | 'lastSeen' | 'values' | 'readingsRate' | 'back' | 'noSuchSite';
+  | 'devicesOnline' | 'ofTotal' | 'capped' | 'devices' | 'noDevices' | 'lastSeen' | 'values' | 'readingsRate' | 'back' | 'noSuchSite'
+  | 'consumerLag' | 'notConsuming' | 'records' | 'lagUnknown' | 'lakeTables' | 'tableLine';
 
 export const cloudMessages: Messages<CloudKey> = {
   en: {
@@ -25,6 +26,8 @@ export const cloudMessages: Messages<CloudKey> = {
     devicesOnline: 'Devices online', ofTotal: '{online} of {total}', capped: 'more devices than are tracked', devices: 'Devices',
     noDevices: 'No device has reported since the cloud started.', lastSeen: 'Last seen', values: 'Latest values',
     readingsRate: 'Readings', back: '← All sites', noSuchSite: 'There is no site {id}.',
+    consumerLag: 'Consumer lag', notConsuming: 'nothing committed (not consuming)', records: '{n} records behind',
+    lagUnknown: 'Kafka did not say: {error}', lakeTables: 'Lake tables', tableLine: '{name}: version {version}, {size} in {files} files',
   },
   ja: {
     title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
@@ -41,5 +44,7 @@ export const cloudMessages: Messages<CloudKey> = {
     devicesOnline: 'オンライン機器', ofTotal: '{total} 台中 {online} 台', capped: '追跡上限を超える機器があります', devices: '機器',
     noDevices: 'クラウド起動後に報告した機器はありません。', lastSeen: '最終受信', values: '最新の値',
     readingsRate: '計測値', back: '← すべてのサイト', noSuchSite: 'サイト {id} はありません。',
+    consumerLag: 'コンシューマーラグ', notConsuming: 'コミットなし（未稼働）', records: '{n} 件遅れ',
+    lagUnknown: 'Kafka から応答がありません: {error}', lakeTables: 'レイクのテーブル', tableLine: '{name}: バージョン {version}、{files} ファイル {size}',
   },
 };

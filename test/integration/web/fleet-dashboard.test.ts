@@ -1,10 +1,12 @@
 /**
  * The cloud's fleet dashboard in a real browser (Debian's chromium through playwright-core),
- * against the cloud process with its embedded broker, the ingest and the alerts role on real
- * Kafka: nothing shows before the operator logs in (the page sends the browser to the login page,
- * the data routes answer 401, a wrong token is refused); after login both sites show, online, and
- * a unit reporting a fault shows as a firing alert on its site, the sites' devices online of total,
- * and the site page with its unit's latest values and its alert. Screenshots go to the artifacts.
+ * against the cloud process with its embedded broker, the ingest, the alerts role and the lake (on
+ * a local folder) on real Kafka: nothing shows before the operator logs in (the page sends the
+ * browser to the login page, the data routes answer 401, a wrong token is refused); after login
+ * both sites show, online, with their devices online of total; a unit reporting a fault shows as a
+ * firing alert on its site; the pipeline panel shows the lake's readings table past its first
+ * version and both consumer groups caught up; the site page shows its unit's latest values and its
+ * alert. Screenshots go to the artifacts.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -55,7 +57,12 @@ before(async () => {
   writeFileSync(configFile, `api:\n  operators:\n    - name: ${operator.entry.name}\n      tokenSha256: ${operator.entry.tokenSha256}\n`);
   cloud = new Deployable('cloud', 'cloud/main.ts', ['--config', configFile], {
     ...env,
-    ECHOLAKE_CLOUD_ROLES__LAKE: 'false',
+    // The lake on a local folder, for the pipeline panel's tables and its consumer lag.
+    ECHOLAKE_CLOUD_ROLES__LAKE: 'true',
+    ECHOLAKE_CLOUD_LAKE__ROOT: join(dir, 'lake'),
+    ECHOLAKE_CLOUD_LAKE__GROUP_ID: `lake-web-${run}`,
+    ECHOLAKE_CLOUD_LAKE__MAX_AGE_MS: '300',
+    ECHOLAKE_CLOUD_LAKE__ALERTS_TABLE: 'false',
     ECHOLAKE_CLOUD_ROLES__ALERTS: 'true',
     ECHOLAKE_CLOUD_BROKER__ENABLED: 'true',
     ECHOLAKE_CLOUD_BROKER__PORT: String(port),
@@ -76,6 +83,7 @@ before(async () => {
   });
   api = String((await cloud.waitFor((e) => e.msg === 'cloud API listening', 90_000, 'the cloud API')).url);
   await cloud.waitFor((e) => e.msg === 'ingest subscribed', 30_000, 'the ingest');
+  await cloud.waitFor((e) => e.msg === 'lake writer started', 60_000, 'the lake writer');
 });
 
 after(async () => {
@@ -150,6 +158,10 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   // The pipeline panel: the ingest's counters (three batches, four readings so far) and no dead letter.
   await page.locator('[data-testid="pipeline"]').getByText('4 readings since start').waitFor({ timeout: 15_000 });
   assert.equal(await page.locator('[data-testid="dead-letters"]').textContent(), 'none');
+  // The lake has committed the readings (a version past its creation) and both groups caught up.
+  await page.locator('[data-testid="tables"] li[data-table="readings"]', { hasText: /version [1-9]/ }).waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="lag"] li[data-role="lake"]', { hasText: '0 records behind' }).waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="lag"] li[data-role="alerts"]', { hasText: '0 records behind' }).waitFor({ timeout: 30_000 });
   // Devices online of total: each site's one unit, online.
   assert.equal(await page.locator(`tr[data-site="${sites[0]}"] [data-field="devices"]`).textContent(), '1 of 1');
   await page.screenshot({ path: join(artifactsDir(), 'cloud-dashboard.png'), fullPage: true });
