@@ -4,7 +4,7 @@ import { errorResponse, notFound } from '../../shared/http/errors.js';
 import { SITE_ID_PATTERN } from '../../shared/reading-schema.js';
 import { operatorSecurity } from '../http/auth.js';
 import type { Site, SiteRegistry } from './registry.js';
-import { MAX_DEVICES_PER_SITE } from './site-devices.js';
+import { MAX_DEVICES_PER_SITE, MAX_EVENTS_PER_SITE } from './site-devices.js';
 import type { SiteStatusBoard } from './status-board.js';
 
 export interface SiteRoutesOptions {
@@ -52,6 +52,17 @@ const deviceSchema = {
     lastSeenAt: { type: 'string', description: 'when the gateway last received anything of it' },
     online: { type: 'boolean', description: 'false when its latest availability event was offline' },
     properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] }, description: 'its latest values' },
+  },
+} as const;
+
+const eventSchema = {
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    ts: { type: 'string', description: 'when the gateway saw it' },
+    type: { type: 'string', description: 'found, moved, online, unreachable, offline, propertyMapChanged' },
+    fromAddress: { type: 'string' },
+    toAddress: { type: 'string' },
   },
 } as const;
 
@@ -112,6 +123,19 @@ export const siteRoutes: FastifyPluginCallback<SiteRoutesOptions> = (app, option
   }, (request) => {
     if (options.sites.get(request.params.id) === undefined) throw notFound(`no site ${request.params.id}`);
     return { devices: options.status.siteDevices(request.params.id) };
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/sites/:id/events', {
+    preHandler: options.operatorAuth,
+    schema: {
+      tags: ['sites'],
+      summary: `The site's latest device events, newest first, from its batches since this process started (at most ${MAX_EVENTS_PER_SITE})`,
+      security: operatorSecurity,
+      params: siteIdParams,
+      response: { 200: { type: 'object', properties: { events: { type: 'array', items: eventSchema } } }, 401: errorResponse, 404: errorResponse },
+    },
+  }, (request) => {
+    if (options.sites.get(request.params.id) === undefined) throw notFound(`no site ${request.params.id}`);
+    return { events: options.status.siteEvents(request.params.id) };
   });
   done();
 };

@@ -5,6 +5,18 @@ export const MAX_DEVICES_PER_SITE = 1_000;
 /** Property names kept per device: the newest reading's first ones (an air conditioner has about 20). */
 export const MAX_PROPERTIES_PER_DEVICE = 64;
 
+/** Device events kept per site, the newest; older ones fall off. */
+export const MAX_EVENTS_PER_SITE = 100;
+
+/** One device event (found, moved, offline, …) as the site's timeline shows it. */
+export interface SiteDeviceEvent {
+  deviceId: string;
+  ts: string;
+  type: string;
+  fromAddress?: string;
+  toAddress?: string;
+}
+
 /** What the cloud last heard of one device. */
 export interface SiteDevice {
   deviceId: string;
@@ -28,15 +40,18 @@ export interface DeviceCounts {
 /**
  * The devices one site's batches named, with their latest values and whether their latest
  * availability event said offline. Bounded: at most MAX_DEVICES_PER_SITE devices and
- * MAX_PROPERTIES_PER_DEVICE values each; a device past the cap is not tracked, only noted.
+ * MAX_PROPERTIES_PER_DEVICE values each; a device past the cap is not tracked, only noted. The
+ * last MAX_EVENTS_PER_SITE device events, of any device, make the site's timeline.
  */
 export class SiteDevices {
   private readonly devices = new Map<string, SiteDevice>();
   private capped = false;
+  private events: SiteDeviceEvent[] = [];
 
   /** Takes one accepted batch's readings, in seq order. */
   take(readings: readonly AnyReading[]): void {
     for (const reading of readings) {
+      if (reading.kind === 'event') this.remember({ deviceId: reading.deviceId, ts: reading.ts, ...reading.event });
       const device = this.device(reading);
       if (device === undefined) continue;
       device.address = reading.address;
@@ -56,8 +71,19 @@ export class SiteDevices {
     return { online, total: this.devices.size, capped: this.capped };
   }
 
+  /** The latest device events, newest first. */
+  recentEvents(): SiteDeviceEvent[] {
+    return this.events.slice(-MAX_EVENTS_PER_SITE).reverse();
+  }
+
   list(): SiteDevice[] {
     return [...this.devices.values()].sort((a, b) => a.deviceId.localeCompare(b.deviceId));
+  }
+
+  private remember(event: SiteDeviceEvent): void {
+    this.events.push(event);
+    // Trimmed in steps, not per event: a batch of many events costs one copy, not one each.
+    if (this.events.length > 2 * MAX_EVENTS_PER_SITE) this.events = this.events.slice(-MAX_EVENTS_PER_SITE);
   }
 
   private device(reading: AnyReading): SiteDevice | undefined {

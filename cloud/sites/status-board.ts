@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AnyReading } from '../../shared/reading.js';
 import type { SiteRegistry } from './registry.js';
-import { type DeviceCounts, type SiteDevice, SiteDevices } from './site-devices.js';
+import { type DeviceCounts, type SiteDevice, type SiteDeviceEvent, SiteDevices } from './site-devices.js';
 
 /** What the cloud knows of a site right now. */
 export interface SiteLiveStatus {
@@ -67,6 +67,11 @@ export class SiteStatusBoard {
   /** The site's devices with their latest values, from the batches since start. */
   siteDevices(siteId: string): SiteDevice[] {
     return this.devicesBySite.get(siteId)?.list() ?? [];
+  }
+
+  /** The site's latest device events, newest first. */
+  siteEvents(siteId: string): SiteDeviceEvent[] {
+    return this.devicesBySite.get(siteId)?.recentEvents() ?? [];
   }
 
   reported(siteId: string, report: NonNullable<SiteLiveStatus['reported']>): void {

@@ -2,10 +2,12 @@
  * The fleet dashboard: every site with its live status and firing alerts, a plot of where the
  * sites are (from the registry's coordinates, no map tiles), and the firing alerts. Reads the
  * operator routes with the session cookie the login page set; polls every 5 s. `#/site/<id>` is one
- * site's page: its devices with their latest values, its readings rate and its firing alerts.
+ * site's page: its devices with their latest values, its readings rate, its firing alerts and its
+ * device events.
  */
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { deviceEventText } from '../shared/device-events.js';
 import { formatBytes, formatNumber, formatTime } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
@@ -446,6 +448,28 @@ function DevicesTable({ devices, site, t, lang }: { devices: DeviceView[]; site:
   );
 }
 
+interface SiteEventView {
+  deviceId: string;
+  ts: string;
+  type: string;
+  fromAddress?: string;
+  toAddress?: string;
+}
+
+/** The site's latest device events, newest first, in the site's time zone. */
+function SiteEvents({ events, site, lang, t }: { events: SiteEventView[]; site: SiteView; lang: Lang; t: T }) {
+  if (events.length === 0) return <p>{t('noEvents')}</p>;
+  return (
+    <ol class="events" data-testid="site-events">
+      {events.map((event) => (
+        <li key={`${event.ts}-${event.deviceId}-${event.type}`} data-device={event.deviceId} data-type={event.type}>
+          <time dateTime={event.ts}>{formatTime(lang, event.ts, site.timeZone)}</time> {deviceEventText(lang, event)} <small>{event.deviceId}</small>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 /** Readings per second between the last two answers about one site. */
 function useReadingsRate(site: SiteView | undefined): number | undefined {
   const [history, setHistory] = useState<Array<{ at: number; readings: number }>>([]);
@@ -461,6 +485,7 @@ function useReadingsRate(site: SiteView | undefined): number | undefined {
 function SitePage({ siteId, sites, firing, t, lang }: { siteId: string; sites: SiteView[] | undefined; firing: AlertView[]; t: T; lang: Lang }) {
   const site = sites?.find((s) => s.id === siteId);
   const devices = usePolling<{ devices: DeviceView[] }>(`api/v1/sites/${encodeURIComponent(siteId)}/devices`, POLL_MS);
+  const events = usePolling<{ events: SiteEventView[] }>(`api/v1/sites/${encodeURIComponent(siteId)}/events`, POLL_MS);
   const rate = useReadingsRate(site);
   const alerts = useMemo(() => firing.filter((alert) => alert.siteId === siteId), [firing, siteId]);
   if (sites === undefined) return null;
@@ -494,6 +519,8 @@ function SitePage({ siteId, sites, firing, t, lang }: { siteId: string; sites: S
       <h3>{t('devices')}</h3>
       {devices.error !== undefined && <p role="alert" class="error">{t('unreadable', { error: devices.error })}</p>}
       <DevicesTable devices={devices.data?.devices ?? []} site={site} t={t} lang={lang} />
+      <h3>{t('events')}</h3>
+      <SiteEvents events={events.data?.events ?? []} site={site} t={t} lang={lang} />
     </section>
   );
 }

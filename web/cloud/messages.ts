@@ -8,7 +8,7 @@ export type CloudKey =
   | 'pipeline' | 'ingest' | 'perSecond' | 'readingsTotal' | 'batches' | 'deadLetters' | 'none' | 'alertEngine'
   | 'dropped' | 'notHere' | 'silence' | 'silenceLabel' | 'silenceComment' | 'silenceFailed' | 'resolved' | 'noResolved' | 'resolvedAt'
   | 'devicesOnline' | 'ofTotal' | 'capped' | 'devices' | 'noDevices' | 'lastSeen' | 'values' | 'readingsRate' | 'back' | 'noSuchSite'
-  | 'consumerLag' | 'notConsuming' | 'records' | 'lagUnknown' | 'lakeTables' | 'tableLine';
+  | 'consumerLag' | 'notConsuming' | 'records' | 'lagUnknown' | 'lakeTables' | 'tableLine' | 'events' | 'noEvents';
 
 export const cloudMessages: Messages<CloudKey> = {
   en: {
@@ -28,6 +28,7 @@ export const cloudMessages: Messages<CloudKey> = {
     readingsRate: 'Readings', back: '← All sites', noSuchSite: 'There is no site {id}.',
     consumerLag: 'Consumer lag', notConsuming: 'nothing committed (not consuming)', records: '{n} records behind',
     lagUnknown: 'Kafka did not say: {error}', lakeTables: 'Lake tables', tableLine: '{name}: version {version}, {size} in {files} files',
+    events: 'Device events', noEvents: 'No device event since the cloud started.',
   },
   ja: {
     title: 'echolake フリート', sites: 'サイト', site: 'サイト', state: '状態', online: 'オンライン', offline: 'オフライン', disabled: '無効',
@@ -46,5 +47,6 @@ export const cloudMessages: Messages<CloudKey> = {
     readingsRate: '計測値', back: '← すべてのサイト', noSuchSite: 'サイト {id} はありません。',
     consumerLag: 'コンシューマーラグ', notConsuming: 'コミットなし（未稼働）', records: '{n} 件遅れ',
     lagUnknown: 'Kafka から応答がありません: {error}', lakeTables: 'レイクのテーブル', tableLine: '{name}: バージョン {version}、{files} ファイル {size}',
+    events: '機器のイベント', noEvents: 'クラウド起動後の機器イベントはありません。',
   },
 };

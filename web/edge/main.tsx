@@ -6,6 +6,7 @@
 import { render } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Chart, type Series } from '../shared/chart.js';
+import { deviceEventText } from '../shared/device-events.js';
 import { LOCALES, formatBytes, formatDuration, formatNumber, formatTime, secondsSince } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
@@ -222,7 +223,6 @@ function HistoryChart({ readings, t, lang }: { readings: Reading[]; t: T; lang: 
   return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} locale={LOCALES[lang]} />;
 }
 
-const EVENTS = new Set(['found', 'moved', 'offline', 'online', 'propertyMapChanged']);
 /** The newest events of the device page's timeline. */
 const EVENTS_SHOWN = 10;
 
@@ -232,8 +232,7 @@ function EventTimeline({ readings, t, lang }: { readings: Reading[]; t: T; lang:
   return (
     <ol class="events" data-testid="events">
       {events.map((r) => {
-        const type = r.event?.type ?? '';
-        const text = EVENTS.has(type) ? t(`event_${type}` as EdgeKey, { from: r.event?.fromAddress ?? '?', to: r.event?.toAddress ?? '?' }) : type;
+        const text = r.event === undefined ? '' : deviceEventText(lang, r.event);
         return (
           <li key={r.seq}>
             <time dateTime={r.ts}>{formatTime(lang, r.ts)}</time> {text}

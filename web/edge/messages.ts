@@ -12,8 +12,7 @@ export type EdgeKey =
   | 'reason_timeout' | 'reason_other' | 'ago' | 'readingsRecorded' | 'events' | 'noEvents'
   | 'mode_auto' | 'mode_cooling' | 'mode_heating' | 'mode_dehumidification' | 'mode_circulation' | 'mode_other'
   | 'actions' | 'apiToken' | 'searchNow' | 'searching' | 'searchDone' | 'searchFailed'
-  | 'drop_cap' | 'drop_corrupt' | 'drop_disk-full' | 'drop_shutdown'
-  | 'event_found' | 'event_moved' | 'event_offline' | 'event_online' | 'event_propertyMapChanged';
+  | 'drop_cap' | 'drop_corrupt' | 'drop_disk-full' | 'drop_shutdown';
 
 export const edgeMessages: Messages<EdgeKey> = {
   en: {
@@ -42,8 +41,6 @@ export const edgeMessages: Messages<EdgeKey> = {
     actions: 'Actions', apiToken: 'API token (api.token)', searchNow: 'Search for devices now', searching: 'Searching…',
     searchDone: '{n} nodes answered', searchFailed: 'Search failed: {error}',
     'drop_cap': 'at the database cap', 'drop_corrupt': 'with a corrupt database', 'drop_disk-full': 'disk full', 'drop_shutdown': 'at shutdown',
-    event_found: 'found', event_moved: 'moved from {from} to {to}', event_offline: 'went offline', event_online: 'back online',
-    event_propertyMapChanged: 'its property maps changed',
   },
   ja: {
     title: 'echolake ゲートウェイ', gateway: 'ゲートウェイ', uplink: 'クラウドへの接続', connected: '接続中', notConnected: '未接続',
@@ -71,7 +68,5 @@ export const edgeMessages: Messages<EdgeKey> = {
     actions: '操作', apiToken: 'API トークン (api.token)', searchNow: '今すぐ機器を探索', searching: '探索中…',
     searchDone: '{n} 台のノードが応答しました', searchFailed: '探索に失敗しました: {error}',
     'drop_cap': 'データベース上限', 'drop_corrupt': 'データベース破損', 'drop_disk-full': 'ディスク満杯', 'drop_shutdown': '停止時',
-    event_found: '発見', event_moved: '{from} から {to} へ移動', event_offline: 'オフラインになりました', event_online: 'オンラインに戻りました',
-    event_propertyMapChanged: 'プロパティマップが変わりました',
   },
 };

@@ -5,8 +5,8 @@
  * browser to the login page, the data routes answer 401, a wrong token is refused); after login
  * both sites show, online, with their devices online of total; a unit reporting a fault shows as a
  * firing alert on its site; the pipeline panel shows the lake's readings table past its first
- * version and both consumer groups caught up; the site page shows its unit's latest values and its
- * alert. Screenshots go to the artifacts.
+ * version and both consumer groups caught up; the site page shows its unit's latest values, its
+ * alert and the unit's device event. Screenshots go to the artifacts.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -19,7 +19,7 @@ import type { Browser } from 'playwright-core';
 import { newOperatorToken } from '../../../cloud/http/auth.js';
 import { encodeBatch } from '../../../shared/contract/envelopes.js';
 import { siteTopic } from '../../../shared/contract/topics.js';
-import type { BatchAck, Reading } from '../../../shared/reading.js';
+import type { AnyReading, BatchAck, Reading } from '../../../shared/reading.js';
 import { buildWeb } from '../../../scripts/build-web.js';
 import { freePorts } from '../../services/processes.js';
 import { artifactsDir, launchBrowser, openPage } from '../../support/browser.js';
@@ -94,7 +94,7 @@ after(async () => {
 });
 
 /** One batch from a site as its edge sends it, waiting for the cloud's ack (so Kafka has it). */
-async function sendBatch(siteId: string, readings: Reading[]): Promise<void> {
+async function sendBatch(siteId: string, readings: AnyReading[]): Promise<void> {
   const client = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteId, password: testSecret(siteId), clientId: `echolake-edge-${siteId}`, reconnectPeriod: 0 });
   clients.push(client);
   const acks: string[] = [];
@@ -166,14 +166,18 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   assert.equal(await page.locator(`tr[data-site="${sites[0]}"] [data-field="devices"]`).textContent(), '1 of 1');
   await page.screenshot({ path: join(artifactsDir(), 'cloud-dashboard.png'), fullPage: true });
 
-  // The site page: its unit with its latest values, its readings, its firing alert; back to the fleet.
+  // The site page: its unit with its latest values, its readings, its firing alert, the unit's
+  // event; back to the fleet.
+  const { deviceId, eoj, address } = aircon(0);
+  await sendBatch(sites[0], [{ v: 1, siteId: sites[0], seq: 4, deviceId, eoj, address, ts: new Date().toISOString(), kind: 'event', event: { type: 'found' } }]);
   await page.getByRole('link', { name: 'Tokyo office' }).click();
   const sitePage = page.locator(`[data-testid="site-page"][data-site="${sites[0]}"]`);
   await sitePage.waitFor({ timeout: 10_000 });
   const unit = sitePage.locator(`table[data-testid="devices"] tr[data-device="${aircon(0).deviceId}"][data-state="online"]`);
   await unit.waitFor({ timeout: 10_000 });
   assert.match((await unit.locator('[data-field="values"]').textContent()) ?? '', /faultStatus true/);
-  await sitePage.getByText('3 readings since start').waitFor({ timeout: 10_000 });
+  await sitePage.getByText('4 readings since start').waitFor({ timeout: 10_000 });
+  await sitePage.locator(`[data-testid="site-events"] li[data-type="found"][data-device="${deviceId}"]`, { hasText: 'found' }).waitFor({ timeout: 10_000 });
   assert.equal(await sitePage.locator('table[data-testid="alerts"] tr[data-alert="aircon-fault"]').count(), 1);
   await page.screenshot({ path: join(artifactsDir(), 'cloud-site.png'), fullPage: true });
   await page.getByRole('link', { name: '← All sites' }).click();
@@ -193,7 +197,7 @@ test('after login the dashboard shows both sites online and a unit\'s fault as a
   await alertRow.and(page.locator('[data-silenced="true"]')).waitFor({ timeout: 20_000 });
 
   // The unit's fault clears: the alert resolves and shows among the recently resolved.
-  await sendBatch(sites[0], [readingOf(sites[0], 4, false)]);
+  await sendBatch(sites[0], [readingOf(sites[0], 5, false)]);
   await page.locator('table[data-testid="resolved"] tr', { hasText: 'aircon-fault' }).waitFor({ timeout: 60_000 });
   assert.equal(await alertRow.count(), 0, 'no longer firing');
 

@@ -44,7 +44,7 @@ test('each site says its devices online of total and its readings since start', 
   assert.equal(byId.size, 2, 'a site outside the registry never shows');
 });
 
-test('a site\'s devices with their latest values; 404 for a site not in the registry; operators only', async () => {
+test('a site\'s devices with their latest values, its device events; 404 for a site not in the registry; operators only', async () => {
   const { api, status } = await app();
   status.batchInKafka('a', batch('a'));
   const answer = await api.inject({ url: '/api/v1/sites/a/devices', headers: auth });
@@ -55,5 +55,9 @@ test('a site\'s devices with their latest values; 404 for a site not in the regi
     [aircon(1).deviceId, false, 27],
   ]);
   assert.equal((await api.inject({ url: '/api/v1/sites/nope/devices', headers: auth })).statusCode, 404);
+  const events = (await api.inject({ url: '/api/v1/sites/a/events', headers: auth })).json<{ events: unknown[] }>();
+  assert.deepEqual(events.events, [{ deviceId: aircon(1).deviceId, ts: aircon(1).ts, type: 'offline' }]);
+  assert.equal((await api.inject({ url: '/api/v1/sites/nope/events', headers: auth })).statusCode, 404);
+  assert.equal((await api.inject({ url: '/api/v1/sites/a/events' })).statusCode, 401);
   assert.equal((await api.inject({ url: '/api/v1/sites/a/devices' })).statusCode, 401);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_DEVICES_PER_SITE, MAX_PROPERTIES_PER_DEVICE, SiteDevices } from '../../../../cloud/sites/site-devices.js';
+import { MAX_DEVICES_PER_SITE, MAX_EVENTS_PER_SITE, MAX_PROPERTIES_PER_DEVICE, SiteDevices } from '../../../../cloud/sites/site-devices.js';
 import type { AnyReading, PropertyValue } from '../../../../shared/reading.js';
 
 let seq = 0;
@@ -38,4 +38,15 @@ test('bounded: devices past the cap are left out and noted, properties past the 
   assert.equal(Object.keys(kept).length, MAX_PROPERTIES_PER_DEVICE);
   assert.equal(Object.hasOwn(kept, '__proto__'), true);
   assert.equal(kept.constructor, 2);
+});
+
+test('the site\'s timeline: its latest device events, newest first, the oldest falling off', () => {
+  const devices = new SiteDevices();
+  devices.take([values('a', {}), event('a', 'found'), event('b', 'offline')]);
+  assert.deepEqual(devices.recentEvents().map((e) => [e.deviceId, e.type]), [['b', 'offline'], ['a', 'found']]);
+  for (let i = 0; i < 3; i += 1) devices.take(Array.from({ length: MAX_EVENTS_PER_SITE }, (_, n) => event(`d${i}-${n}`, 'found')));
+  const kept = devices.recentEvents();
+  assert.equal(kept.length, MAX_EVENTS_PER_SITE);
+  assert.equal(kept[0]?.deviceId, `d2-${MAX_EVENTS_PER_SITE - 1}`);
+  assert.equal(kept.at(-1)?.deviceId, 'd2-0');
 });
