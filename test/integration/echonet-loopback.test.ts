@@ -251,7 +251,10 @@ describe('pacing', () => {
     const rig = await startRig({ nodes }, { pollIntervalMs: intervalMs, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
     await waitFor('three polls of every unit', () => rig.sim.nodes.every((n) => pollAnswerTimes(n).length >= 3), 6_000);
     const describedAt = rig.sim.nodes.map((n) => n.served('0ef001').find((s) => s.kind === 'poll' && s.raw['8a'] !== undefined)?.at.getTime() as number).sort((a, b) => a - b);
-    assert.ok((describedAt.at(-1) as number) - (describedAt[0] as number) >= (nodes - 1) * NEW_NODE_STEP_MS - 5, `described at ${gaps(describedAt).join(', ')} ms apart`);
+    // In turn, not at once (all at once they span a millisecond or two). Timers on a loaded machine
+    // fire late and then bunch, so one step may come out at 0 ms and the next at 8: the span is what
+    // shows the pacing, with room for that jitter.
+    assert.ok((describedAt.at(-1) as number) - (describedAt[0] as number) >= ((nodes - 1) * NEW_NODE_STEP_MS) / 2, `described at ${gaps(describedAt).join(', ')} ms apart`);
     // The first poll of a unit may wait for the frame gap after its description; its phase shows from the second on.
     for (const cycle of [1, 2]) {
       const times = rig.sim.nodes.map((n) => pollAnswerTimes(n)[cycle] as number).sort((a, b) => a - b);
