@@ -13,6 +13,7 @@ import { SiteAuthorizer } from './sites/authorizer.js';
 import { FileSiteRegistry, RegistryFileError } from './sites/file-registry.js';
 import type { SiteRegistry } from './sites/registry.js';
 import { SiteStatusBoard } from './sites/status-board.js';
+import type { CloudMqttCredentials } from './ingest/mqtt-client-options.js';
 
 /** What every role may use; a role sees this and its own config fragment, nothing of the other roles. */
 export interface CloudContext {
@@ -26,7 +27,7 @@ export interface CloudContext {
   /** Live per-site state (last batch, last seq, the edge's reported backlog) for the API and metrics. */
   readonly siteStatus: SiteStatusBoard;
   /** The cloud's own MQTT credentials (password from `mqtt.password` or `mqtt.passwordFile`). */
-  readonly cloudMqtt: { username: string; password: string | undefined; clientId: string };
+  readonly cloudMqtt: CloudMqttCredentials;
   readonly metrics: Registry;
   /** Adds a check `/readyz` runs. */
   readiness(name: string, probe: ReadinessProbe): void;

@@ -4,7 +4,6 @@
  * away); results from the sites go to the audit topic before they are acknowledged to the broker.
  * The ledger is built only from the audit topic, which every instance reads whole.
  */
-import { readFileSync } from 'node:fs';
 import type { Kafka, Producer } from 'kafkajs';
 import { type IClientOptions, type IPublishPacket, type MqttClient, connect } from 'mqtt';
 import { Counter, type Registry } from 'prom-client';
@@ -13,15 +12,19 @@ import { everySiteFilter, parseSiteTopic, sharedFilter, siteTopic } from '../../
 import type { Logger } from '../../shared/log.js';
 import { redactUrl } from '../../shared/redact.js';
 import type { MqttConfig } from '../ingest/config.js';
+import { type CloudMqttCredentials, cloudMqttClientOptions } from '../ingest/mqtt-client-options.js';
 import { TopicFollower } from '../kafka/follower.js';
 import type { CommandsConfig } from './config.js';
 import type { AuditEvent, CommandLedger, CommandView } from './ledger.js';
 import { type CommandRecord, messagesOf } from './request.js';
 
+/** An hour: commands results wait in the broker across a restart of this instance. */
+const COMMANDS_SESSION_EXPIRY_S = 3600;
+
 export interface CommandsServiceOptions {
   config: CommandsConfig;
   mqtt: MqttConfig;
-  credentials: { username: string; password: string | undefined; clientId: string };
+  credentials: CloudMqttCredentials;
   kafka: Kafka;
   ledger: CommandLedger;
   metrics: Registry;
@@ -146,20 +149,8 @@ export class CommandsService {
 
   private clientOptions(): IClientOptions {
     const { mqtt, credentials } = this.options;
-    const tls = mqtt.tls;
-    return {
-      // Its own session beside the ingest's: a slow Kafka write here must not hold readings up.
-      clientId: `${credentials.clientId}-commands`.slice(0, 128),
-      clean: false,
-      protocolVersion: mqtt.protocolVersion,
-      ...(mqtt.protocolVersion === 5 && { properties: { sessionExpiryInterval: 3600, maximumPacketSize: mqtt.maxPacketBytes } }),
-      reconnectPeriod: 2000,
-      username: credentials.username,
-      password: credentials.password,
-      ...(tls.caFile !== undefined && { ca: readFileSync(tls.caFile) }),
-      ...(tls.certFile !== undefined && { cert: readFileSync(tls.certFile) }),
-      ...(tls.keyFile !== undefined && { key: readFileSync(tls.keyFile) }),
-      rejectUnauthorized: true,
-    };
+    // Its own session beside the ingest's: a slow Kafka write here must not hold readings up.
+    const clientId = `${credentials.clientId}-commands`.slice(0, 128);
+    return cloudMqttClientOptions(mqtt, credentials, { clientId, expirySeconds: COMMANDS_SESSION_EXPIRY_S });
   }
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { encodeAck, parseSiteStatus } from '../../shared/contract/envelopes.js';
 import { everySiteFilter, parseSiteTopic, sharedFilter, siteTopic } from '../../shared/contract/topics.js';
@@ -8,13 +7,14 @@ import type { BatchAck } from '../../shared/reading.js';
 import type { SiteStatusBoard } from '../sites/status-board.js';
 import type { MqttConfig } from './config.js';
 import type { IngestCore } from './core.js';
+import { type CloudMqttCredentials, cloudMqttClientOptions } from './mqtt-client-options.js';
 
 const INGEST_SESSION_EXPIRY_S = 600;
 
 export interface MqttIngestOptions {
   mqtt: MqttConfig;
   /** The cloud's own credentials and its unguessable client id. */
-  credentials: { username: string; password: string | undefined; clientId: string };
+  credentials: CloudMqttCredentials;
   maxInFlightBatches: number;
 }
 
@@ -74,22 +74,9 @@ export class MqttIngest {
 
   private clientOptions(): IClientOptions {
     const { mqtt, credentials } = this.options;
-    const tls = mqtt.tls;
-    return {
-      clientId: credentials.clientId,
-      clean: false,
-      protocolVersion: mqtt.protocolVersion,
-      // Long enough to ride out a restart; short, so the session of an instance gone for good stops
-      // taking its share of the group's batches (sites resend those after their ack timeout).
-      ...(mqtt.protocolVersion === 5 && { properties: { sessionExpiryInterval: INGEST_SESSION_EXPIRY_S, maximumPacketSize: mqtt.maxPacketBytes } }),
-      reconnectPeriod: 2000,
-      username: credentials.username,
-      password: credentials.password,
-      ...(tls.caFile !== undefined && { ca: readFileSync(tls.caFile) }),
-      ...(tls.certFile !== undefined && { cert: readFileSync(tls.certFile) }),
-      ...(tls.keyFile !== undefined && { key: readFileSync(tls.keyFile) }),
-      rejectUnauthorized: true,
-    };
+    // Long enough to ride out a restart; short, so the session of an instance gone for good stops
+    // taking its share of the group's batches (sites resend those after their ack timeout).
+    return cloudMqttClientOptions(mqtt, credentials, { clientId: credentials.clientId, expirySeconds: INGEST_SESSION_EXPIRY_S });
   }
 
   private take(packet: IPublishPacket, done: (error?: Error) => void): void {
