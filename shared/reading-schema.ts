@@ -1,6 +1,11 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
+import { type Parsed, parseWithSchema } from './parsed.js';
 import { READING_SCHEMA_VERSION } from './reading.js';
+
+export type { Parsed } from './parsed.js';
+
+const READING_CONTRACT = 'the reading contract';
 
 /** Site ids appear in MQTT topics and Delta partition-free columns: keep them to a safe alphabet. */
 export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
@@ -106,17 +111,14 @@ ajv.addFormat('date-time', UTC_DATE_TIME);
 const validateBatchShape = ajv.compile<ReadingBatch>(batchSchema);
 const validateAckShape = ajv.compile<BatchAck>(ackSchema);
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
 /**
  * Parses one MQTT payload into a batch and checks what the schema cannot: every reading belongs
  * to the batch's site, and seqs strictly increase (the edge sends them in order).
  */
 export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch> {
-  const json = parseJson(payload);
-  if (!json.ok) return json;
-  if (!validateBatchShape(json.value)) return { ok: false, error: describeSchemaErrors(validateBatchShape.errors) };
-  const batch = json.value;
+  const parsed = parseWithSchema(payload, validateBatchShape, READING_CONTRACT);
+  if (!parsed.ok) return parsed;
+  const batch = parsed.value;
   let previous = 0;
   for (const [index, reading] of batch.readings.entries()) {
     const problem = instantProblem(reading.ts);
@@ -133,26 +135,7 @@ export function parseReadingBatch(payload: Buffer | string): Parsed<ReadingBatch
 }
 
 export function parseBatchAck(payload: Buffer | string): Parsed<BatchAck> {
-  const json = parseJson(payload);
-  if (!json.ok) return json;
-  if (!validateAckShape(json.value)) return { ok: false, error: describeSchemaErrors(validateAckShape.errors) };
-  return { ok: true, value: json.value };
-}
-
-function parseJson(payload: Buffer | string): Parsed<unknown> {
-  try {
-    return { ok: true, value: JSON.parse(payload.toString()) as unknown };
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
-  }
-}
-
-/** The first schema error as one line naming the field (`/seq must be integer`). */
-export function describeSchemaErrors(errors: ErrorObject[] | null | undefined, contract = 'the reading contract'): string {
-  const first = errors?.[0];
-  if (first === undefined) return `does not match ${contract}`;
-  const where = first.instancePath === '' ? '(top level)' : first.instancePath;
-  return `${where} ${first.message ?? 'is invalid'}`;
+  return parseWithSchema(payload, validateAckShape, READING_CONTRACT);
 }
 
 const anyReadingSchema = { oneOf: [readingSchema, eventReadingSchema] } as const;
@@ -160,12 +143,11 @@ const validateReadingShape = ajv.compile<AnyReading>(anyReadingSchema);
 
 /** One reading as stored in Kafka: values (`poll`, `inf`) or a device event (`event`), as a batch carries them. */
 export function parseReading(payload: Buffer | string): Parsed<AnyReading> {
-  const json = parseJson(payload);
-  if (!json.ok) return json;
-  if (!validateReadingShape(json.value)) return { ok: false, error: describeSchemaErrors(validateReadingShape.errors) };
-  const problem = instantProblem(json.value.ts);
+  const parsed = parseWithSchema(payload, validateReadingShape, READING_CONTRACT);
+  if (!parsed.ok) return parsed;
+  const problem = instantProblem(parsed.value.ts);
   if (problem !== undefined) return { ok: false, error: problem };
-  return { ok: true, value: json.value };
+  return parsed;
 }
 
 /**

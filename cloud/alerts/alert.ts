@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { describeSchemaErrors, UTC_DATE_TIME, type Parsed } from '../../shared/reading-schema.js';
+import { type Parsed, parseWithSchema } from '../../shared/parsed.js';
+import { UTC_DATE_TIME } from '../../shared/reading-schema.js';
 
 /**
  * One alert record on the `alerts` Kafka topic (key = `id`), JSON. A firing alert produces two
@@ -73,12 +74,5 @@ const validateAlert = ajv.compile<Alert>(alertSchema);
 /** One record of the alerts topic, checked against the schema (for consumers that store it: the lake). */
 export function parseAlert(value: Buffer | null): Parsed<Alert> {
   if (value === null) return { ok: false, error: 'empty record (a tombstone?)' };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString());
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
-  }
-  if (!validateAlert(json)) return { ok: false, error: describeSchemaErrors(validateAlert.errors, 'the alert schema') };
-  return { ok: true, value: json };
+  return parseWithSchema(value, validateAlert, 'the alert schema');
 }

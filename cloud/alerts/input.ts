@@ -1,3 +1,4 @@
+import { parseJson } from '../../shared/parsed.js';
 import type { AlertInput } from './evaluator.js';
 
 export type ParsedInput = { ok: true; input: AlertInput } | { ok: false; error: string };
@@ -9,12 +10,9 @@ export type ParsedInput = { ok: true; input: AlertInput } | { ok: false; error: 
  */
 export function parseAlertInput(value: Buffer | null): ParsedInput {
   if (value === null) return { ok: false, error: 'empty record (a tombstone?)' };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString());
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
-  }
+  const parsed = parseJson(value);
+  if (!parsed.ok) return parsed;
+  const json = parsed.value;
   if (typeof json !== 'object' || json === null) return { ok: false, error: 'not a JSON object' };
   const r = json as Record<string, unknown>;
   if (typeof r.siteId !== 'string') return { ok: false, error: 'siteId is not a string' };

@@ -5,7 +5,10 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { SITE_ID_PATTERN, type Parsed } from '../reading-schema.js';
+import { describeSchemaErrors, type Parsed, parseWithSchema } from '../parsed.js';
+import { SITE_ID_PATTERN } from '../reading-schema.js';
+
+const COMMAND_CONTRACT = 'the command contract';
 
 export const COMMAND_SCHEMA_VERSION = 1;
 
@@ -130,7 +133,7 @@ export function parseCommandResult(payload: Buffer | string): Parsed<CommandResu
 
 /** Checks values to set (for the edge's local API, which takes one property at a time). */
 export function checkSettable(values: unknown): Parsed<SettableProperties> {
-  return validateSettable(values) ? { ok: true, value: values } : { ok: false, error: describe(validateSettable.errors) };
+  return validateSettable(values) ? { ok: true, value: values } : { ok: false, error: describeSchemaErrors(validateSettable.errors, COMMAND_CONTRACT) };
 }
 
 export function encodeCommand(command: Command): string {
@@ -143,19 +146,5 @@ export function encodeCommandResult(result: CommandResult): string {
 
 function parseBounded<T>(payload: Buffer | string, validate: ((value: unknown) => value is T) & { errors?: ErrorObject[] | null }): Parsed<T> {
   if (payload.length > MAX_COMMAND_BYTES) return { ok: false, error: `${payload.length} bytes, more than the ${MAX_COMMAND_BYTES} a command message may have` };
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString());
-  } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
-  }
-  if (!validate(json)) return { ok: false, error: describe(validate.errors) };
-  return { ok: true, value: json };
-}
-
-function describe(errors: ErrorObject[] | null | undefined): string {
-  const first = errors?.[0];
-  if (first === undefined) return 'does not match the command contract';
-  const where = first.instancePath === '' ? '(top level)' : first.instancePath;
-  return `${where} ${first.message ?? 'is invalid'}`;
+  return parseWithSchema(payload, validate, COMMAND_CONTRACT);
 }
