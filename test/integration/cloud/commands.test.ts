@@ -230,7 +230,7 @@ test('operators only, and bad requests are refused naming the problem', async ()
 });
 
 test('a site cannot read another\'s commands nor report for it; only the cloud sends commands', async () => {
-  const spy = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}-spy`, reconnectPeriod: 0 });
+  const spy = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.spy`, reconnectPeriod: 0 });
   try {
     for (const filter of [siteTopic(siteA, 'commands'), 'echolake/v1/sites/+/commands']) {
       const granted = await spy.subscribeAsync(filter, { qos: 1 }).then((grants) => grants.map((g) => g.qos), (err: Error) => err.message);
@@ -245,7 +245,7 @@ test('a site cannot read another\'s commands nor report for it; only the cloud s
   } finally {
     await spy.endAsync(true);
   }
-  const forger = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}-forger`, reconnectPeriod: 0 });
+  const forger = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.forger`, reconnectPeriod: 0 });
   try {
     const forged = { v: 1, commandId: randomUUID(), siteId: siteA, state: 'verified', at: new Date().toISOString() };
     await forger.publishAsync(siteTopic(siteB, 'command-results'), JSON.stringify(forged), { qos: 1 });
