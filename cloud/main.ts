@@ -5,7 +5,7 @@ import { redactUrl } from '../shared/redact.js';
 import { projectVersion } from '../shared/version.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { runCloudCommand } from './cli/commands.js';
-import { loadCloudConfig, type CloudConfig } from './config.js';
+import { loadCloudConfig, plainTextWarnings, type CloudConfig } from './config.js';
 import { buildContext } from './context.js';
 import { CloudApiServer, createCloudApp, registerBaseRoutes } from './http/server.js';
 import { operatorAuth } from './http/auth.js';
@@ -31,6 +31,7 @@ function components(config: CloudConfig, shutdown: Shutdown): Component[] {
   const built = buildContext(config, projectVersion(), shutdown, log);
   const { context } = built;
   const roles = ROLES.filter((role) => role.enabled(config));
+  for (const warning of plainTextWarnings(config)) log.warn(warning);
   const parts: Component[] = [...built.components];
   if (config.broker.enabled) {
     const broker = new EmbeddedBroker(config.broker, context.authorizer, context.metrics, log.child({ part: 'mqtt-broker' }));
