@@ -299,6 +299,10 @@ function answerError(error: unknown, request: FastifyRequest, reply: FastifyRepl
     return reply.code(400).send({ errorCode: 'INVALID_PARAMETER_VALUE', message: validationMessage(fastifyError.validationContext, fastifyError.validation) });
   }
   const status = fastifyError.statusCode;
+  if (status === 413) {
+    refused.inc({ reason: 'invalid' });
+    return reply.code(413).send({ errorCode: 'MALFORMED_REQUEST', message: `the request body is larger than the ${QUERY_BODY_LIMIT / 1024} KiB a query may send: send fewer or shorter predicate hints` });
+  }
   if (status !== undefined && status >= 400 && status < 500) {
     refused.inc({ reason: 'invalid' });
     return reply.code(status).send({ errorCode: 'MALFORMED_REQUEST', message: fastifyError.message ?? 'bad request' });
