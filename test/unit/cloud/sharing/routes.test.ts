@@ -32,7 +32,7 @@ const shares = [
   { name: 'plant', schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'empty', table: 'nothing_here' }] }] },
   {
     name: 'office',
-    schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'deletions', table: 'deletions' }, { name: 'wide', table: 'wide' }] }],
+    schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'deletions', table: 'deletions' }, { name: 'wide', table: 'wide' }, { name: 'elsewhere', table: 'elsewhere' }, { name: 'elsewhere_late', table: 'elsewhere_late' }] }],
   },
 ];
 /** Files in the `wide` table: many more than one NDJSON chunk holds. */
@@ -55,6 +55,8 @@ before(async () => {
   }
   await tableNeedingDeletionVectors(join(lakeRoot, 'deletions'));
   await tableOfManyFiles(join(lakeRoot, 'wide'), WIDE_FILES);
+  await tableOfManyFiles(join(lakeRoot, 'elsewhere'), 1, '/etc/passwd');
+  await tableOfManyFiles(join(lakeRoot, 'elsewhere_late'), WIDE_FILES, '/etc/passwd');
   token = issueToken(recipientsFile, 'alice', { shares: ['plant'], expiresAt: inDays(1) }).token;
   officeToken = issueToken(recipientsFile, 'bob', { shares: ['office'], expiresAt: inDays(1) }).token;
   expiredToken = issueToken(recipientsFile, 'old', { shares: ['plant'], expiresAt: new Date(Date.now() - 1000) }).token;
@@ -76,11 +78,12 @@ async function tableNeedingDeletionVectors(root: string): Promise<void> {
   assert.ok(await table.commit([{ protocol }], { operation: 'UPGRADE PROTOCOL' }));
 }
 
-/** A table of `count` files in one commit (the query lists them; nothing reads them). */
-async function tableOfManyFiles(root: string, count: number): Promise<void> {
+/** A table of `count` files in one commit (the query lists them; nothing reads them), the last one at `lastPath` if given. */
+async function tableOfManyFiles(root: string, count: number, lastPath?: string): Promise<void> {
   const table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
+  const pathOf = (i: number) => (i === count - 1 && lastPath !== undefined ? lastPath : `date=2026-11-23/part-${String(i).padStart(5, '0')}.parquet`);
   const adds = Array.from({ length: count }, (_, i) => ({
-    add: { path: `date=2026-11-23/part-${String(i).padStart(5, '0')}.parquet`, partitionValues: { date: '2026-11-23' }, size: 1000 + i, modificationTime: 0, dataChange: true, stats: '{"numRecords":1}' },
+    add: { path: pathOf(i), partitionValues: { date: '2026-11-23' }, size: 1000 + i, modificationTime: 0, dataChange: true, stats: '{"numRecords":1}' },
   }));
   assert.ok(await table.commit(adds, { operation: 'WRITE' }));
 }
@@ -90,6 +93,9 @@ const get = (url: string, bearer: string | null = token) => app.inject({ method:
 const query = (url: string, body: unknown, bearer = token) => app.inject({ method: 'POST', url: `/ds${url}/query`, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 const ndjson = (body: string) => body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
 const T = '/shares/plant/schemas/lake/tables/readings';
+/** The app on a loopback port too, for what inject cannot show (a body never sent whole, a response cut short). */
+let address: Promise<string> | undefined;
+const listening = () => (address ??= app.listen({ host: '127.0.0.1', port: 0 }));
 
 test('without a token 401, an unknown or expired token 401, in the protocol\'s error shape', async () => {
   for (const [bearer, message] of [[null, /needs Authorization: Bearer/], ['nope', /not known/], [expiredToken, /expired at/]] as const) {
@@ -272,8 +278,21 @@ test('a query over many files answers every one, each line whole, as one NDJSON 
   assert.deepEqual(new Set(sizes), new Set(Array.from({ length: WIDE_FILES }, (_, i) => 1000 + i)));
 });
 
+test('a file outside the table\'s folder: 400 UNSUPPORTED_OPERATION when met before the answer starts, a broken response after', async () => {
+  const early = await query('/shares/office/schemas/lake/tables/elsewhere', {}, officeToken);
+  assert.equal(early.statusCode, 400);
+  assert.equal(early.json<{ errorCode: string }>().errorCode, 'UNSUPPORTED_OPERATION');
+  assert.doesNotMatch(early.body, /passwd/);
+  // Thousands of lines in, the status is sent: the answer is cut short, never ended as if it were whole.
+  const address = await listening();
+  const late = await fetch(`${address}/ds/shares/office/schemas/lake/tables/elsewhere_late/query`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(late.status, 200);
+  await assert.rejects(late.text(), 'the client sees the answer broken');
+  assert.equal((await get(`${T}/version`)).statusCode, 200, 'and the server goes on');
+});
+
 test('hostile bodies: a stranger\'s is refused before it is read, an oversized one is 413, too many hints 400', { timeout: 30_000 }, async () => {
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = await listening();
   // Announces 2 MiB and sends 1 KiB: only a server that answers without reading the body answers at all.
   const stranger = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const request = httpRequest(`${address}/ds${T}/query`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } }, (response) => {
