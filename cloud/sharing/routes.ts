@@ -234,7 +234,7 @@ async function sendAnswer(reply: FastifyReply, answer: Answer): Promise<FastifyR
 }
 
 /** NDJSON text in chunks of about NDJSON_CHUNK_CHARS: fewer, larger writes than one per line. */
-export async function* ndjsonChunks(lines: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<string, void, undefined> {
+async function* ndjsonChunks(lines: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<string, void, undefined> {
   let chunk = '';
   for await (const line of lines) {
     chunk += `${JSON.stringify(line)}\n`;
