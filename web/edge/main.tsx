@@ -321,7 +321,8 @@ function App() {
       <main>
         {error !== undefined && <p role="alert" class="error">{t('unreadable', { error })}</p>}
         {deviceId !== undefined ? (
-          <DevicePage id={deviceId} devices={devices.data?.devices} zone={status.data?.clock.timeZone} token={token} t={t} lang={lang} />
+          // Keyed by the device: another device's page starts afresh (its history window, an empty setting form).
+          <DevicePage key={deviceId} id={deviceId} devices={devices.data?.devices} zone={status.data?.clock.timeZone} token={token} t={t} lang={lang} />
         ) : (
           <>
             {status.data !== undefined && <GatewayHealth status={status.data} t={t} lang={lang} />}

@@ -183,6 +183,14 @@ test('the status page shows the devices and their values, a device going offline
     await page.locator('[data-testid="properties"] tr[data-property="operationMode"] td').filter({ hasText: new RegExp(`^${mode}$`) }).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(artifactsDir(), 'edge-device.png'), fullPage: true });
 
+    // The silent unit cannot take a change: the page says it did not answer.
+    await page.goto(`${api}/#/device/${encodeURIComponent(second.deviceId)}`);
+    await page.locator('#device-title').filter({ hasText: second.address }).waitFor();
+    assert.equal(await setOutcome.count(), 0, 'another device\'s page starts with a fresh form');
+    await page.getByRole('button', { name: 'Change' }).click();
+    await page.locator('[data-testid="setting-outcome"][data-outcome="no-answer"]').waitFor({ timeout: 15_000 });
+    assert.match((await setOutcome.textContent()) ?? '', /Not done: no answer.*did not answer/s);
+
     // The form on a phone, in Japanese: labelled, and no wider than the phone.
     await phone.page.goto(`${api}/#/device/${encodeURIComponent(first.deviceId)}`);
     await phone.page.waitForSelector('[data-testid="setting-form"]');
@@ -192,8 +200,10 @@ test('the status page shows the devices and their values, a device going offline
     assert.ok(formOverflow <= 0, `the device page is ${formOverflow} px wider than the phone`);
     await phone.page.screenshot({ path: join(artifactsDir(), 'edge-device-phone-ja.png'), fullPage: true });
 
-    // The refused search's 401 is the one failed request the page made on purpose.
-    assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), [], 'no console errors or failed requests on the page');
+    // The refused search's and change's 401s and the silent unit's 503 are the failed requests the page made on purpose.
+    const unexpected = problems.filter((p) => !/status of 401/.test(p));
+    assert.equal(unexpected.filter((p) => /status of 503/.test(p)).length, 1, 'the one change the silent unit did not answer');
+    assert.deepEqual(unexpected.filter((p) => !/status of 503/.test(p)), [], 'no console errors or failed requests on the page');
     assert.deepEqual(phone.problems, []);
   });
 });
