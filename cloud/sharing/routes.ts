@@ -50,14 +50,10 @@ const NAME_PARAM = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const shareParams = { type: 'object', required: ['share'], properties: { share: NAME_PARAM } } as const;
 const schemaParams = { type: 'object', required: ['share', 'schema'], properties: { share: NAME_PARAM, schema: NAME_PARAM } } as const;
 const tableParams = { type: 'object', required: ['share', 'schema', 'table'], properties: { share: NAME_PARAM, schema: NAME_PARAM, table: NAME_PARAM } } as const;
-/**
- * maxResults from 1: PROTOCOL.md (and the reference server) allow 0, "no results but nextPageToken
- * may be populated", but such a page can only point back where it started, so a client paging with
- * 0 asks the same page forever. A 400 naming the fix ends that on its first request.
- */
+/** maxResults 0 is allowed, as PROTOCOL.md says ("0 will return no results"): see pageOf. */
 const pageQuery = {
   type: 'object',
-  properties: { maxResults: { type: 'integer', minimum: 1, maximum: 2147483647 }, pageToken: { type: 'string', maxLength: 1024 } },
+  properties: { maxResults: { type: 'integer', minimum: 0, maximum: 2147483647 }, pageToken: { type: 'string', maxLength: 1024 } },
 } as const;
 const travelQuery = {
   type: 'object',
@@ -311,7 +307,7 @@ function answerError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   return reply.code(500).send({ errorCode: 'INTERNAL_ERROR', message: 'the server failed to answer; its log has the details' });
 }
 
-/** The first schema violation, naming the field (`querystring maxResults must be >= 1`), its length bounded. */
+/** The first schema violation, naming the field (`querystring maxResults must be >= 0`), its length bounded. */
 function validationMessage(context: string | undefined, validation: FastifyError['validation']): string {
   const first = validation?.[0];
   const field = (first?.instancePath ?? '').split('/').filter((part) => part !== '').join('.').slice(0, 100);
