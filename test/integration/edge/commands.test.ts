@@ -199,6 +199,7 @@ test('an edge killed mid-command sets no unit twice after its restart, and every
   await sleep(500);
   assert.deepEqual(first.setsReceived().map((s) => s.raw), [{ b3: '1c' }], 'the answering unit set once, to 28 °C (0x1c)');
   assert.deepEqual(second.setsReceived(), [], 'the unreached unit never set');
-  const outcomes = rig.results.filter((r) => r.commandId === command.commandId && r.deviceId !== undefined && r.state !== 'applied');
-  assert.deepEqual(outcomes.map((r) => [r.deviceId, r.state]).sort(), [[first.deviceId, 'verified'], [second.deviceId, 'failed']].sort(), 'one outcome per unit');
+  // A result the kill caught before the broker's PUBACK reached the edge goes again (the cloud takes it once).
+  const outcomes = new Set(rig.results.filter((r) => r.commandId === command.commandId && r.deviceId !== undefined && r.state !== 'applied').map((r) => `${r.deviceId} ${r.state}`));
+  assert.deepEqual([...outcomes].sort(), [`${first.deviceId} verified`, `${second.deviceId} failed`].sort(), 'one outcome per unit');
 });
