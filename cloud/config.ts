@@ -76,6 +76,51 @@ export function crossCheckCloud(config: CloudConfig): string[] {
   if (repeated.length > 0) problems.push(`api.operators names ${repeated.join(', ')} more than once: operator names must be unique`);
   problems.push(...catalogProblems(config.sharing.shares));
   if (config.roles.sharing && !config.api.enabled) problems.push('roles.sharing serves on the cloud API: set api.enabled to true');
+  problems.push(...embeddedBrokerProblems(config));
+  return problems;
+}
+
+/** Settings that work but send secrets in clear: said once at start, as the edge does for its own. */
+export function plainTextWarnings(config: CloudConfig): string[] {
+  const warnings: string[] = [];
+  const mqttHost = hostOf(config.mqtt.url);
+  if ((config.roles.ingest || config.roles.commands) && config.mqtt.url.startsWith('mqtt://') && !isLoopbackHost(mqttHost)) {
+    warnings.push(`the cloud's MQTT password goes over plain mqtt:// to ${mqttHost}: use mqtts:// (mqtt.url, mqtt.tls.caFile) unless that network is trusted`);
+  }
+  if (config.broker.enabled && config.broker.tls.certFile === undefined && !isLoopbackHost(config.broker.host)) {
+    warnings.push(`the embedded broker listens on ${config.broker.host} without TLS: every site's secret travels in clear; set broker.tls.certFile and broker.tls.keyFile`);
+  }
+  return warnings;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return url;
+  }
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/**
+ * The embedded broker (aedes) speaks MQTT 3.1.1 and has no shared subscriptions: with the MQTT 5
+ * defaults the ingest could not connect, or would subscribe to a `$share/…` filter that never
+ * delivers and sit "ready" while no batch arrives.
+ */
+function embeddedBrokerProblems(config: CloudConfig): string[] {
+  if (!config.broker.enabled || !(config.roles.ingest || config.roles.commands)) return [];
+  const problems: string[] = [];
+  if (config.mqtt.protocolVersion !== 4) {
+    problems.push('broker.enabled: the embedded broker speaks MQTT 3.1.1 only: set mqtt.protocolVersion to 4 (ECHOLAKE_CLOUD_MQTT__PROTOCOL_VERSION=4)');
+  }
+  if (config.mqtt.sharedGroup !== '') {
+    problems.push(
+      "broker.enabled: the embedded broker has no shared subscriptions: set mqtt.sharedGroup to '' (ECHOLAKE_CLOUD_MQTT__SHARED_GROUP=), one ingest per embedded broker; for replicas use Mosquitto",
+    );
+  }
   return problems;
 }
 

@@ -9,6 +9,8 @@ import type { Logger } from '../shared/log.js';
 import type { CloudConfig } from './config.js';
 import type { ReadinessProbe } from './http/server.js';
 import { createKafka } from './kafka/client.js';
+import type { ObjectStore } from './lake/storage/object-store.js';
+import { openTableStore } from './lake/storage/open-store.js';
 import { SiteAuthorizer } from './sites/authorizer.js';
 import { FileSiteRegistry, RegistryFileError } from './sites/file-registry.js';
 import type { SiteRegistry } from './sites/registry.js';
@@ -29,6 +31,8 @@ export interface CloudContext {
   /** The cloud's own MQTT credentials (password from `mqtt.password` or `mqtt.passwordFile`). */
   readonly cloudMqtt: CloudMqttCredentials;
   readonly metrics: Registry;
+  /** The object store of one lake table under `lake.root` (a local folder or S3), one per table for the process. */
+  tableStore(table: string): ObjectStore;
   /** Adds a check `/readyz` runs. */
   readiness(name: string, probe: ReadinessProbe): void;
   /** A part that cannot go on: the orderly reverse stop, then exit 1 so the supervisor restarts us. */
@@ -57,6 +61,7 @@ export function buildContext(config: CloudConfig, version: string, shutdown: Shu
   const password = cloudPassword(config);
   const cloudMqtt = { username: config.mqtt.username, password, clientId: cloudClientId(config, password) };
   const probes = new Map<string, ReadinessProbe>();
+  const tableStores = new Map<string, ObjectStore>();
   const context: CloudContext = {
     log,
     config,
@@ -67,6 +72,14 @@ export function buildContext(config: CloudConfig, version: string, shutdown: Shu
     siteStatus: new SiteStatusBoard(registry, metrics),
     cloudMqtt,
     metrics,
+    tableStore(table) {
+      let store = tableStores.get(table);
+      if (store === undefined) {
+        store = openTableStore(config.lake.root, table, config.lake.s3);
+        tableStores.set(table, store);
+      }
+      return store;
+    },
     readiness: (name, probe) => probes.set(name, probe),
     fatal: (err) => shutdown.request(err),
   };

@@ -5,8 +5,9 @@ import { redactUrl } from '../shared/redact.js';
 import { projectVersion } from '../shared/version.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { runCloudCommand } from './cli/commands.js';
-import { loadCloudConfig, type CloudConfig } from './config.js';
+import { loadCloudConfig, plainTextWarnings, type CloudConfig } from './config.js';
 import { buildContext } from './context.js';
+import { servedOverHttps } from './http/config.js';
 import { CloudApiServer, createCloudApp, registerBaseRoutes } from './http/server.js';
 import { operatorAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
@@ -31,6 +32,7 @@ function components(config: CloudConfig, shutdown: Shutdown): Component[] {
   const built = buildContext(config, projectVersion(), shutdown, log);
   const { context } = built;
   const roles = ROLES.filter((role) => role.enabled(config));
+  for (const warning of plainTextWarnings(config)) log.warn(warning);
   const parts: Component[] = [...built.components];
   if (config.broker.enabled) {
     const broker = new EmbeddedBroker(config.broker, context.authorizer, context.metrics, log.child({ part: 'mqtt-broker' }));
@@ -47,7 +49,7 @@ function components(config: CloudConfig, shutdown: Shutdown): Component[] {
     const lag = new ConsumerLagProbe(context.kafka, watchedGroups(config), LAG_PROBE, log.child({ part: 'consumer-lag' }));
     parts.push({ name: 'consumer-lag', start: () => undefined, stop: () => lag.stop() });
     void app.register(pipelineRoutes, { metrics: context.metrics, operatorAuth: operatorAuth(config.api.operators), lag: () => lag.read() });
-    void app.register(dashboardRoutes, { operators: config.api.operators, secure: config.api.tls.certFile !== undefined });
+    void app.register(dashboardRoutes, { operators: config.api.operators, secure: servedOverHttps(config.api) });
     const api = new CloudApiServer(app, config.api, log.child({ part: 'api' }));
     parts.push(api);
   }

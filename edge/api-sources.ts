@@ -37,8 +37,20 @@ export interface ApiBackends {
  */
 const CLOCK_FLOOR_MS = Date.parse('2026-01-01T00:00:00Z');
 
+/**
+ * The site's time zone as this system names it (timedatectl, /etc/localtime or TZ). Node resolves
+ * an unset or unknown zone to undefined or `Etc/Unknown` and then works in UTC, so that is what
+ * the gateway reports then too.
+ */
+export function systemTimeZone(): string {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
+  return zone === undefined || zone === 'Etc/Unknown' ? 'UTC' : zone;
+}
+
 export function apiSources(backends: ApiBackends): ApiSources {
   const { controller, store } = backends;
+  // Read once: Node itself reads the system's zone once per process.
+  const timeZone = systemTimeZone();
   return {
     devices: {
       list: () => controller.devices().map(deviceView),
@@ -50,7 +62,7 @@ export function apiSources(backends: ApiBackends): ApiSources {
     commands: { stats: () => ({ ...backends.executor.counters, resultsPending: backends.results.pending() }) },
     control: { set: (deviceId, values) => controller.setProperties(deviceId, values), read: (deviceId, names) => controller.readProperties(deviceId, names) },
     history: { readings: (deviceId, query) => store.history(deviceId, query) },
-    status: { status: () => gatewayStatus(backends), ready: () => readiness(backends) },
+    status: { status: () => gatewayStatus(backends, timeZone), ready: () => readiness(backends) },
     discovery: { searchNow: () => controller.searchNow() },
     echonet: { stats: () => echonetStats(controller) },
   };
@@ -119,7 +131,7 @@ function droppedByReason(...parts: ReadonlyArray<Readonly<Record<string, number 
   return total;
 }
 
-function gatewayStatus(backends: ApiBackends): GatewayStatus {
+function gatewayStatus(backends: ApiBackends, timeZone: string): GatewayStatus {
   const { siteId, startedAt, store, uplink, recorded, droppedUnsaved, waitingFor } = backends;
   const stats = store.stats();
   const link = uplink.status();
@@ -149,7 +161,7 @@ function gatewayStatus(backends: ApiBackends): GatewayStatus {
     databaseBytes: stats.databaseBytes,
     databaseCapBytes: backends.databaseCapBytes,
     diskFreeBytes: diskFree(backends.stateDir),
-    clock: { now: new Date(now).toISOString(), plausible: now >= CLOCK_FLOOR_MS },
+    clock: { now: new Date(now).toISOString(), plausible: now >= CLOCK_FLOOR_MS, timeZone },
     echonet: { interface: backends.interfaceAddress, up: interfaceUp(backends.interfaceAddress) },
     waitingFor: waitingFor(),
   };

@@ -10,6 +10,16 @@ const READING_CONTRACT = 'the reading contract';
 /** Site ids appear in MQTT topics and Delta partition-free columns: keep them to a safe alphabet. */
 export const SITE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 
+/**
+ * Ids and addresses are visible ASCII: no NUL, no control or bidi characters that would forge a
+ * log line, hide a character in a table or break a reader.
+ */
+const VISIBLE_ASCII = '^[!-~]+$';
+/** Text values may be any language, but not control or bidi-override characters. */
+const NO_CONTROL_CHARACTERS = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$';
+/** An EDT is at most 255 bytes: as hex, 510 characters. */
+const MAX_VALUE_LENGTH = 512;
+
 /** The most readings one batch may carry; the edge's batch limits stay below it. */
 export const MAX_READINGS_PER_BATCH = 10_000;
 
@@ -19,9 +29,9 @@ const NUMBERED_FIELDS = {
   siteId: { type: 'string', pattern: SITE_ID_PATTERN },
   seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "the site's reading number; (siteId, seq) identifies a reading everywhere" },
   epoch: { type: 'string', pattern: '^[0-9a-f]{16}$', description: 'the seq stream: new with every new database of the gateway' },
-  deviceId: { type: 'string', minLength: 1, maxLength: 128, description: "the node's identification number (0x83) and the object's EOJ: stable across IP changes" },
+  deviceId: { type: 'string', minLength: 1, maxLength: 128, pattern: VISIBLE_ASCII, description: "the node's identification number (0x83) and the object's EOJ: stable across IP changes" },
   eoj: { type: 'string', pattern: '^[0-9a-f]{6}$' },
-  address: { type: 'string', minLength: 1, maxLength: 64, description: 'the IP address the values came from' },
+  address: { type: 'string', minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII, description: 'the IP address the values came from' },
   ts: { type: 'string', format: 'date-time', description: 'when the gateway received the values, ISO-8601 UTC' },
 } as const;
 
@@ -35,7 +45,10 @@ export const readingSchema = {
     properties: {
       type: 'object',
       maxProperties: 256,
-      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+      propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' },
+      additionalProperties: {
+        anyOf: [{ type: 'string', maxLength: MAX_VALUE_LENGTH, pattern: NO_CONTROL_CHARACTERS }, { type: ['number', 'boolean', 'null'] }],
+      },
     },
     raw: {
       type: 'object',
@@ -61,8 +74,8 @@ export const eventReadingSchema = {
       additionalProperties: false,
       properties: {
         type: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,31}$' },
-        fromAddress: { type: 'string', minLength: 1, maxLength: 64 },
-        toAddress: { type: 'string', minLength: 1, maxLength: 64 },
+        fromAddress: { type: 'string', minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII },
+        toAddress: { type: 'string', minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII },
       },
     },
   },
@@ -75,7 +88,7 @@ export const batchSchema = {
   properties: {
     v: { const: READING_SCHEMA_VERSION },
     siteId: { type: 'string', pattern: SITE_ID_PATTERN },
-    batchId: { type: 'string', minLength: 1, maxLength: 64 },
+    batchId: { type: 'string', minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII },
     readings: { type: 'array', minItems: 1, maxItems: MAX_READINGS_PER_BATCH, items: { oneOf: [readingSchema, eventReadingSchema] } },
   },
 } as const;
@@ -87,7 +100,7 @@ export const ackSchema = {
   properties: {
     v: { const: READING_SCHEMA_VERSION },
     siteId: { type: 'string', pattern: SITE_ID_PATTERN },
-    batchId: { type: 'string', minLength: 1, maxLength: 64 },
+    batchId: { type: 'string', minLength: 1, maxLength: 64, pattern: VISIBLE_ASCII },
     lastSeq: { type: 'integer', minimum: 1 },
   },
 } as const;

@@ -5,7 +5,7 @@ export const apiConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['enabled', 'host', 'port', 'operators', 'tls', 'maxConcurrentRequests'],
+  required: ['enabled', 'host', 'port', 'operators', 'tls', 'behindTlsProxy', 'maxConcurrentRequests'],
   properties: {
     enabled: { type: 'boolean', default: true, description: 'serve the cloud API (health, metrics, sites, the HTTPS ingest)' },
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to listen on; 0.0.0.0 in a container' },
@@ -26,8 +26,18 @@ export const apiConfigSchema = {
       },
     },
     tls: serverTlsSchema('API speaks HTTPS'),
+    behindTlsProxy: {
+      type: 'boolean',
+      default: false,
+      description: 'browsers reach the API through a proxy that ends TLS: the dashboard\'s session cookie is then Secure too',
+    },
     maxConcurrentRequests: { type: 'integer', minimum: 1, default: 256, description: 'more at once are answered 503 with Retry-After' },
   },
 } as const;
 
 export type ApiConfig = FromSchema<typeof apiConfigSchema>;
+
+/** Whether browsers reach the API over HTTPS, so its cookies may be Secure. */
+export function servedOverHttps(config: ApiConfig): boolean {
+  return config.tls.certFile !== undefined || config.behindTlsProxy;
+}

@@ -79,18 +79,19 @@ export const dashboardRoutes: FastifyPluginCallback<DashboardOptions> = (app, { 
 
   app.post<{ Body: { token?: unknown } }>('/login', { schema: { hide: true } }, (request, reply) => {
     const token = typeof request.body?.token === 'string' ? request.body.token : '';
-    const operator = token === '' ? undefined : operatorOfToken(operators, token);
+    const name = token === '' ? undefined : operatorOfToken(operators, token);
+    const operator = operators.find((candidate) => candidate.name === name);
     if (operator === undefined) {
       request.log.warn({ ip: request.ip }, 'dashboard login refused: unknown operator token');
       return sendLogin(request, reply, true);
     }
-    request.log.info({ operator, ip: request.ip }, 'dashboard login');
+    request.log.info({ operator: operator.name, ip: request.ip }, 'dashboard login');
     startSession(reply, operator, secure);
     return reply.redirect('./', 303);
   });
 
-  app.post('/logout', { schema: { hide: true } }, (_request, reply) => {
-    endSession(reply, secure);
+  app.post('/logout', { schema: { hide: true } }, (request, reply) => {
+    endSession(request, reply, secure);
     return reply.redirect('login', 303);
   });
   done();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 
 export interface FollowerSettings {
@@ -48,20 +49,35 @@ export class TopicFollower {
 
   /** Resolves once everything the topic held when called has been handed to `onMessage`. */
   async caughtUp(timeoutMs: number): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends;
-    try {
-      ends = await admin.fetchTopicOffsets(this.settings.topic);
-    } finally {
-      await admin.disconnect();
-    }
     const deadline = Date.now() + timeoutMs;
+    const ends = await this.topicEnds(deadline);
     for (;;) {
       const behind = ends.filter((end) => (this.positions.get(end.partition) ?? 0n) < BigInt(end.high));
       if (behind.length === 0) return;
       if (Date.now() > deadline) throw new Error(`${this.settings.topic}: partitions ${behind.map((b) => b.partition).join(', ')} not read up to their end within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
+    }
+  }
+
+  /**
+   * The topic's end offsets. Right after the topic was made, a broker may not yet lead its
+   * partitions ("not the leader", retriable): asked again until the deadline rather than failing
+   * the role's start.
+   */
+  private async topicEnds(deadline: number): Promise<Array<{ partition: number; high: string }>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (;;) {
+        try {
+          return await admin.fetchTopicOffsets(this.settings.topic);
+        } catch (err) {
+          if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+          await sleep(200);
+        }
+      }
+    } finally {
+      await admin.disconnect();
     }
   }
 

@@ -6,7 +6,6 @@ import { ensureAuditTopic } from '../commands/audit-topic.js';
 import { CommandsLakeWriter } from '../lake/commands-writer.js';
 import { LakeWriter } from '../lake/lake-writer.js';
 import { MaintenanceSchedule } from '../lake/maintenance.js';
-import { openTableStore } from '../lake/storage/open-store.js';
 import { registerTableMetrics } from '../lake/table-metrics.js';
 import { ALERTS_TABLE } from '../lake/tables/alerts.js';
 import { COMMANDS_TABLE } from '../lake/tables/commands.js';
@@ -31,7 +30,7 @@ export function lakeRole(): Role {
     components(context: CloudContext): Component[] {
       const { config, log } = context;
       const engineInfo = `echolake-cloud/${context.version}`;
-      const storeOf = (table: TableDefinition) => openTableStore(config.lake.root, table.name, config.lake.s3);
+      const storeOf = (table: TableDefinition) => context.tableStore(table.name);
       const stores = { readings: storeOf(READINGS_TABLE), deadLetters: storeOf(DEAD_LETTERS_TABLE) };
       const lakeLog = log.child({ part: 'lake' });
       const writer = new LakeWriter(context.kafka, stores, { ...config.lake, topic: config.kafka.topics.readings, onFatal: (err: Error) => context.fatal(err) }, lakeLog, engineInfo);

@@ -72,10 +72,14 @@ export interface Page<T> {
 
 /**
  * One page of a listing. The token is the offset of the next item (opaque to clients); the page
- * holds at most `maxResults` items and never more than `cap` (the server may return fewer).
+ * holds at most `maxResults` items and never more than `cap` (the server may return fewer). Every
+ * page with a token holds at least one item, so following the tokens always ends.
  */
 export function pageOf<T>(all: readonly T[], maxResults: number | undefined, pageToken: string | undefined, cap: number): Page<T> {
+  if (maxResults !== undefined && maxResults < 1) throw invalidParameter(`maxResults ${maxResults} asks for empty pages: give 1 or more, or leave it out`);
   const start = pageToken === undefined || pageToken === '' ? 0 : offsetOf(pageToken);
+  // The reference server's rule: an offset past the end is no token it gave out for this listing.
+  if (start > all.length) throw invalidParameter('pageToken is past the end of this listing: start the listing again without it');
   const size = Math.min(maxResults ?? cap, cap);
   const items = all.slice(start, start + size);
   const next = start + items.length;

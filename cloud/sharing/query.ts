@@ -27,10 +27,13 @@ export interface QueryBody {
   endingVersion?: number;
 }
 
-/** An NDJSON answer: the `delta-table-version` header and the lines. */
+/**
+ * An NDJSON answer: the `delta-table-version` header and the lines. A query's lines are made as
+ * they are sent (a URL signed per file), so a table of a million files is never one answer in memory.
+ */
 export interface Answer {
   version: number;
-  lines: unknown[];
+  lines: Iterable<unknown> | AsyncIterable<unknown>;
 }
 
 /** The only protocol of the parquet response format. */
@@ -41,13 +44,32 @@ const PARALLEL_READS = 16;
 /** A file's id: the same for the same file in every answer (clients cache by it), as the reference server makes it. */
 export const fileId = (path: string): string => createHash('md5').update(path).digest('hex');
 
-/** The Timestamp Format: ISO 8601 in UTC, e.g. 2022-01-01T00:00:00Z. */
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]00:?00)$/;
+/** java.sql.Timestamp's form, `yyyy-[m]m-[d]d hh:mm:ss[.f...]` (at most nanoseconds). */
+const LOCAL_FORM = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?$/;
+
+/**
+ * The Timestamp Format, in both forms PROTOCOL.md has defined: today's ISO 8601 in UTC
+ * (2022-01-01T00:00:00Z), and the older `yyyy-[m]m-[d]d hh:mm:ss[.f...]`, which "the server will use
+ * its local time zone to parse" (older clients still send it), read in this process's zone (TZ).
+ */
 export function parseTimestamp(name: string, value: string): number {
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]00:?00)$/.test(value) || Number.isNaN(ms)) {
-    throw invalidParameter(`${name} ${value.slice(0, 64)} is not an ISO 8601 UTC timestamp such as 2022-01-01T00:00:00Z`);
+  const ms = ISO_UTC.test(value) ? Date.parse(value) : localTimestamp(value);
+  if (ms === undefined || Number.isNaN(ms)) {
+    throw invalidParameter(`${name} ${value.slice(0, 64)} is not a timestamp of the protocol: ISO 8601 in UTC such as 2022-01-01T00:00:00Z, or 2022-01-01 09:00:00 in the server's time zone`);
   }
   return ms;
+}
+
+/** The older form in local time; undefined unless every field is in range (no 2022-02-30 rolling into March). */
+function localTimestamp(value: string): number | undefined {
+  const match = LOCAL_FORM.exec(value);
+  if (match === null) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const date = new Date(year, month - 1, day, hour, minute, second, millis);
+  const exact = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day && date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second;
+  return exact ? date.getTime() : undefined;
 }
 
 /** `GET …/version`: the latest version, or with startingTimestamp the oldest one committed at or after it. */
@@ -79,22 +101,25 @@ export async function queryAnswer(tables: SharedTables, table: SharedTable, body
   const live = [...snapshot.files.values()];
   const files = limitedByHint(inPartitions === undefined ? live : live.filter((add) => inPartitions(add.partitionValues)), body.limitHint);
   const version = snapshot.version;
-  const lines: unknown[] = [PROTOCOL_LINE, metaDataLine(snapshot, traveled ? version : undefined)];
-  for (const add of files) {
-    const link = await tables.link(table, add.path, add.size, baseUrl);
-    lines.push({
-      file: {
-        url: link.url,
-        id: fileId(add.path),
-        partitionValues: add.partitionValues,
-        size: add.size,
-        ...(add.stats === undefined || add.stats === null ? {} : { stats: add.stats }),
-        ...(traveled ? { version, timestamp: committedAt } : {}),
-        expirationTimestamp: link.expirationTimestamp,
-      },
-    });
+  const head = [PROTOCOL_LINE, metaDataLine(snapshot, traveled ? version : undefined)];
+  async function* lines(): AsyncGenerator<unknown> {
+    yield* head;
+    for (const add of files) {
+      const link = await tables.link(table, add.path, add.size, baseUrl);
+      yield {
+        file: {
+          url: link.url,
+          id: fileId(add.path),
+          partitionValues: add.partitionValues,
+          size: add.size,
+          ...(add.stats === undefined || add.stats === null ? {} : { stats: add.stats }),
+          ...(traveled ? { version, timestamp: committedAt } : {}),
+          expirationTimestamp: link.expirationTimestamp,
+        },
+      };
+    }
   }
-  return { version, lines };
+  return { version, lines: lines() };
 }
 
 /** The snapshot a request names (latest, `version` or `timestamp`), and when that version was committed if it traveled. */
@@ -165,7 +190,9 @@ function recordsOf(file: AddAction): number | undefined {
 /**
  * The data changes of versions startingVersion..endingVersion (at most `maxVersions` of them): add
  * and remove lines of files whose dataChange is true (a compaction's rewrite is no change), and the
- * metaData of versions after the start that changed it. The header names the starting version.
+ * metaData of versions after the start that changed it. The header names the starting version, and
+ * so does the first metaData line (the reference server's answer: the metaData as of that version).
+ * Commits are read a few at a time as the lines are sent.
  */
 async function changesAnswer(
   tables: SharedTables,
@@ -184,25 +211,37 @@ async function changesAnswer(
     throw invalidParameter(`versions ${start} to ${end} are more than ${maxVersions} at once (sharing.maxVersionsPerQuery): ask again with an endingVersion`);
   }
   const times = new Map((await commitTimes(source.log)).map((time) => [time.version, time.timestamp]));
-  const first = await source.at(start);
-  const lines: unknown[] = [PROTOCOL_LINE, metaDataLine(first, undefined)];
-  for (let from = start; from <= end; from += PARALLEL_READS) {
-    const versions = Array.from({ length: Math.min(PARALLEL_READS, end - from + 1) }, (_, i) => from + i);
-    const commits = await Promise.all(versions.map((version) => source.log.readCommit(version)));
-    for (const [index, actions] of commits.entries()) {
-      const version = versions[index] as number;
-      if (actions === undefined) throw invalidParameter(`version ${version} is no longer in the table's log (cleaned up): start from a later version`);
-      lines.push(...(await changeLines(tables, table, actions, version, version === start, times.get(version) ?? 0, baseUrl)));
+  const head = [PROTOCOL_LINE, metaDataLine(await source.at(start), start)];
+  async function* lines(): AsyncGenerator<unknown> {
+    yield* head;
+    for (let from = start; from <= end; from += PARALLEL_READS) {
+      const versions = Array.from({ length: Math.min(PARALLEL_READS, end - from + 1) }, (_, i) => from + i);
+      const commits = await Promise.all(versions.map((version) => source.log.readCommit(version)));
+      for (const [index, actions] of commits.entries()) {
+        const version = versions[index] as number;
+        if (actions === undefined) throw invalidParameter(`version ${version} is no longer in the table's log (cleaned up): start from a later version`);
+        yield* changeLines(tables, table, source, actions, version, version === start, times.get(version) ?? 0, baseUrl);
+      }
     }
   }
-  return { version: start, lines };
+  return { version: start, lines: lines() };
 }
 
-async function changeLines(tables: SharedTables, table: SharedTable, actions: Action[], version: number, isStart: boolean, timestamp: number, baseUrl: string): Promise<unknown[]> {
-  const lines: unknown[] = [];
+async function* changeLines(
+  tables: SharedTables,
+  table: SharedTable,
+  source: TableSource,
+  actions: Action[],
+  version: number,
+  isStart: boolean,
+  timestamp: number,
+  baseUrl: string,
+): AsyncGenerator<unknown> {
   for (const action of actions) {
+    // As the reference server does: a version whose protocol the reader refuses ends the answer there.
+    if ('protocol' in action) source.assertServable(action.protocol);
     if ('metaData' in action && !isStart) {
-      lines.push({ metaData: { ...metaDataFields(action.metaData), version } });
+      yield { metaData: { ...metaDataFields(action.metaData), version } };
       continue;
     }
     const change = 'add' in action ? { kind: 'add', file: action.add } : 'remove' in action ? { kind: 'remove', file: action.remove } : undefined;
@@ -210,7 +249,7 @@ async function changeLines(tables: SharedTables, table: SharedTable, actions: Ac
     const size = change.file.size ?? 0;
     const link = await tables.link(table, change.file.path, size, baseUrl);
     const stats = 'stats' in change.file && typeof change.file.stats === 'string' ? { stats: change.file.stats } : {};
-    lines.push({
+    yield {
       [change.kind]: {
         url: link.url,
         id: fileId(change.file.path),
@@ -221,7 +260,6 @@ async function changeLines(tables: SharedTables, table: SharedTable, actions: Ac
         version,
         expirationTimestamp: link.expirationTimestamp,
       },
-    });
+    };
   }
-  return lines;
 }

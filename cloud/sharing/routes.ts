@@ -43,14 +43,21 @@ const QUERY_BODY_LIMIT = 256 * 1024;
 /** Bytes read from the store per step when serving a file: memory stays flat whatever the file's size. */
 const FILE_CHUNK_BYTES = 4 * 1024 * 1024;
 const NDJSON = 'application/x-ndjson; charset=utf-8';
+/** Characters of NDJSON sent per write: a hundred or so file lines. */
+const NDJSON_CHUNK_CHARS = 64 * 1024;
 
 const NAME_PARAM = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const shareParams = { type: 'object', required: ['share'], properties: { share: NAME_PARAM } } as const;
 const schemaParams = { type: 'object', required: ['share', 'schema'], properties: { share: NAME_PARAM, schema: NAME_PARAM } } as const;
 const tableParams = { type: 'object', required: ['share', 'schema', 'table'], properties: { share: NAME_PARAM, schema: NAME_PARAM, table: NAME_PARAM } } as const;
+/**
+ * maxResults from 1: PROTOCOL.md (and the reference server) allow 0, "no results but nextPageToken
+ * may be populated", but such a page can only point back where it started, so a client paging with
+ * 0 asks the same page forever. A 400 naming the fix ends that on its first request.
+ */
 const pageQuery = {
   type: 'object',
-  properties: { maxResults: { type: 'integer', minimum: 0, maximum: 2147483647 }, pageToken: { type: 'string', maxLength: 1024 } },
+  properties: { maxResults: { type: 'integer', minimum: 1, maximum: 2147483647 }, pageToken: { type: 'string', maxLength: 1024 } },
 } as const;
 const travelQuery = {
   type: 'object',
@@ -205,12 +212,38 @@ function isDataKey(key: string): boolean {
   return !key.startsWith('_delta_log/') && !key.split('/').some((part) => part === '..' || part === '' || part === '.');
 }
 
-function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
+/**
+ * Streams the answer's lines as NDJSON, a chunk at a time as the client takes them (backpressure):
+ * however many files a table has, an answer holds one chunk, not the whole body. The first chunk is
+ * made before the status is sent, so a refusal found there still answers in the protocol's shape; a
+ * failure later can only cut the response short (chunked encoding: the client sees it broken, not ended).
+ */
+async function sendAnswer(reply: FastifyReply, answer: Answer): Promise<FastifyReply> {
+  const chunks = ndjsonChunks(answer.lines);
+  const first = await chunks.next();
+  async function* body(): AsyncGenerator<string> {
+    if (first.done === true) return;
+    yield first.value;
+    yield* chunks;
+  }
   return reply
     .header('content-type', NDJSON)
     .header('delta-table-version', String(answer.version))
     .header('delta-sharing-capabilities', 'responseformat=parquet')
-    .send(answer.lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+    .send(Readable.from(body(), { objectMode: false }));
+}
+
+/** NDJSON text in chunks of about NDJSON_CHUNK_CHARS: fewer, larger writes than one per line. */
+async function* ndjsonChunks(lines: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<string, void, undefined> {
+  let chunk = '';
+  for await (const line of lines) {
+    chunk += `${JSON.stringify(line)}\n`;
+    if (chunk.length >= NDJSON_CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 /** One file, whole or one byte range (Parquet readers fetch the footer first), in bounded chunks. */
@@ -263,15 +296,26 @@ function answerError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation !== undefined) {
     refused.inc({ reason: 'invalid' });
-    return reply.code(400).send({ errorCode: 'INVALID_PARAMETER_VALUE', message: `${fastifyError.validationContext ?? 'request'}${fastifyError.message?.replace(/^\S+/, '') ?? ' is invalid'}` });
+    return reply.code(400).send({ errorCode: 'INVALID_PARAMETER_VALUE', message: validationMessage(fastifyError.validationContext, fastifyError.validation) });
   }
   const status = fastifyError.statusCode;
+  if (status === 413) {
+    refused.inc({ reason: 'invalid' });
+    return reply.code(413).send({ errorCode: 'MALFORMED_REQUEST', message: `the request body is larger than the ${QUERY_BODY_LIMIT / 1024} KiB a query may send: send fewer or shorter predicate hints` });
+  }
   if (status !== undefined && status >= 400 && status < 500) {
     refused.inc({ reason: 'invalid' });
     return reply.code(status).send({ errorCode: 'MALFORMED_REQUEST', message: fastifyError.message ?? 'bad request' });
   }
   request.log.error({ err: error, method: request.method, url: request.url.split('?', 1)[0] }, 'sharing request failed');
   return reply.code(500).send({ errorCode: 'INTERNAL_ERROR', message: 'the server failed to answer; its log has the details' });
+}
+
+/** The first schema violation, naming the field (`querystring maxResults must be >= 1`), its length bounded. */
+function validationMessage(context: string | undefined, validation: FastifyError['validation']): string {
+  const first = validation?.[0];
+  const field = (first?.instancePath ?? '').split('/').filter((part) => part !== '').join('.').slice(0, 100);
+  return `${context ?? 'request'}${field === '' ? '' : ` ${field}`} ${first?.message ?? 'is invalid'}`;
 }
 
 function reasonOf(status: number): string {

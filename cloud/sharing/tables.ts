@@ -3,14 +3,15 @@
  * file system directly), and links to their data files: pre-signed URLs for S3, signed URLs of this
  * server's file route for a local folder.
  */
-import { DeltaLogError } from '../lake/delta/actions.js';
+import { DeltaLogError, type ProtocolAction } from '../lake/delta/actions.js';
 import { LogStore } from '../lake/delta/log-store.js';
+import { assertReadable, UnreadableTableError } from '../lake/delta/protocol.js';
 import { Snapshot } from '../lake/delta/snapshot.js';
 import type { ObjectStore } from '../lake/storage/object-store.js';
 import { openTableStore } from '../lake/storage/open-store.js';
 import { S3ObjectStore, type S3Settings } from '../lake/storage/s3-store.js';
 import type { SharedTable } from './catalog.js';
-import { invalidParameter, notFound } from './errors.js';
+import { invalidParameter, notFound, unsupported, type SharingError } from './errors.js';
 import type { UrlSigner } from './signed-url.js';
 
 export interface FileLink {
@@ -52,6 +53,7 @@ export class TableSource {
       if (snapshot === undefined) throw invalidParameter(`${this.describe} has no version ${version}`);
       return snapshot;
     } catch (err) {
+      if (err instanceof UnreadableTableError) throw this.unsupported(err);
       if (err instanceof DeltaLogError) throw invalidParameter(err.message);
       throw err;
     }
@@ -64,13 +66,35 @@ export class TableSource {
         return this.latestSnapshot;
       }
     } catch {
-      // The log moved on in a way the snapshot cannot follow (a cleanup raced it): read it anew.
+      // The log moved on in a way the snapshot cannot follow (a cleanup raced it, a protocol upgrade): read it anew.
       this.latestSnapshot = undefined;
     }
-    const loaded = await Snapshot.load(this.log);
+    let loaded: Snapshot | undefined;
+    try {
+      loaded = await Snapshot.load(this.log);
+    } catch (err) {
+      // A table the lake's reader refuses for a feature is the recipient's answer; a damaged log stays a 500 for the operator.
+      if (err instanceof UnreadableTableError) throw this.unsupported(err);
+      throw err;
+    }
     if (loaded === undefined) throw notFound(`${this.describe} has no Delta log yet: the lake role has not written it`);
     this.latestSnapshot = loaded;
     return loaded;
+  }
+
+  /** A protocol met while following the table's changes: refused as the latest snapshot's would be. */
+  assertServable(protocol: ProtocolAction): void {
+    try {
+      assertReadable(protocol, this.store.location);
+    } catch (err) {
+      if (err instanceof UnreadableTableError) throw this.unsupported(err);
+      throw err;
+    }
+  }
+
+  /** Names what the table needs, not where it lies (the message of the lake's error has its location). */
+  private unsupported(err: UnreadableTableError): SharingError {
+    return unsupported(`${this.describe} needs ${err.needs}, which this sharing server cannot serve: ask the data provider to share a table without it`);
   }
 }
 
@@ -118,7 +142,7 @@ export class SharedTables {
    * until the returned expiration. `baseUrl` is where this server is reached (for local files).
    */
   async link(table: SharedTable, path: string, size: number, baseUrl: string, now = Date.now()): Promise<FileLink> {
-    const key = objectKeyOf(path);
+    const key = sharedKeyOf(table, path);
     const expirationTimestamp = now + this.options.urlExpirySeconds * 1000;
     const store = this.presigner(table);
     if (store instanceof S3ObjectStore) return { url: await store.presignGet(key, this.options.urlExpirySeconds), expirationTimestamp };
@@ -126,6 +150,16 @@ export class SharedTables {
     const signature = this.options.signer.sign({ path: signedPath, size, expiresAt: expirationTimestamp });
     const encoded = signedPath.split('/').map(encodeURIComponent).join('/');
     return { url: `${baseUrl}${this.options.prefix}/files/${encoded}?expires=${expirationTimestamp}&size=${size}&sig=${signature}`, expirationTimestamp };
+  }
+}
+
+/** The key of a file a recipient may be sent to; a file elsewhere makes the table one this server cannot share. */
+function sharedKeyOf(table: SharedTable, path: string): string {
+  try {
+    return objectKeyOf(path);
+  } catch (err) {
+    if (err instanceof DeltaLogError) throw unsupported(`table ${table.share}.${table.schema}.${table.name} has data files outside its folder (absolute paths, a shallow clone), which this sharing server does not serve`);
+    throw err;
   }
 }
 

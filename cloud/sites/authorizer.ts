@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { isSiteClientId, siteClientId } from '../../shared/contract/client-ids.js';
 import { SITE_PUBLISHES, SITE_SUBSCRIBES, everySiteFilter, parseSiteTopic, siteTopic } from '../../shared/contract/topics.js';
 import type { SiteRegistry } from './registry.js';
 import { fingerprint, verifySecret } from './secrets.js';
@@ -22,8 +23,6 @@ const refuse = (reason: Refusal, detail: string): Decision => ({ ok: false, reas
 
 /** The cloud's own client ids begin so; a site may never use one (it would take over the cloud's session). */
 export const CLOUD_CLIENT_PREFIX = 'echolake-cloud';
-/** A site's client ids: `echolake-edge-{siteId}` or that with a `-suffix`. */
-export const siteClientId = (siteId: string): string => `echolake-edge-${siteId}`;
 
 /** Verified secrets remembered this long, so a reconnect storm or the HTTPS route does not pay scrypt every time. */
 const VERIFIED_TTL_MS = 10 * 60_000;
@@ -81,9 +80,9 @@ export class SiteAuthorizer {
     if (identity.kind === 'cloud') {
       return clientId.startsWith(CLOUD_CLIENT_PREFIX) ? ALLOWED : refuse('client-id', `the cloud's client ids begin with ${CLOUD_CLIENT_PREFIX}`);
     }
-    const own = siteClientId(identity.siteId);
-    if (clientId === own || clientId.startsWith(`${own}-`)) return ALLOWED;
-    return refuse('client-id', `site ${identity.siteId} must connect as ${own} (or ${own}-suffix)`);
+    if (isSiteClientId(identity.siteId, clientId)) return ALLOWED;
+    const own = siteClientId(identity.siteId, undefined);
+    return refuse('client-id', `site ${identity.siteId} must connect as ${own} or ${own}.suffix`);
   }
 
   publish(identity: Identity, topic: string): Decision {

@@ -100,8 +100,11 @@ export interface GatewayStatus {
   readonly databaseCapBytes: number;
   /** Free bytes on the state directory's file system; null when it cannot be read. */
   readonly diskFreeBytes: number | null;
-  /** The gateway's clock: a Pi without a real-time clock or NTP starts far in the past. */
-  readonly clock: { readonly now: string; readonly plausible: boolean };
+  /**
+   * The gateway's clock: a Pi without a real-time clock or NTP starts far in the past. `timeZone`
+   * is the site's IANA zone (the system's, or TZ), in which the status page shows times.
+   */
+  readonly clock: { readonly now: string; readonly plausible: boolean; readonly timeZone: string };
   /** The ECHONET Lite interface (this gateway's address on the aircons' LAN) and whether it is up. */
   readonly echonet: { readonly interface: string; readonly up: boolean };
   /** What the gateway waits for before it can do its whole job (an address not yet on this host); empty when nothing. */

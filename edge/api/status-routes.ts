@@ -81,11 +81,15 @@ const statusSchema = {
     diskFreeBytes: { type: ['integer', 'null'], minimum: 0, description: 'free bytes on the state directory\'s file system' },
     clock: {
       type: 'object',
-      required: ['now', 'plausible'],
+      required: ['now', 'plausible', 'timeZone'],
       additionalProperties: false,
       properties: {
         now: { type: 'string', format: 'date-time', description: 'the gateway\'s clock; a reader compares it with its own' },
         plausible: { type: 'boolean', description: 'false when the clock is before this software existed (no NTP, no real-time clock)' },
+        timeZone: {
+          type: 'string',
+          description: 'the site\'s IANA time zone, e.g. Asia/Tokyo: the gateway system\'s (timedatectl set-timezone, or TZ); UTC when the system names none. The status page shows times in it',
+        },
       },
     },
     echonet: {

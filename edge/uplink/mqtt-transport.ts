@@ -1,5 +1,6 @@
 import { MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../../shared/log.js';
+import { siteClientId } from '../../shared/contract/client-ids.js';
 import { siteTopic } from '../../shared/contract/topics.js';
 import { redactUrl } from '../../shared/redact.js';
 import { encodeSiteStatus } from '../../shared/contract/envelopes.js';
@@ -109,7 +110,7 @@ export class MqttTransport implements UplinkTransport {
   private clientOptions(): IClientOptions {
     const { siteId, protocolVersion, maxIncomingBytes } = this.options;
     return {
-      clientId: `echolake-edge-${siteId}`,
+      clientId: siteClientId(siteId, this.options.password),
       // A persistent session keeps the acks subscription while the link is down.
       clean: false,
       protocolVersion,

@@ -7,6 +7,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 import { describeSchemaErrors, type Parsed, parseWithSchema } from '../parsed.js';
 import { SITE_ID_PATTERN } from '../reading-schema.js';
+import { type SettableProperties, settablePropertiesSchema } from './settable.js';
+
+export { SETTABLE_NAMES, type SettableName, type SettableProperties, settablePropertiesSchema } from './settable.js';
 
 const COMMAND_CONTRACT = 'the command contract';
 
@@ -18,25 +21,6 @@ export const COMMAND_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 export const MAX_COMMAND_DEVICES = 256;
 
 const DATE_TIME = { type: 'string', format: 'date-time' } as const;
-
-/**
- * What a command may set, by the ECHONET Lite spec names (MRA shortName) and in the reading
- * contract's values: operationStatus true = on.
- */
-export const settablePropertiesSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    operationStatus: { type: 'boolean' },
-    operationMode: { enum: ['auto', 'cooling', 'heating', 'dehumidification', 'circulation', 'other'] },
-    targetTemperature: { type: 'integer', minimum: 0, maximum: 50 },
-    airFlowLevel: { oneOf: [{ type: 'integer', minimum: 1, maximum: 8 }, { const: 'auto' }] },
-  },
-} as const;
-export type SettableProperties = FromSchema<typeof settablePropertiesSchema>;
-export type SettableName = keyof SettableProperties;
-/** The keys of `settablePropertiesSchema.properties` as a tuple, for enums in configuration schemas. */
-export const SETTABLE_NAMES = ['operationStatus', 'operationMode', 'targetTemperature', 'airFlowLevel'] as const satisfies readonly SettableName[];
 
 export const commandSchema = {
   type: 'object',

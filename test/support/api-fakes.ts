@@ -92,7 +92,7 @@ export const healthyStatus: GatewayStatus = {
   databaseBytes: 1_234_567,
   databaseCapBytes: 64 * 1024 * 1024,
   diskFreeBytes: 2_000_000_000,
-  clock: { now: '2026-11-23T05:00:10.000Z', plausible: true },
+  clock: { now: '2026-11-23T05:00:10.000Z', plausible: true, timeZone: 'Asia/Tokyo' },
   echonet: { interface: '192.168.1.2', up: true },
   waitingFor: [],
 };

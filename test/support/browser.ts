@@ -37,8 +37,13 @@ export interface WatchedPage {
   problems: string[];
 }
 
-export async function openPage(browser: Browser, options: { width: number; height: number; locale?: string }): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport: { width: options.width, height: options.height }, locale: options.locale ?? 'en-GB' });
+/** `timezoneId`: the viewer's time zone (the browser's own by default), to tell it from a site's. */
+export async function openPage(browser: Browser, options: { width: number; height: number; locale?: string; timezoneId?: string }): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    viewport: { width: options.width, height: options.height },
+    locale: options.locale ?? 'en-GB',
+    ...(options.timezoneId === undefined ? {} : { timezoneId: options.timezoneId }),
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {

@@ -7,12 +7,14 @@ import { render } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Chart, type Series } from '../shared/chart.js';
 import { deviceEventText } from '../shared/device-events.js';
-import { LOCALES, formatBytes, formatDuration, formatNumber, formatTime, secondsSince } from '../shared/format.js';
+import { LOCALES, formatBytes, formatDuration, formatNumber, formatTime, knownTimeZone, secondsSince } from '../shared/format.js';
 import { type Lang, initialLang, rememberLang, translator } from '../shared/i18n.js';
 import { LanguageSwitch } from '../shared/language-switch.js';
 import { usePolling } from '../shared/poll.js';
 import { useHashRoute } from '../shared/route.js';
+import { type ApiToken, TokenField, useApiToken } from './api-token.js';
 import { type EdgeKey, edgeMessages } from './messages.js';
+import { SettingForm } from './setting-form.js';
 import type { DeviceOverview, GatewayStatus, PropertyValue, Reading } from './types.js';
 
 const POLL_MS = 2_000;
@@ -37,6 +39,7 @@ function Card({ title, ok, children, id }: { title: string; ok: boolean; childre
 
 function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang: Lang }) {
   const { uplink, backlog, clock, echonet } = status;
+  const zone = clock.timeZone;
   const skew = (Date.parse(clock.now) - Date.now()) / 1000;
   const clockOk = clock.plausible && Math.abs(skew) < CLOCK_SKEW_WARN_S;
   const dbShare = status.databaseCapBytes > 0 ? status.databaseBytes / status.databaseCapBytes : 0;
@@ -50,12 +53,12 @@ function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang:
             {t(reasonKey)}
             <br />
             <small>
-              {uplink.failure.detail} · {formatTime(lang, uplink.failure.at)}
+              {uplink.failure.detail} · <time dateTime={uplink.failure.at}>{formatTime(lang, uplink.failure.at, zone)}</time>
             </small>
           </p>
         )}
         <p>
-          {t('lastAck')}: {uplink.lastAckAt === null ? t('never') : formatTime(lang, uplink.lastAckAt)}
+          {t('lastAck')}: {uplink.lastAckAt === null ? t('never') : formatTime(lang, uplink.lastAckAt, zone)}
         </p>
       </Card>
       <Card id="backlog" title={t('backlog')} ok={(backlog.oldestUnsentAgeSeconds ?? 0) < 300}>
@@ -79,8 +82,13 @@ function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang:
         </p>
       </Card>
       <Card id="clock" title={t('clock')} ok={clockOk}>
-        <p class="big">{formatTime(lang, clock.now)}</p>
+        <p class="big">
+          <time dateTime={clock.now} data-testid="clock-now">{formatTime(lang, clock.now, zone)}</time>
+        </p>
         <p>{clock.plausible ? t('clockSkew', { skew: formatDuration(lang, Math.abs(skew)) }) : t('clockWrong')}</p>
+        <p data-testid="time-zone">
+          {t('timeZone')}: {zone}
+        </p>
       </Card>
       <Card id="echonet" title={t('echonet')} ok={echonet.up}>
         <p class="big">{echonet.interface}</p>
@@ -98,19 +106,14 @@ function GatewayHealth({ status, t, lang }: { status: GatewayStatus; t: T; lang:
   );
 }
 
-/**
- * Changes need the API's bearer token (api.token): typed once, kept for this tab only
- * (sessionStorage), sent only to this gateway.
- */
-function Actions({ t }: { t: T }) {
-  const [token, setToken] = useState(() => sessionStorage.getItem('echolake.apiToken') ?? '');
+/** A search for devices now, behind the API token. */
+function Actions({ token, t }: { token: ApiToken; t: T }) {
   const [outcome, setOutcome] = useState<string | undefined>(undefined);
   const search = async (event: Event): Promise<void> => {
     event.preventDefault();
-    sessionStorage.setItem('echolake.apiToken', token);
     setOutcome(t('searching'));
     try {
-      const response = await fetch('/api/v1/discovery', { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+      const response = await fetch('/api/v1/discovery', { method: 'POST', headers: { authorization: token.authorization(), accept: 'application/json' } });
       const body = (await response.json()) as { nodesAnswered?: number; error?: { message: string } };
       setOutcome(response.ok ? t('searchDone', { n: body.nodesAnswered ?? 0 }) : t('searchFailed', { error: body.error?.message ?? String(response.status) }));
     } catch (err) {
@@ -121,9 +124,7 @@ function Actions({ t }: { t: T }) {
     <section aria-labelledby="actions-title">
       <h2 id="actions-title">{t('actions')}</h2>
       <form class="actions" onSubmit={(e) => void search(e)}>
-        <label>
-          {t('apiToken')} <input type="password" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} data-testid="api-token" />
-        </label>
+        <TokenField token={token} label={t('apiToken')} />
         <button type="submit">{t('searchNow')}</button>
         {outcome !== undefined && <p role="status" data-testid="action-outcome">{outcome}</p>}
       </form>
@@ -205,7 +206,7 @@ function DeviceTable({ devices, t, lang }: { devices: DeviceOverview[]; t: T; la
   );
 }
 
-function HistoryChart({ readings, t, lang }: { readings: Reading[]; t: T; lang: Lang }) {
+function HistoryChart({ readings, zone, t, lang }: { readings: Reading[]; zone: string | undefined; t: T; lang: Lang }) {
   const data = useMemo(() => {
     const values = readings.filter((r) => r.kind !== 'event' && r.properties !== undefined);
     const pick = (name: string): Array<number | null> => values.map((r) => {
@@ -220,13 +221,13 @@ function HistoryChart({ readings, t, lang }: { readings: Reading[]; t: T; lang: 
     return { xs: values.map((r) => Date.parse(r.ts) / 1000), series };
   }, [readings, t]);
   if (data.xs.length === 0) return <p>{t('noHistory')}</p>;
-  return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} locale={LOCALES[lang]} />;
+  return <Chart xs={data.xs} series={data.series} leftUnit="°C" rightUnit="W" title={t('history')} locale={LOCALES[lang]} timeZone={knownTimeZone(zone)} />;
 }
 
 /** The newest events of the device page's timeline. */
 const EVENTS_SHOWN = 10;
 
-function EventTimeline({ readings, t, lang }: { readings: Reading[]; t: T; lang: Lang }) {
+function EventTimeline({ readings, zone, t, lang }: { readings: Reading[]; zone: string | undefined; t: T; lang: Lang }) {
   const events = readings.filter((r) => r.kind === 'event' && r.event !== undefined).slice(-EVENTS_SHOWN).reverse();
   if (events.length === 0) return <p>{t('noEvents')}</p>;
   return (
@@ -235,7 +236,7 @@ function EventTimeline({ readings, t, lang }: { readings: Reading[]; t: T; lang:
         const text = r.event === undefined ? '' : deviceEventText(lang, r.event);
         return (
           <li key={r.seq}>
-            <time dateTime={r.ts}>{formatTime(lang, r.ts)}</time> {text}
+            <time dateTime={r.ts}>{formatTime(lang, r.ts, zone)}</time> {text}
           </li>
         );
       })}
@@ -243,7 +244,17 @@ function EventTimeline({ readings, t, lang }: { readings: Reading[]; t: T; lang:
   );
 }
 
-function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverview[] | undefined; t: T; lang: Lang }) {
+interface DevicePageProps {
+  id: string;
+  devices: DeviceOverview[] | undefined;
+  /** The site's time zone, once the status has told it. */
+  zone: string | undefined;
+  token: ApiToken;
+  t: T;
+  lang: Lang;
+}
+
+function DevicePage({ id, devices, zone, token, t, lang }: DevicePageProps) {
   // Fixed once per visit: the chart redraws every 30 s with the readings that arrived since.
   const [since] = useState(() => new Date(Date.now() - HISTORY_HOURS * 3600_000).toISOString());
   const history = usePolling<{ readings: Reading[] }>(`/api/v1/devices/${encodeURIComponent(id)}/readings?since=${since}&limit=1000`, 30_000);
@@ -260,9 +271,9 @@ function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverv
         <small>{id}</small>
       </p>
       <h3>{t('history')}</h3>
-      {history.data !== undefined && <HistoryChart readings={history.data.readings} t={t} lang={lang} />}
+      {history.data !== undefined && <HistoryChart readings={history.data.readings} zone={zone} t={t} lang={lang} />}
       <h3>{t('events')}</h3>
-      {history.data !== undefined && <EventTimeline readings={history.data.readings} t={t} lang={lang} />}
+      {history.data !== undefined && <EventTimeline readings={history.data.readings} zone={zone} t={t} lang={lang} />}
       <h3>{t('properties')}</h3>
       {device?.latest !== undefined && device.latest !== null && (
         <div class="table-wrap">
@@ -275,7 +286,7 @@ function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverv
             </thead>
             <tbody>
               {Object.entries(device.latest.properties).map(([name, value]) => (
-                <tr key={name}>
+                <tr key={name} data-property={name}>
                   <th scope="row">{name}</th>
                   <td>{show(value, lang, '', typeof value === 'number' && !Number.isInteger(value) ? 1 : 0)}</td>
                 </tr>
@@ -284,6 +295,7 @@ function DevicePage({ id, devices, t, lang }: { id: string; devices: DeviceOverv
           </table>
         </div>
       )}
+      {device !== undefined && <SettingForm deviceId={id} current={device.latest?.properties ?? {}} token={token} t={t} lang={lang} />}
     </section>
   );
 }
@@ -292,6 +304,8 @@ function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const t = useMemo(() => translator(edgeMessages, lang), [lang]);
   const route = useHashRoute();
+  // Typed once for the tab: the search on the overview and the setting form on a device's page share it.
+  const token = useApiToken();
   const status = usePolling<GatewayStatus>('/api/v1/status', POLL_MS);
   const devices = usePolling<{ devices: DeviceOverview[] }>('/api/v1/devices', POLL_MS);
   const error = status.error ?? devices.error;
@@ -307,13 +321,14 @@ function App() {
       <main>
         {error !== undefined && <p role="alert" class="error">{t('unreadable', { error })}</p>}
         {deviceId !== undefined ? (
-          <DevicePage id={deviceId} devices={devices.data?.devices} t={t} lang={lang} />
+          // Keyed by the device: another device's page starts afresh (its history window, an empty setting form).
+          <DevicePage key={deviceId} id={deviceId} devices={devices.data?.devices} zone={status.data?.clock.timeZone} token={token} t={t} lang={lang} />
         ) : (
           <>
             {status.data !== undefined && <GatewayHealth status={status.data} t={t} lang={lang} />}
             <h2>{t('devices')}</h2>
             {devices.data !== undefined && <DeviceTable devices={devices.data.devices} t={t} lang={lang} />}
-            <Actions t={t} />
+            <Actions token={token} t={t} />
           </>
         )}
       </main>

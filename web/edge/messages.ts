@@ -1,4 +1,5 @@
 /** The edge status page's words in English and Japanese. */
+import type { SettableName } from '../../shared/contract/settable.js';
 import type { Messages } from '../shared/i18n.js';
 
 export type EdgeKey =
@@ -11,7 +12,9 @@ export type EdgeKey =
   | 'reason_dns' | 'reason_tls' | 'reason_credentials' | 'reason_refused' | 'reason_closed' | 'reason_no_route'
   | 'reason_timeout' | 'reason_other' | 'ago' | 'readingsRecorded' | 'events' | 'noEvents'
   | 'mode_auto' | 'mode_cooling' | 'mode_heating' | 'mode_dehumidification' | 'mode_circulation' | 'mode_other'
-  | 'actions' | 'apiToken' | 'searchNow' | 'searching' | 'searchDone' | 'searchFailed'
+  | 'actions' | 'apiToken' | 'searchNow' | 'searching' | 'searchDone' | 'searchFailed' | 'timeZone'
+  | 'changeSetting' | 'setting' | 'newValue' | 'change' | 'changing' | 'setDone' | 'setRefused' | 'setNoAnswer' | 'setNotSent'
+  | `prop_${SettableName}` | 'airFlowAuto'
   | 'drop_cap' | 'drop_corrupt' | 'drop_disk-full' | 'drop_shutdown';
 
 export const edgeMessages: Messages<EdgeKey> = {
@@ -39,7 +42,11 @@ export const edgeMessages: Messages<EdgeKey> = {
     ago: '{time} ago', readingsRecorded: '{n} recorded since start', events: 'Events', noEvents: 'No event in the local history.',
     mode_auto: 'auto', mode_cooling: 'cooling', mode_heating: 'heating', mode_dehumidification: 'dry', mode_circulation: 'fan', mode_other: 'other',
     actions: 'Actions', apiToken: 'API token (api.token)', searchNow: 'Search for devices now', searching: 'Searching…',
-    searchDone: '{n} nodes answered', searchFailed: 'Search failed: {error}',
+    searchDone: '{n} nodes answered', searchFailed: 'Search failed: {error}', timeZone: 'Time zone',
+    changeSetting: 'Change a setting', setting: 'Setting', newValue: 'New value', change: 'Change', changing: 'Sending…',
+    setDone: 'Done: {name} is now {value}', setRefused: 'Refused:', setNoAnswer: 'Not done: no answer', setNotSent: 'Not sent: the gateway did not answer',
+    prop_operationStatus: 'Operation', prop_operationMode: 'Mode', prop_targetTemperature: 'Set temperature', prop_airFlowLevel: 'Air flow',
+    airFlowAuto: 'auto',
     'drop_cap': 'at the database cap', 'drop_corrupt': 'with a corrupt database', 'drop_disk-full': 'disk full', 'drop_shutdown': 'at shutdown',
   },
   ja: {
@@ -66,7 +73,11 @@ export const edgeMessages: Messages<EdgeKey> = {
     ago: '{time}前', readingsRecorded: '起動後 {n} 件を記録', events: 'イベント', noEvents: 'ローカル履歴にイベントはありません。',
     mode_auto: '自動', mode_cooling: '冷房', mode_heating: '暖房', mode_dehumidification: '除湿', mode_circulation: '送風', mode_other: 'その他',
     actions: '操作', apiToken: 'API トークン (api.token)', searchNow: '今すぐ機器を探索', searching: '探索中…',
-    searchDone: '{n} 台のノードが応答しました', searchFailed: '探索に失敗しました: {error}',
+    searchDone: '{n} 台のノードが応答しました', searchFailed: '探索に失敗しました: {error}', timeZone: 'タイムゾーン',
+    changeSetting: '設定の変更', setting: '項目', newValue: '新しい値', change: '変更', changing: '送信中…',
+    setDone: '完了: {name} は {value} になりました', setRefused: '拒否されました:', setNoAnswer: '実行されませんでした: 応答がありません', setNotSent: '送信できませんでした: ゲートウェイが応答しません',
+    prop_operationStatus: '運転', prop_operationMode: 'モード', prop_targetTemperature: '設定温度', prop_airFlowLevel: '風量',
+    airFlowAuto: '自動',
     'drop_cap': 'データベース上限', 'drop_corrupt': 'データベース破損', 'drop_disk-full': 'ディスク満杯', 'drop_shutdown': '停止時',
   },
 };

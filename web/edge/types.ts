@@ -15,7 +15,8 @@ export interface GatewayStatus {
   databaseBytes: number;
   databaseCapBytes: number;
   diskFreeBytes: number | null;
-  clock: { now: string; plausible: boolean };
+  /** `timeZone`: the site's IANA zone, in which the page shows times. */
+  clock: { now: string; plausible: boolean; timeZone: string };
   echonet: { interface: string; up: boolean };
   devices: Record<'online' | 'unreachable' | 'offline', number>;
 }

@@ -32,11 +32,28 @@ export function formatDuration(lang: Lang, seconds: number): string {
   return shown.map(([n, en, ja]) => (lang === 'ja' ? `${n}${ja}` : `${n} ${en}`)).join(lang === 'ja' ? '' : ' ');
 }
 
-/** A time of day (and date when not today) in the given IANA time zone; the viewer's own when absent. */
-export function formatTime(lang: Lang, iso: string | null, timeZone?: string): string {
+/** The zone if this browser knows it; else undefined, the viewer's own (better than a page that fails to draw). */
+export function knownTimeZone(timeZone: string | undefined): string | undefined {
+  if (timeZone === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+    return timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The calendar day of an instant in a zone, for "is it today there". */
+function dayIn(date: Date, timeZone: string | undefined): string {
+  return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', ...(timeZone === undefined ? {} : { timeZone }) }).format(date);
+}
+
+/** A time of day (and date when not today there) in the given IANA time zone; the viewer's own when absent or unknown. */
+export function formatTime(lang: Lang, iso: string | null, zone?: string): string {
   if (iso === null) return '—';
   const date = new Date(iso);
-  const today = new Date().toDateString() === date.toDateString();
+  const timeZone = knownTimeZone(zone);
+  const today = dayIn(new Date(), timeZone) === dayIn(date, timeZone);
   return new Intl.DateTimeFormat(LOCALES[lang], {
     ...(today ? {} : { year: 'numeric', month: '2-digit', day: '2-digit' }),
     hour: '2-digit',

@@ -31,19 +31,35 @@ const LEGACY_WRITER_FEATURES: Record<number, string[]> = {
   6: ['appendOnly', 'invariants', 'checkConstraints', 'changeDataFeed', 'generatedColumns', 'columnMapping', 'identityColumns'],
 };
 
+/**
+ * A table this code refuses to read for what its protocol asks, not for damage: `needs` names it
+ * (reader features, or a reader version) so a caller can tell its own users without the location.
+ */
+export class UnreadableTableError extends DeltaLogError {
+  override name = 'UnreadableTableError';
+
+  constructor(
+    readonly needs: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Refuses a table whose log this code cannot read the way the protocol means it. */
 export function assertReadable(protocol: ProtocolAction, location: string): void {
   const { minReaderVersion } = protocol;
   if (minReaderVersion === 1) return;
   if (minReaderVersion === 2) {
-    throw new DeltaLogError(`table at ${location} needs reader version 2 (columnMapping), which this lake does not support: point the lake at another root`);
+    throw new UnreadableTableError('reader version 2 (columnMapping)', `table at ${location} needs reader version 2 (columnMapping), which this lake does not support: point the lake at another root`);
   }
   if (minReaderVersion !== 3) {
-    throw new DeltaLogError(`table at ${location} needs reader version ${minReaderVersion}; this lake reads versions 1 and 3 (with features): point the lake at another root`);
+    throw new UnreadableTableError(`reader version ${minReaderVersion}`, `table at ${location} needs reader version ${minReaderVersion}; this lake reads versions 1 and 3 (with features): point the lake at another root`);
   }
   const missing = (protocol.readerFeatures ?? []).filter((feature) => !READABLE_FEATURES.has(feature));
   if (missing.length > 0) {
-    throw new DeltaLogError(`table at ${location} uses reader feature(s) ${missing.join(', ')}, which this lake does not support: point the lake at another root`);
+    const features = missing.join(', ');
+    throw new UnreadableTableError(`reader feature(s) ${features}`, `table at ${location} uses reader feature(s) ${features}, which this lake does not support: point the lake at another root`);
   }
 }
 

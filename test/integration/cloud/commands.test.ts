@@ -240,7 +240,7 @@ async function metric(name: string, labels: string): Promise<number> {
 
 /** Publishes as a site and waits for the broker's answer to a refused publish: it drops the connection. */
 async function publishRefused(siteId: string, clientSuffix: string, topic: string, payload: string): Promise<void> {
-  const client = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteId, password: testSecret(siteId), clientId: `echolake-edge-${siteId}-${clientSuffix}`, reconnectPeriod: 0 });
+  const client = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteId, password: testSecret(siteId), clientId: `echolake-edge-${siteId}.${clientSuffix}`, reconnectPeriod: 0 });
   const answer = await new Promise<string>((resolve) => {
     client.once('close', () => resolve('connection closed'));
     client.publish(topic, payload, { qos: 1 }, (err) => {
@@ -268,7 +268,7 @@ const validCommand = (siteId: string): string =>
   });
 
 test('a site cannot read another\'s commands nor report for it; only the cloud sends commands', { timeout: 60_000 }, async () => {
-  const spy = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}-spy`, reconnectPeriod: 0 });
+  const spy = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.spy`, reconnectPeriod: 0 });
   try {
     for (const filter of [siteTopic(siteA, 'commands'), 'echolake/v1/sites/+/commands']) {
       const granted = await spy.subscribeAsync(filter, { qos: 1 }).then((grants) => grants.map((g) => g.qos), (err: Error) => err.message);
@@ -318,4 +318,14 @@ test('a site cannot read another\'s commands nor report for it; only the cloud s
   assert.ok(audit.some((e) => e.type === 'result' && e.result?.siteId === siteB && JSON.stringify(e).includes(realId)), 'B\'s own results are audited');
   assert.deepEqual(audit.filter((e) => e.result?.reason === 'forged by site A'), [], 'the forged result is not in the audit');
   assert.equal((await view(realId)).targets[0]?.devices[0]?.state, 'verified', 'nor in the command\'s state');
+
+  // A result naming another site than its own topic: the broker lets it through, the cloud refuses it.
+  const forger = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.forger`, reconnectPeriod: 0 });
+  try {
+    const inAsName = { v: 1, commandId: randomUUID(), siteId: siteA, state: 'verified', at: new Date().toISOString() };
+    await forger.publishAsync(siteTopic(siteB, 'command-results'), JSON.stringify(inAsName), { qos: 1 });
+    await cloud.waitFor((e) => e.msg === 'command result for another site than its topic refused', 10_000, 'the forged result refused');
+  } finally {
+    await forger.endAsync(true);
+  }
 });

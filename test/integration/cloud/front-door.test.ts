@@ -157,7 +157,7 @@ test('a site cannot write, read or acknowledge for another, while a good site fl
     [siteTopic(good, 'readings'), batch(good, 500_000, 500_002)],
   ];
   for (const [index, [target, payload]] of forgeries.entries()) {
-    const forger = await connectAs(other, testSecret(other), { clientId: `echolake-edge-${other}-forger${index}` });
+    const forger = await connectAs(other, testSecret(other), { clientId: `echolake-edge-${other}.forger${index}` });
     const closed = new Promise<void>((resolve) => forger.once('close', () => resolve()));
     forger.publish(target, payload, { qos: 1 });
     await closed;
@@ -165,7 +165,7 @@ test('a site cannot write, read or acknowledge for another, while a good site fl
   await cloud.waitFor((e) => e.msg === 'mqtt publish refused' && e.reason === 'foreign-topic', 10_000, 'the forged publish refused');
 
   // An oversized packet: the connection is closed before the broker buffers it.
-  const flooder = await connectAs(other, testSecret(other), { clientId: `echolake-edge-${other}-flood` });
+  const flooder = await connectAs(other, testSecret(other), { clientId: `echolake-edge-${other}.flood` });
   flooder.publish(siteTopic(other, 'readings'), Buffer.alloc(3 * 1024 * 1024, 0x20), { qos: 1 });
   await cloud.waitFor((e) => String(e.msg).startsWith('connection closed: MQTT packet over'), 10_000, 'the oversized packet refused');
 
@@ -201,7 +201,7 @@ test('the API shows sites to operators only, without secrets; a site disabled wh
   assert.deepEqual(Object.keys(view.secrets[0] ?? {}).sort(), ['createdAt', 'id'], 'never a hash');
   assert.equal((await fetch(`${api}/readyz`)).status, 200);
 
-  const connected = await connectAs(good, testSecret(good), { clientId: `echolake-edge-${good}-late` });
+  const connected = await connectAs(good, testSecret(good), { clientId: `echolake-edge-${good}.late` });
   disableSite(join(dir, 'sites.yaml'), good);
   await cloud.waitFor((e) => e.msg === 'site registry reloaded', 10_000, 'the reload');
   const closed = new Promise<void>((resolve) => connected.once('close', () => resolve()));

@@ -70,3 +70,24 @@ test('epoch: 16 lowercase hex digits when present; readings of older edges witho
   assert.ok(parseReading(JSON.stringify({ ...reading(5), epoch: 'a1b2c3d4e5f60718' })).ok);
   for (const epoch of ['A1B2C3D4E5F60718', 'a1b2', 'zzzzzzzzzzzzzzzz']) assert.ok(!parseReading(JSON.stringify({ ...reading(5), epoch })).ok, epoch);
 });
+
+test('hostile strings are refused by the schema: huge values and names, NUL and bidi characters', () => {
+  const huge = 'x'.repeat(100_000);
+  const cases: Array<[string, Reading, RegExp]> = [
+    ['a 100,000-character value', { ...reading(1), properties: { operationMode: huge } }, /must NOT have more than 512 characters|must match/],
+    ['a 100,000-character property name', { ...reading(1), properties: { [huge]: 1 } }, /property name must be valid|must match pattern/],
+    ['a property name with a space', { ...reading(1), properties: { 'room temperature': 1 } }, /property name must be valid|must match pattern/],
+    ['NUL in deviceId', { ...reading(1), deviceId: 'fe00\u0000-013001' }, /deviceId must match pattern/],
+    ['a right-to-left override in address', { ...reading(1), address: '10.0.0.1\u202e' }, /address must match pattern/],
+    ['NUL in a value', { ...reading(1), properties: { operationMode: 'cool\u0000ing' } }, /must match pattern|must be/],
+    ['a bidi isolate in a value', { ...reading(1), properties: { operationMode: '\u2066cooling' } }, /must match pattern|must be/],
+    ['a newline in a value (a forged log line)', { ...reading(1), properties: { operationMode: 'ok\n{"level":50}' } }, /must match pattern|must be/],
+  ];
+  for (const [name, hostile, reason] of cases) {
+    const parsed = parseReadingBatch(JSON.stringify(batch([hostile])));
+    assert.ok(!parsed.ok, `${name} should be refused`);
+    assert.match(parsed.error, reason, name);
+  }
+  const japanese = parseReadingBatch(JSON.stringify(batch([{ ...reading(1), properties: { installationLocation: '居間', manufacturer: 'ff'.repeat(255) } }])));
+  assert.ok(japanese.ok, 'text in any language and a 255-byte EDT as hex still pass');
+});

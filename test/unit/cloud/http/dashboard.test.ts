@@ -7,7 +7,7 @@ import { createCloudApp } from '../../../../cloud/http/server.js';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../../../cloud/http/session.js';
 import { silentLogger } from '../../../../shared/log.js';
 
-const config = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, maxConcurrentRequests: 20 };
+const config = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, behindTlsProxy: false, maxConcurrentRequests: 20 };
 const { token, entry } = newOperatorToken('ops');
 
 before(() => buildWeb());

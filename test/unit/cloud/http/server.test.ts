@@ -5,7 +5,7 @@ import { newOperatorToken, operatorAuth } from '../../../../cloud/http/auth.js';
 import { createCloudApp, registerBaseRoutes, type ReadinessProbe } from '../../../../cloud/http/server.js';
 import { silentLogger } from '../../../../shared/log.js';
 
-const config = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, maxConcurrentRequests: 2 };
+const config = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, behindTlsProxy: false, maxConcurrentRequests: 2 };
 
 function app(probes: Record<string, ReadinessProbe>) {
   const instance = createCloudApp(config, '1.2.3', silentLogger());

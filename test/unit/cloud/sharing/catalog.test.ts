@@ -29,7 +29,7 @@ test('names used twice at one level (ignoring case) are problems naming them', (
   ]);
 });
 
-test('pages follow each other with tokens, maxResults is capped, 0 gives no items but a token', () => {
+test('pages follow each other with tokens and maxResults is capped', () => {
   const all = Array.from({ length: 7 }, (_, i) => i);
   const first = pageOf(all, 3, undefined, 100);
   assert.deepEqual(first.items, [0, 1, 2]);
@@ -39,13 +39,29 @@ test('pages follow each other with tokens, maxResults is capped, 0 gives no item
   assert.deepEqual(last, { items: [6] });
   assert.deepEqual(pageOf(all, 1000, undefined, 4).items, [0, 1, 2, 3], 'the server cap wins over maxResults');
   assert.deepEqual(pageOf(all, undefined, '', 5).items.length, 5);
-  const none = pageOf(all, 0, undefined, 100);
-  assert.deepEqual(none.items, []);
-  assert.deepEqual(pageOf(all, 2, none.nextPageToken, 100).items, [0, 1]);
+});
+
+test('following the tokens always ends: maxResults 0 (a page that could only point back at itself) is a 400', () => {
+  const all = Array.from({ length: 7 }, (_, i) => i);
+  for (const maxResults of [undefined, 1, 2, 3, 7, 100]) {
+    const seen: number[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = pageOf(all, maxResults, token, 5);
+      seen.push(...page.items);
+      token = page.nextPageToken;
+      pages += 1;
+    } while (token !== undefined && pages <= all.length);
+    assert.deepEqual(seen, all, `maxResults ${String(maxResults)}`);
+  }
+  assert.throws(() => pageOf(all, 0, undefined, 100), (err: unknown) => err instanceof SharingError && err.statusCode === 400 && /maxResults 0/.test(err.message));
 });
 
 test('a page token this server did not make is a 400 naming pageToken', () => {
-  for (const token of ['garbage', Buffer.from('{"offset":-1}').toString('base64url'), Buffer.from('{"offset":"2"}').toString('base64url')]) {
+  const tokenAt = (offset: unknown) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
+  assert.deepEqual(pageOf([1, 2], 1, tokenAt(2), 10), { items: [] }, 'the end of the listing');
+  for (const token of ['garbage', tokenAt(-1), tokenAt('2'), tokenAt(3)]) {
     assert.throws(() => pageOf([1, 2], 1, token, 10), (err: unknown) => err instanceof SharingError && err.statusCode === 400 && /pageToken/.test(err.message));
   }
 });

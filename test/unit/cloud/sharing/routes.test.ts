@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -29,14 +30,20 @@ const lakeRoot = join(dir, 'lake');
 const recipientsFile = join(dir, 'recipients.yaml');
 const shares = [
   { name: 'plant', schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'empty', table: 'nothing_here' }] }] },
-  { name: 'office', schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }] }] },
+  {
+    name: 'office',
+    schemas: [{ name: 'lake', tables: [{ name: 'readings', table: 'readings' }, { name: 'deletions', table: 'deletions' }, { name: 'wide', table: 'wide' }, { name: 'elsewhere', table: 'elsewhere' }, { name: 'elsewhere_late', table: 'elsewhere_late' }] }],
+  },
 ];
+/** Files in the `wide` table: many more than one NDJSON chunk holds. */
+const WIDE_FILES = 3000;
 const config: CloudConfig = (() => {
   const base = loadCloudConfig(undefined, {});
   return { ...base, lake: { ...base.lake, root: lakeRoot }, sharing: { ...base.sharing, recipientsFile, shares, maxPageSize: 2, maxVersionsPerQuery: 3, urlSigningKey: 'test-key' } };
 })();
 let app: FastifyInstance;
 let token: string;
+let officeToken: string;
 let expiredToken: string;
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
 
@@ -46,7 +53,12 @@ before(async () => {
   for (let seq = 1; seq <= 4; seq += 1) {
     await appendExactlyOnce(table, [{ reading: { v: 1, siteId: 's1', seq, ...aircon(seq % 2) }, position: { partition: 0, offset: String(seq) } }], rules, inlineEncoder);
   }
+  await tableNeedingDeletionVectors(join(lakeRoot, 'deletions'));
+  await tableOfManyFiles(join(lakeRoot, 'wide'), WIDE_FILES);
+  await tableOfManyFiles(join(lakeRoot, 'elsewhere'), 1, '/etc/passwd');
+  await tableOfManyFiles(join(lakeRoot, 'elsewhere_late'), WIDE_FILES, '/etc/passwd');
   token = issueToken(recipientsFile, 'alice', { shares: ['plant'], expiresAt: inDays(1) }).token;
+  officeToken = issueToken(recipientsFile, 'bob', { shares: ['office'], expiresAt: inDays(1) }).token;
   expiredToken = issueToken(recipientsFile, 'old', { shares: ['plant'], expiresAt: new Date(Date.now() - 1000) }).token;
   app = createCloudApp(config.api, 'test', silentLogger());
   const signer = new UrlSigner(config.sharing.urlSigningKey);
@@ -58,11 +70,32 @@ before(async () => {
 
 after(() => app?.close());
 
+/** A readings table whose writer then turned on deletion vectors (a reader feature the lake cannot read). */
+async function tableNeedingDeletionVectors(root: string): Promise<void> {
+  const table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
+  await appendExactlyOnce(table, [{ reading: { v: 1, siteId: 's1', seq: 1, ...aircon(1) }, position: { partition: 0, offset: '1' } }], { names: txnNames('app', 'deletions'), maxSeqJump: 1000 }, inlineEncoder);
+  const protocol = { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] };
+  assert.ok(await table.commit([{ protocol }], { operation: 'UPGRADE PROTOCOL' }));
+}
+
+/** A table of `count` files in one commit (the query lists them; nothing reads them), the last one at `lastPath` if given. */
+async function tableOfManyFiles(root: string, count: number, lastPath?: string): Promise<void> {
+  const table = await DeltaTable.open(new LocalObjectStore(root), READINGS_TABLE, silentLogger(), 'test');
+  const pathOf = (i: number) => (i === count - 1 && lastPath !== undefined ? lastPath : `date=2026-11-23/part-${String(i).padStart(5, '0')}.parquet`);
+  const adds = Array.from({ length: count }, (_, i) => ({
+    add: { path: pathOf(i), partitionValues: { date: '2026-11-23' }, size: 1000 + i, modificationTime: 0, dataChange: true, stats: '{"numRecords":1}' },
+  }));
+  assert.ok(await table.commit(adds, { operation: 'WRITE' }));
+}
+
 /** `bearer` null: no Authorization header at all. */
 const get = (url: string, bearer: string | null = token) => app.inject({ method: 'GET', url: `/ds${url}`, headers: bearer === null ? {} : { authorization: `Bearer ${bearer}` } });
 const query = (url: string, body: unknown, bearer = token) => app.inject({ method: 'POST', url: `/ds${url}/query`, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 const ndjson = (body: string) => body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
 const T = '/shares/plant/schemas/lake/tables/readings';
+/** The app on a loopback port too, for what inject cannot show (a body never sent whole, a response cut short). */
+let address: Promise<string> | undefined;
+const listening = () => (address ??= app.listen({ host: '127.0.0.1', port: 0 }));
 
 test('without a token 401, an unknown or expired token 401, in the protocol\'s error shape', async () => {
   for (const [bearer, message] of [[null, /needs Authorization: Bearer/], ['nope', /not known/], [expiredToken, /expired at/]] as const) {
@@ -101,6 +134,11 @@ test('names ignore case; schemas, tables and all-tables page by maxResults and p
   const bad = await get('/shares/plant/all-tables?maxResults=-1');
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json<{ errorCode: string }>().errorCode, 'INVALID_PARAMETER_VALUE');
+  for (const url of ['/shares?maxResults=0', '/shares/plant/schemas?maxResults=0', '/shares/plant/schemas/lake/tables?maxResults=0', '/shares/plant/all-tables?maxResults=0']) {
+    const empty = await get(url);
+    assert.equal(empty.statusCode, 400, `${url}: a page of none could only point back at itself`);
+    assert.deepEqual(empty.json(), { errorCode: 'INVALID_PARAMETER_VALUE', message: 'querystring maxResults must be >= 1' });
+  }
   assert.equal((await get('/shares/plant/all-tables?pageToken=forged')).statusCode, 400);
   assert.equal((await get('/shares/plant/all-tables?maxResults=-1', 'nope')).statusCode, 401, 'the token is checked before anything else');
 });
@@ -112,6 +150,7 @@ test('version and metadata carry delta-table-version; metadata is protocol then 
   const head = await app.inject({ method: 'HEAD', url: `/ds${T}`, headers: { authorization: `Bearer ${token}` } });
   assert.equal(head.headers['delta-table-version'], '4');
   assert.equal((await get(`${T}/version?startingTimestamp=2000-01-01T00:00:00Z`)).headers['delta-table-version'], '0');
+  assert.equal((await get(`${T}/version?startingTimestamp=2000-1-1%2000:00:00.5`)).headers['delta-table-version'], '0', 'the protocol\'s older timestamp form');
   assert.equal((await get(`${T}/version?startingTimestamp=2999-01-01T00:00:00Z`)).statusCode, 400);
   assert.equal((await get(`${T}/version?startingTimestamp=yesterday`)).statusCode, 400);
   const metadata = await get(`${T}/metadata`);
@@ -150,6 +189,7 @@ test('a query lists every live file once with a stable id, size, stats and a sig
   assert.equal(ndjson((await query(T, { jsonPredicateHints: onDay('2026-11-23') })).body).length, 2 + 4);
   const latestByTime = await query(T, { timestamp: '2999-01-01T00:00:00Z' });
   assert.equal(latestByTime.headers['delta-table-version'], '4', 'a timestamp after the last commit: the last version');
+  assert.equal((await query(T, { timestamp: '2999-01-01 00:00:00' })).headers['delta-table-version'], '4', 'the protocol\'s older timestamp form');
   assert.equal((await query(T, { timestamp: '2000-01-01T00:00:00Z' })).statusCode, 400, 'before the first commit');
   assert.equal((await query(T, { version: 9 })).statusCode, 400);
   assert.equal((await query(T, { version: 1, timestamp: '2026-01-01T00:00:00Z' })).statusCode, 400);
@@ -160,6 +200,7 @@ test('a query lists every live file once with a stable id, size, stats and a sig
 test('startingVersion gives add lines with version and timestamp, bounded by maxVersionsPerQuery', async () => {
   const response = await query(T, { startingVersion: 2, endingVersion: 3 });
   assert.equal(response.headers['delta-table-version'], '2');
+  assert.equal(ndjson(response.body)[1]?.metaData?.version, 2, 'the metaData as of the starting version says so, as the reference server\'s does');
   const adds = ndjson(response.body).slice(2).map((line) => line.add as { version: number; timestamp: number; id: string });
   assert.deepEqual(adds.map((add) => add.version), [2, 3]);
   assert.ok(adds.every((add) => add.timestamp > 0));
@@ -206,6 +247,76 @@ test('the file URL serves the file, whole and by range; a tampered or expired UR
   assert.equal(expired.statusCode, 403);
   assert.match(expired.json<{ message: string }>().message, /expired/);
   assert.equal(fileId('a'), fileId('a'));
+});
+
+test('a table the reader refuses for a feature is 400 UNSUPPORTED_OPERATION naming the feature, not a 500', async () => {
+  const D = '/shares/office/schemas/lake/tables/deletions';
+  const answers = [
+    await get(`${D}/version`, officeToken),
+    await get(`${D}/metadata`, officeToken),
+    await query(D, {}, officeToken),
+    await query(D, { version: 1 }, officeToken),
+    await query(D, { startingVersion: 1 }, officeToken),
+  ];
+  for (const response of answers) {
+    assert.equal(response.statusCode, 400);
+    const body = response.json<{ errorCode: string; message: string }>();
+    assert.equal(body.errorCode, 'UNSUPPORTED_OPERATION');
+    assert.match(body.message, /^table office\.lake\.deletions needs reader feature\(s\) deletionVectors, which this sharing server cannot serve/);
+    assert.ok(!body.message.includes(lakeRoot), 'the lake\'s location stays on the server');
+  }
+});
+
+test('a query over many files answers every one, each line whole, as one NDJSON stream', async () => {
+  const response = await query('/shares/office/schemas/lake/tables/wide', {}, officeToken);
+  assert.equal(response.statusCode, 200);
+  assert.equal(response.headers['content-type'], 'application/x-ndjson; charset=utf-8');
+  assert.ok(response.body.endsWith('\n'));
+  const lines = ndjson(response.body);
+  assert.equal(lines.length, 2 + WIDE_FILES);
+  const sizes = lines.slice(2).map((line) => (line.file as { size: number }).size);
+  assert.deepEqual(new Set(sizes), new Set(Array.from({ length: WIDE_FILES }, (_, i) => 1000 + i)));
+});
+
+test('a file outside the table\'s folder: 400 UNSUPPORTED_OPERATION when met before the answer starts, a broken response after', async () => {
+  const early = await query('/shares/office/schemas/lake/tables/elsewhere', {}, officeToken);
+  assert.equal(early.statusCode, 400);
+  assert.equal(early.json<{ errorCode: string }>().errorCode, 'UNSUPPORTED_OPERATION');
+  assert.doesNotMatch(early.body, /passwd/);
+  // Thousands of lines in, the status is sent: the answer is cut short, never ended as if it were whole.
+  const address = await listening();
+  const late = await fetch(`${address}/ds/shares/office/schemas/lake/tables/elsewhere_late/query`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}`, 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(late.status, 200);
+  await assert.rejects(late.text(), 'the client sees the answer broken');
+  assert.equal((await get(`${T}/version`)).statusCode, 200, 'and the server goes on');
+});
+
+test('hostile bodies: a stranger\'s is refused before it is read, an oversized one is 413, too many hints 400', { timeout: 30_000 }, async () => {
+  const address = await listening();
+  // Announces 2 MiB and sends 1 KiB: only a server that answers without reading the body answers at all.
+  const stranger = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = httpRequest(`${address}/ds${T}/query`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (text: string) => (body += text));
+      response.on('end', () => {
+        request.destroy();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
+    });
+    request.on('error', reject);
+    request.write(`{"predicateHints":["${'x'.repeat(1024)}`);
+  });
+  assert.equal(stranger.status, 401);
+  assert.equal((JSON.parse(stranger.body) as { errorCode: string }).errorCode, 'UNAUTHENTICATED');
+
+  const oversized = await query(T, { jsonPredicateHints: 'y'.repeat(300 * 1024) });
+  assert.equal(oversized.statusCode, 413);
+  assert.deepEqual(oversized.json(), { errorCode: 'MALFORMED_REQUEST', message: 'the request body is larger than the 256 KiB a query may send: send fewer or shorter predicate hints' });
+
+  const hints = await query(T, { predicateHints: Array.from({ length: 101 }, (_, i) => `seq = ${i}`) });
+  assert.equal(hints.statusCode, 400);
+  assert.deepEqual(hints.json(), { errorCode: 'INVALID_PARAMETER_VALUE', message: 'body predicateHints must NOT have more than 100 items' });
+  assert.equal((await query(T, { predicateHints: Array.from({ length: 100 }, (_, i) => `seq = ${i}`) })).statusCode, 200, '100 hints are fine');
 });
 
 test('byte ranges: open, closed, suffix, past the end, and several (answered whole)', () => {

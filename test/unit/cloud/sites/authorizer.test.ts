@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { siteClientId } from '../../../../shared/contract/client-ids.js';
 import { SiteAuthorizer, type Identity } from '../../../../cloud/sites/authorizer.js';
 import { StaticSiteRegistry } from '../../../../cloud/sites/registry.js';
 import { testSecret, testSite } from '../../../support/cloud-sites.js';
@@ -68,8 +69,13 @@ test('commands: only the cloud publishes them, only their site receives them, an
 test('client ids: a site cannot take the cloud\'s session or another site\'s', async () => {
   const rules = await authorizer();
   assert.deepEqual(rules.clientId(site('a'), 'echolake-edge-a'), { ok: true });
-  assert.deepEqual(rules.clientId(site('a'), 'echolake-edge-a-bench'), { ok: true });
+  assert.deepEqual(rules.clientId(site('a'), 'echolake-edge-a.bench'), { ok: true });
+  assert.deepEqual(rules.clientId(site('a'), siteClientId('a', 'its-secret')), { ok: true });
   assert.equal(rules.clientId(site('a'), 'echolake-edge-ab').ok, false);
+  // Site ids may hold '-': site a must never reach an id of site a-b, whose session it would take over.
+  assert.equal(rules.clientId(site('a'), 'echolake-edge-a-b').ok, false);
+  assert.equal(rules.clientId(site('a'), 'echolake-edge-a-b.x').ok, false);
+  assert.equal(rules.clientId(site('a'), 'echolake-edge-a.').ok, false);
   assert.equal(rules.clientId(site('a'), 'echolake-edge-b').ok, false);
   assert.equal(rules.clientId(site('a'), 'echolake-cloud-ingest-host').ok, false);
   assert.deepEqual(rules.clientId(CLOUD, 'echolake-cloud-ingest-host'), { ok: true });

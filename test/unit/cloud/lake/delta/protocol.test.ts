@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetaDataAction } from '../../../../../cloud/lake/delta/actions.js';
-import { assertReadable, assertWritable } from '../../../../../cloud/lake/delta/protocol.js';
+import { assertReadable, assertWritable, UnreadableTableError } from '../../../../../cloud/lake/delta/protocol.js';
 
 const metaData = (configuration: Record<string, string> = {}, schemaString = '{"type":"struct","fields":[]}'): MetaDataAction => ({
   id: 'id',
@@ -15,6 +15,22 @@ test('legacy protocols up to writer 4 are written when their rules are not in us
   for (const minWriterVersion of [1, 2, 3, 4]) {
     assert.doesNotThrow(() => assertWritable({ minReaderVersion: 1, minWriterVersion }, metaData({ 'delta.enableChangeDataFeed': 'true' }), 't'));
   }
+});
+
+test('a refusal for what the table needs says what, apart from where (callers tell their own users)', () => {
+  const needs = (protocol: Parameters<typeof assertReadable>[0]) => {
+    try {
+      assertReadable(protocol, '/var/lake/t');
+    } catch (err) {
+      assert.ok(err instanceof UnreadableTableError);
+      return err.needs;
+    }
+    return undefined;
+  };
+  assert.equal(needs({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz', 'deletionVectors', 'v2Checkpoint'] }), 'reader feature(s) deletionVectors, v2Checkpoint');
+  assert.equal(needs({ minReaderVersion: 2, minWriterVersion: 5 }), 'reader version 2 (columnMapping)');
+  assert.equal(needs({ minReaderVersion: 4, minWriterVersion: 7 }), 'reader version 4');
+  assert.equal(needs({ minReaderVersion: 1, minWriterVersion: 2 }), undefined);
 });
 
 test('table features an append-only writer honours are accepted', () => {
