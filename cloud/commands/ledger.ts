@@ -24,7 +24,7 @@ export interface DeviceView {
 
 export interface SiteView {
   siteId: string;
-  /** pending (not yet received by the site), delivered (received), or the site's refusal or expiry. */
+  /** pending (not yet received by the site), delivered (received), the site's refusal or expiry, or expired unsent. */
   state: TargetState;
   reason?: string;
   publishedAt?: string;
@@ -42,9 +42,19 @@ export interface CommandView {
  */
 const RANK: Record<string, number> = { applied: 1, verified: 2, refused: 2, expired: 2, offline: 2, failed: 2, restored: 3, 'restore-skipped': 3 };
 
+const NOT_DELIVERED = 'not delivered before expiresAt';
+const NO_RESULT = 'no result from the site before expiresAt';
+
+interface SiteEntry {
+  state: TargetState;
+  reason?: string;
+  publishedAt?: string;
+  devices: Map<string, DeviceView>;
+}
+
 interface Entry {
   command: CommandRecord;
-  sites: Map<string, { state: TargetState; reason?: string; publishedAt?: string; devices: Map<string, DeviceView> }>;
+  sites: Map<string, SiteEntry>;
   seen: Set<string>;
 }
 
@@ -100,18 +110,31 @@ export class CommandLedger {
     });
   }
 
-  view(commandId: string): CommandView | undefined {
+  /**
+   * The command as of `now`: a site or listed device still waiting when the window has closed is
+   * shown expired, since the edge will refuse the command then (it is never carried out late).
+   */
+  view(commandId: string, now = Date.now()): CommandView | undefined {
     const entry = this.entries.get(commandId);
     if (entry === undefined) return undefined;
+    const { command } = entry;
+    const closed = now >= Date.parse(command.expiresAt);
     return {
-      command: entry.command,
-      targets: [...entry.sites].map(([siteId, site]) => ({
-        siteId,
-        state: site.state,
-        ...(site.reason !== undefined && { reason: site.reason }),
-        ...(site.publishedAt !== undefined && { publishedAt: site.publishedAt }),
-        devices: [...site.devices.values()],
-      })),
+      command,
+      targets: command.targets.flatMap(({ siteId, devices }) => {
+        const site = entry.sites.get(siteId);
+        if (site === undefined) return [];
+        const unsent = closed && site.state === 'pending';
+        const state: TargetState = unsent ? 'expired' : site.state;
+        const reason = unsent ? NOT_DELIVERED : site.reason;
+        return [{
+          siteId,
+          state,
+          ...(reason !== undefined && { reason }),
+          ...(site.publishedAt !== undefined && { publishedAt: site.publishedAt }),
+          devices: [...site.devices.values(), ...waitingDevices(command, devices, site, closed)],
+        }];
+      }),
     };
   }
 
@@ -122,6 +145,21 @@ export class CommandLedger {
     // Oldest out first: a Map iterates in insertion order.
     while (this.entries.size > this.keep) this.entries.delete(this.entries.keys().next().value ?? "");
   }
+}
+
+/**
+ * The listed devices with no result yet (a site's `all` is only known from its results): pending
+ * while the site may still act, expired once the window has closed.
+ */
+function waitingDevices(command: CommandRecord, devices: CommandRecord['targets'][number]['devices'], site: SiteEntry, closed: boolean): DeviceView[] {
+  if (devices === 'all' || (site.state !== 'pending' && site.state !== 'delivered')) return [];
+  return devices
+    .filter((deviceId) => !site.devices.has(deviceId))
+    .map((deviceId): DeviceView =>
+      closed
+        ? { deviceId, state: 'expired', reason: site.state === 'pending' ? NOT_DELIVERED : NO_RESULT, at: command.expiresAt }
+        : { deviceId, state: 'pending', at: command.createdAt },
+    );
 }
 
 function resultKey(result: CommandResult): string {

@@ -98,6 +98,13 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    why: 'the units a command was resolved to when it started, so a restart reports every unit a crash left unreached, even before discovery has found them again',
+    sql: `
+      ALTER TABLE commands ADD COLUMN targets TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,8 @@
 /**
- * The executor's memory in the edge database (tables of migration 3): every command id received,
- * so none runs twice, even after a restart; per device what a command set over what (what a
- * restore needs); and the results not yet handed to the broker.
+ * The executor's memory in the edge database (tables of migrations 3 and 4): every command id
+ * received, so none runs twice, even after a restart; the units it was resolved to when it started;
+ * per device what a command set over what (what a restore needs); and the results not yet handed
+ * to the broker.
  */
 import type { Database } from '../buffer/sqlite.js';
 import type { Command } from '../../shared/contract/commands.js';
@@ -29,8 +30,12 @@ export class CommandStore {
 
   constructor(private readonly db: Database) {
     this.statements = {
-      claim: db.prepare<[string, string, string, number, number]>('INSERT OR IGNORE INTO commands (id, payload, state, expires_at, received_at) VALUES (?, ?, ?, ?, ?)'),
+      claim: db.prepare<[string, string, string, string | null, number, number]>(
+        'INSERT OR IGNORE INTO commands (id, payload, state, targets, expires_at, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       setState: db.prepare<[string, string]>('UPDATE commands SET state = ? WHERE id = ?'),
+      startExecuting: db.prepare<[string, string]>("UPDATE commands SET state = 'executing', targets = ? WHERE id = ?"),
+      targets: db.prepare<[string], { targets: string | null }>('SELECT targets FROM commands WHERE id = ?'),
       inState: db.prepare<[string], { payload: string }>('SELECT payload FROM commands WHERE state = ? ORDER BY received_at'),
       saveDevice: db.prepare<[string, string, string, string, string]>(
         'INSERT OR REPLACE INTO command_devices (command_id, device_id, state, previous, applied) VALUES (?, ?, ?, ?, ?)',
@@ -48,13 +53,28 @@ export class CommandStore {
     };
   }
 
-  /** Records a command id as received; false when it was received before (then it must not run again). */
-  claim(command: Command, state: CommandState, now: number): boolean {
-    return this.statements.claim.run(command.commandId, JSON.stringify(command), state, Date.parse(command.expiresAt), now).changes === 1;
+  /**
+   * Records a command id as received; false when it was received before (then it must not run
+   * again). One that starts at once comes with its units, in the same row: a crash cannot separate them.
+   */
+  claim(command: Command, state: CommandState, now: number, targets?: readonly string[]): boolean {
+    const units = targets === undefined ? null : JSON.stringify(targets);
+    return this.statements.claim.run(command.commandId, JSON.stringify(command), state, units, Date.parse(command.expiresAt), now).changes === 1;
   }
 
   setState(commandId: string, state: CommandState): void {
     this.statements.setState.run(state, commandId);
+  }
+
+  /** A scheduled command starts now, on these units. */
+  startExecuting(commandId: string, targets: readonly string[]): void {
+    this.statements.startExecuting.run(JSON.stringify(targets), commandId);
+  }
+
+  /** The units a command was resolved to when it started; undefined if it never started (or started under schema 3). */
+  targets(commandId: string): string[] | undefined {
+    const row = this.statements.targets.get(commandId);
+    return row === undefined || row.targets === null ? undefined : (JSON.parse(row.targets) as string[]);
   }
 
   inState(state: CommandState): Command[] {

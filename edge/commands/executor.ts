@@ -66,13 +66,17 @@ export class CommandExecutor {
   /**
    * Picks up where the last run left off: scheduled commands and restores are timed again; a
    * command a crash interrupted mid-way is not run again (at most once), its unfinished units reported failed.
+   * Those are the units it was resolved to when it started, as kept: discovery has not run yet, so
+   * the units known now may be fewer.
    */
   start(): void {
     const { store } = this.options;
     store.prune(this.now());
     for (const command of store.inState('executing')) {
       const done = new Set(store.devices(command.commandId).map((change) => change.deviceId));
-      for (const deviceId of this.targetsOf(command).filter((id) => !done.has(id))) {
+      // A command started under schema 3 kept no units: what is known now is the best left.
+      const targets = store.targets(command.commandId) ?? this.targetsOf(command);
+      for (const deviceId of targets.filter((id) => !done.has(id))) {
         this.report(command, { state: 'failed', reason: 'the edge restarted while it carried out this command; not tried again (at most once)' }, deviceId);
       }
       this.afterExecution(command);
@@ -111,7 +115,8 @@ export class CommandExecutor {
     const refusal = policyRefusal(command, this.options.policy);
     const expired = now >= Date.parse(command.expiresAt);
     const state = refusal !== undefined || expired ? 'closed' : now < Date.parse(command.notBefore) ? 'scheduled' : 'executing';
-    if (!store.claim(command, state, now)) {
+    const targets = state === 'executing' ? this.targetsOf(command) : undefined;
+    if (!store.claim(command, state, now, targets)) {
       this.counters.duplicates += 1;
       log.info({ commandId: command.commandId }, 'command received again; it is not carried out twice');
       return;
@@ -128,8 +133,9 @@ export class CommandExecutor {
       this.report(command, { state: 'refused', reason: refusal });
     } else if (state === 'scheduled') {
       this.at(Date.parse(command.notBefore), () => this.execute(command));
-    } else {
-      this.track(this.run(command));
+    } else if (targets !== undefined) {
+      // Executing, on the units claimed with it.
+      this.track(this.run(command, targets));
     }
   }
 
@@ -139,13 +145,14 @@ export class CommandExecutor {
       this.report(command, { state: 'expired', reason: `its window ended at ${command.expiresAt} before it could start` });
       return;
     }
-    this.options.store.setState(command.commandId, 'executing');
-    await this.run(command);
+    const targets = this.targetsOf(command);
+    this.options.store.startExecuting(command.commandId, targets);
+    await this.run(command, targets);
   }
 
-  private async run(command: Command): Promise<void> {
+  private async run(command: Command, targets: readonly string[]): Promise<void> {
     this.counters.executed += 1;
-    await Promise.all(this.targetsOf(command).map((deviceId) => this.applyTo(command, deviceId)));
+    await Promise.all(targets.map((deviceId) => this.applyTo(command, deviceId)));
     this.afterExecution(command);
   }
 

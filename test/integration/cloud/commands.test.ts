@@ -15,6 +15,7 @@ import { newOperatorToken } from '../../../cloud/http/auth.js';
 import { writeRegistryFile } from '../../../cloud/sites/file-registry.js';
 import type { CommandView } from '../../../cloud/commands/ledger.js';
 import { type SimulatorHandle, startSimulator } from '../../../edge/simulator/simulator.js';
+import { COMMAND_SCHEMA_VERSION, encodeCommand, encodeCommandResult } from '../../../shared/contract/commands.js';
 import { siteTopic } from '../../../shared/contract/topics.js';
 import { freePorts } from '../../services/processes.js';
 import { CLOUD_PASSWORD, CLOUD_USER, testSecret, testSite } from '../../support/cloud-sites.js';
@@ -33,6 +34,7 @@ const parts: Array<{ stop(): Promise<unknown> }> = [];
 let api: string;
 let cloud: Deployable;
 const sims: Record<string, SimulatorHandle> = {};
+const edges: Record<string, Deployable> = {};
 let mqttUrl: string;
 
 async function startEdge(siteId: string, sim: SimulatorHandle, port: number): Promise<Deployable> {
@@ -94,8 +96,8 @@ before(async () => {
   sims[siteA] = await startSimulator({ interfaceAddress: '127.0.0.1', baseAddress: '127.0.5.2', nodes: 2, port: echonetA, tickMs: 0, logger: log });
   sims[siteB] = await startSimulator({ interfaceAddress: '127.0.0.1', baseAddress: '127.0.5.20', nodes: 1, port: echonetB, tickMs: 0, logger: log });
   parts.push(sims[siteA], sims[siteB]);
-  await startEdge(siteA, sims[siteA], echonetA);
-  await startEdge(siteB, sims[siteB], echonetB);
+  edges[siteA] = await startEdge(siteA, sims[siteA], echonetA);
+  edges[siteB] = await startEdge(siteB, sims[siteB], echonetB);
 });
 
 after(async () => {
@@ -229,26 +231,99 @@ test('operators only, and bad requests are refused naming the problem', async ()
   assert.deepEqual((box.body as unknown as CommandView).command.targets, [{ siteId: siteB, devices: 'all' }], 'the box holds Osaka, not Tokyo');
 });
 
-test('a site cannot read another\'s commands nor report for it; only the cloud sends commands', async () => {
+/** One counter of the cloud's /metrics (0 while it has no such series). */
+async function metric(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+/** Publishes as a site and waits for the broker's answer to a refused publish: it drops the connection. */
+async function publishRefused(siteId: string, clientSuffix: string, topic: string, payload: string): Promise<void> {
+  const client = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteId, password: testSecret(siteId), clientId: `echolake-edge-${siteId}.${clientSuffix}`, reconnectPeriod: 0 });
+  const answer = await new Promise<string>((resolve) => {
+    client.once('close', () => resolve('connection closed'));
+    client.publish(topic, payload, { qos: 1 }, (err) => {
+      if (!(err instanceof Error)) resolve('PUBACK: the broker took it');
+    });
+  });
+  await client.endAsync(true);
+  assert.equal(answer, 'connection closed', `${siteId} publishing on ${topic}`);
+}
+
+/** A command the edge of siteA would carry out, had the cloud sent it. */
+const validCommand = (siteId: string): string =>
+  encodeCommand({
+    v: COMMAND_SCHEMA_VERSION,
+    commandId: randomUUID(),
+    siteId,
+    author: 'intruder',
+    reason: 'forged',
+    issuedAt: new Date().toISOString(),
+    notBefore: new Date().toISOString(),
+    expiresAt: inAnHour(),
+    devices: 'all',
+    set: { targetTemperature: 29 },
+    restore: false,
+  });
+
+test('a site cannot read another\'s commands nor report for it; only the cloud sends commands', { timeout: 60_000 }, async () => {
   const spy = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.spy`, reconnectPeriod: 0 });
   try {
     for (const filter of [siteTopic(siteA, 'commands'), 'echolake/v1/sites/+/commands']) {
       const granted = await spy.subscribeAsync(filter, { qos: 1 }).then((grants) => grants.map((g) => g.qos), (err: Error) => err.message);
       assert.ok(Array.isArray(granted) ? granted.every((qos) => qos === 128) : /Subscribe error/.test(granted), `${filter} refused: ${String(granted)}`);
     }
-    const victim = node(siteA, 0);
-    const setsBefore = victim.setsReceived().length;
-    // Publishing a command, or a result in another site's name, gets the spy thrown out; nothing arrives.
-    spy.publish(siteTopic(siteA, 'commands'), JSON.stringify({ v: 1 }), { qos: 1 });
-    await sleep(500);
-    assert.equal(victim.setsReceived().length, setsBefore);
   } finally {
     await spy.endAsync(true);
   }
+
+  // Valid commands the edge would carry out: from site B on A's topic, and from A itself on its own.
+  const unitsA = [node(siteA, 0), node(siteA, 1)];
+  const setsBefore = unitsA.map((unit) => unit.setsReceived().length);
+  const foreignBefore = await metric('echolake_broker_refused_total', 'action="publish",reason="foreign-topic"');
+  const ownBefore = await metric('echolake_broker_refused_total', 'action="publish",reason="not-allowed"');
+  const fromB = validCommand(siteA);
+  const fromA = validCommand(siteA);
+  await publishRefused(siteB, 'forger-command', siteTopic(siteA, 'commands'), fromB);
+  await publishRefused(siteA, 'forger-command', siteTopic(siteA, 'commands'), fromA);
+  assert.equal(await metric('echolake_broker_refused_total', 'action="publish",reason="foreign-topic"'), foreignBefore + 1, 'B on A\'s commands topic refused');
+  assert.equal(await metric('echolake_broker_refused_total', 'action="publish",reason="not-allowed"'), ownBefore + 1, 'A on its own commands topic refused');
+
+  // A real command to B, and A reporting a failure for it in B's name on B's results topic.
+  const real = await post({ target: { siteId: siteB }, set: { operationStatus: true }, expiresAt: inAnHour(), reason: 'the cloud\'s own' });
+  assert.equal(real.status, 201, JSON.stringify(real.body));
+  const realId = (real.body as unknown as CommandView).command.commandId;
+  const forged = { v: 1 as const, commandId: realId, siteId: siteB, deviceId: node(siteB, 0).deviceId, state: 'failed' as const, reason: 'forged by site A', at: new Date().toISOString() };
+  await publishRefused(siteA, 'forger-result', siteTopic(siteB, 'command-results'), encodeCommandResult(forged));
+  assert.equal(await metric('echolake_broker_refused_total', 'action="publish",reason="foreign-topic"'), foreignBefore + 2, 'A on B\'s results topic refused');
+
+  // The cloud's own command to A after the forgeries, on the same topic: once A has carried it out,
+  // anything the broker had let through before it would have arrived too.
+  const barrier = await post({ target: { siteId: siteA }, set: { targetTemperature: 25 }, expiresAt: inAnHour(), reason: 'after the forgeries' });
+  assert.equal(barrier.status, 201, JSON.stringify(barrier.body));
+  const barrierId = (barrier.body as unknown as CommandView).command.commandId;
+  await eventually('the cloud\'s commands verified', async () => {
+    const states = [...(await view(barrierId)).targets, ...(await view(realId)).targets].flatMap((t) => t.devices.map((d) => d.state));
+    return states.length === 3 && states.every((state) => state === 'verified') ? true : undefined;
+  }, 20_000);
+  unitsA.forEach((unit, i) => {
+    const sets = unit.setsReceived().slice(setsBefore[i]);
+    assert.deepEqual(sets.map((s) => s.raw.b3), ['19'], `unit ${i} of A: only the cloud's 25 °C, never the forged 29 °C (0x1d)`);
+  });
+  const forgedIds = [fromA, fromB].map((payload) => (JSON.parse(payload) as { commandId: string }).commandId);
+  assert.deepEqual(edges[siteA]?.events.filter((e) => forgedIds.includes(String(e.commandId))), [], 'A\'s edge never heard of the forged commands');
+
+  const audit = (await readWholeTopic(auditTopic)).map((m) => JSON.parse(m.value) as { type: string; result?: { siteId: string; reason?: string } });
+  assert.ok(audit.some((e) => e.type === 'result' && e.result?.siteId === siteB && JSON.stringify(e).includes(realId)), 'B\'s own results are audited');
+  assert.deepEqual(audit.filter((e) => e.result?.reason === 'forged by site A'), [], 'the forged result is not in the audit');
+  assert.equal((await view(realId)).targets[0]?.devices[0]?.state, 'verified', 'nor in the command\'s state');
+
+  // A result naming another site than its own topic: the broker lets it through, the cloud refuses it.
   const forger = await connectAsync(mqttUrl, { protocolVersion: 4, username: siteB, password: testSecret(siteB), clientId: `echolake-edge-${siteB}.forger`, reconnectPeriod: 0 });
   try {
-    const forged = { v: 1, commandId: randomUUID(), siteId: siteA, state: 'verified', at: new Date().toISOString() };
-    await forger.publishAsync(siteTopic(siteB, 'command-results'), JSON.stringify(forged), { qos: 1 });
+    const inAsName = { v: 1, commandId: randomUUID(), siteId: siteA, state: 'verified', at: new Date().toISOString() };
+    await forger.publishAsync(siteTopic(siteB, 'command-results'), JSON.stringify(inAsName), { qos: 1 });
     await cloud.waitFor((e) => e.msg === 'command result for another site than its topic refused', 10_000, 'the forged result refused');
   } finally {
     await forger.endAsync(true);

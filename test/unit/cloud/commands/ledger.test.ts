@@ -57,3 +57,28 @@ test('only the newest commands are kept in memory', () => {
   assert.equal(ledger.view('c1'), undefined);
   assert.ok(ledger.view('c3'));
 });
+
+test('a site or listed device still waiting when the window closes shows expired, with the reason', () => {
+  const ledger = new CommandLedger(10);
+  const command: CommandRecord = { ...record('c1'), targets: [{ siteId: 'a', devices: 'all' }, { siteId: 'b', devices: ['d1', 'd2'] }, { siteId: 'c', devices: ['d3'] }] };
+  ledger.apply({ type: 'created', at: 'x', command });
+  for (const siteId of ['a', 'b', 'c']) ledger.apply({ type: 'published', at: '2026-07-01T00:00:00.500Z', commandId: 'c1', siteId });
+  ledger.apply({ type: 'result', at: 'x', result: result('received', 'b') });
+  ledger.apply({ type: 'result', at: 'x', result: result('verified', 'b', 'd1') });
+  const shape = (now: number) =>
+    ledger.view('c1', now)?.targets.map((t) => [t.siteId, t.state, t.reason, t.devices.map((d) => [d.deviceId, d.state, d.reason, d.at])]);
+  const expiresAt = Date.parse(command.expiresAt);
+  assert.deepEqual(shape(expiresAt - 1), [
+    ['a', 'pending', undefined, []],
+    ['b', 'delivered', undefined, [['d1', 'verified', undefined, '2026-07-01T00:00:01.000Z'], ['d2', 'pending', undefined, command.createdAt]]],
+    ['c', 'pending', undefined, [['d3', 'pending', undefined, command.createdAt]]],
+  ]);
+  assert.deepEqual(shape(expiresAt), [
+    ['a', 'expired', 'not delivered before expiresAt', []],
+    ['b', 'delivered', undefined, [['d1', 'verified', undefined, '2026-07-01T00:00:01.000Z'], ['d2', 'expired', 'no result from the site before expiresAt', command.expiresAt]]],
+    ['c', 'expired', 'not delivered before expiresAt', [['d3', 'expired', 'not delivered before expiresAt', command.expiresAt]]],
+  ]);
+  // The site comes back after the window and refuses the command as expired: its own words win.
+  ledger.apply({ type: 'result', at: 'x', result: result('expired', 'a', undefined, 'expired on arrival') });
+  assert.deepEqual(shape(expiresAt + 60_000)?.[0], ['a', 'expired', 'expired on arrival', []]);
+});

@@ -200,3 +200,27 @@ test('at the window\'s end what the command set comes back, except where a perso
   await third.executor.stop();
   third.db.close();
 });
+
+test('after a crash mid-command, every unit it was resolved to and had not finished is reported, though none is discovered yet', async () => {
+  const path = dbPath();
+  const units = new FakeUnits(['d1', 'd2']);
+  // d2 never answers the read before its Set: the crash comes between d1's outcome and d2's.
+  const read = units.readProperties.bind(units);
+  units.readProperties = async (deviceId, names) => (deviceId === 'd2' ? new Promise<never>(() => undefined) : read(deviceId, names));
+  const first = rig(path, units);
+  const sent = command({ devices: 'all' });
+  first.executor.offer(JSON.stringify(sent));
+  await until('d1 verified', () => statesOf(first.results, 'd1').includes('verified'));
+  first.db.close(); // the crash: no stop, nothing more reaches the file
+
+  // The restart, before discovery: the controller knows no unit yet.
+  const undiscovered = new FakeUnits([]);
+  const second = rig(path, undiscovered);
+  assert.deepEqual(second.results.map((r) => [r.deviceId, r.state]), [['d2', 'failed']], 'd2 reported; d1 finished before the crash');
+  assert.match(second.results[0]?.reason ?? '', /restarted while it carried out this command; not tried again/);
+  await sleep(20);
+  assert.deepEqual(units.sets, [{ deviceId: 'd1', values: { targetTemperature: 27 } }], 'd1 set once, d2 never');
+  assert.deepEqual(undiscovered.sets, [], 'nothing tried again after the restart');
+  await second.executor.stop();
+  second.db.close();
+});
