@@ -66,7 +66,8 @@ result = {"version": snapshot.version(), "files": sorted([unquote(a["path"]), a[
 
 function assertSameFiles(snapshot: Snapshot, path: string, fromSpark: SparkFiles): void {
   assert.equal(snapshot.version, fromSpark.version);
-  const ours = [...snapshot.files.values()].map((add) => [decodeURIComponent(add.path), add.size, add.partitionValues]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  const ours: SparkFiles['files'] = [...snapshot.files.values()].map((add) => [decodeURIComponent(add.path), add.size, add.partitionValues]);
+  ours.sort(([a], [b]) => (a < b ? -1 : 1));
   assert.deepEqual(ours, fromSpark.files);
   assert.deepEqual(
     fromSpark.inputFiles.map((uri) => relative(path, fileURLToPath(uri))).sort(),
