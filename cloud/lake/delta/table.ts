@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../shared/log.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { crashPoint } from '../test-crash.js';
 import { evolvedSchema, schemaString, type TableDefinition } from '../tables/schema.js';
 import { DeltaLogError, type Action } from './actions.js';
 import { LogStore } from './log-store.js';
@@ -92,7 +93,9 @@ export class DeltaTable {
     for (let attempt = 1; attempt <= MAX_VERSION_RETRIES; attempt += 1) {
       const version = this.current.version + 1;
       const commitInfo: Action = { commitInfo: { timestamp: Date.now(), ...info, engineInfo: this.engineInfo, txnId: randomUUID() } };
+      crashPoint('before-commit');
       if (await this.log.writeCommit(version, [commitInfo, ...actions])) {
+        crashPoint('after-commit');
         this.current.apply(version, actions);
         return version;
       }

@@ -1,8 +1,9 @@
-import type { Action } from '../delta/actions.js';
+import type { Action, AddAction } from '../delta/actions.js';
 import type { Snapshot } from '../delta/snapshot.js';
 import type { DeltaTable } from '../delta/table.js';
 import type { ReadingsEncoder } from '../parquet/encoder-pool.js';
 import type { KafkaPosition, LakeReading } from '../tables/readings.js';
+import { crashPoint } from '../test-crash.js';
 import { deleteUncommitted, uploadEncoded } from './write-files.js';
 
 /** A Kafka message waiting for the next commit; `reading` is absent when the message could not be read. */
@@ -119,11 +120,19 @@ const MAX_REPLANS = 20;
  * racing second process) the files written for the stale plan are deleted and it plans again.
  * When the table already held everything, nothing is committed and the version is the snapshot's.
  */
+async function uploadFiles(table: DeltaTable, plan: AppendPlan, encoder: ReadingsEncoder): Promise<AddAction[]> {
+  const encoded = await encoder.encode({ readings: plan.accepted });
+  crashPoint('before-upload');
+  const adds = await uploadEncoded(table.store, encoded, true);
+  crashPoint('after-upload');
+  return adds;
+}
+
 export async function appendExactlyOnce(table: DeltaTable, pending: PendingMessage[], rules: ExactlyOnceRules, encoder: ReadingsEncoder): Promise<AppendResult> {
   for (let attempt = 1; attempt <= MAX_REPLANS; attempt += 1) {
     const plan = planExactlyOnce(table.snapshot, pending, rules);
     if (plan.txns.size === 0) return { version: table.snapshot.version, files: 0, rows: 0, plan };
-    const adds = plan.accepted.length === 0 ? [] : await uploadEncoded(table.store, await encoder.encode({ readings: plan.accepted }), true);
+    const adds = plan.accepted.length === 0 ? [] : await uploadFiles(table, plan, encoder);
     const actions: Action[] = [
       ...adds.map((add) => ({ add })),
       ...[...plan.txns].map(([appId, version]) => ({ txn: { appId, version, lastUpdated: Date.now() } })),

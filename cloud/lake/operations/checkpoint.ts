@@ -3,6 +3,7 @@ import { writeCheckpoint } from '../delta/checkpoint-file.js';
 import { checkpointKey, LOG_DIR } from '../delta/log-store.js';
 import type { Snapshot } from '../delta/snapshot.js';
 import type { DeltaTable } from '../delta/table.js';
+import { crashPoint } from '../test-crash.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -39,6 +40,7 @@ export async function checkpoint(table: DeltaTable, now = Date.now()): Promise<{
   const actions = checkpointActions(snapshot, now);
   const body = writeCheckpoint(actions);
   await table.store.put(checkpointKey(snapshot.version), body);
+  crashPoint('checkpoint-before-last');
   await table.log.writeLastCheckpoint({ version: snapshot.version, size: actions.length, sizeInBytes: body.length, numOfAddFiles: snapshot.files.size });
   return { version: snapshot.version, actions: actions.length, bytes: body.length };
 }

@@ -15,7 +15,8 @@ import { aircon } from '../../support/observations.js';
 import { python } from '../../support/python.js';
 
 // The S3 store on a real S3-compatible server (moto): conditional puts, multipart uploads, listings
-// past one page, and a Delta table on S3 that delta-rs reads back.
+// past one page, and a Delta table on S3 that three independent readers read back the same: delta-rs
+// through its log, and pyarrow and DuckDB straight from the Parquet files delta-rs lists.
 const settings = (): S3Settings => ({
   endpoint: requiredEnv('ECHOLAKE_TEST_S3_ENDPOINT'),
   region: requiredEnv('ECHOLAKE_TEST_S3_REGION'),
@@ -70,36 +71,87 @@ test('a listing goes past one page and starts after a key', async () => {
   assert.deepEqual(tail.map((o) => o.key), keys.slice(1_040));
 });
 
-test('a Delta table on S3, checkpointed, reads back in delta-rs', async () => {
+/** One row as every reader must give it: identity, UTC timestamp, typed values, partition. */
+type Row = [string, number, string, number | null, number | null, boolean | null, string];
+
+interface ReadBack {
+  version: number;
+  txn: number;
+  /** Sorted rows per reader. */
+  deltaRs: Row[];
+  pyarrow: Row[];
+  duckdb: Row[];
+  /** The ts column's type as each raw Parquet reader sees it. */
+  types: { pyarrow: string; duckdb: string };
+}
+
+/**
+ * delta-rs reads the table through its log; pyarrow reads each data file delta-rs lists straight
+ * from S3 (its own S3 client); DuckDB reads the same files with read_parquet once downloaded (its
+ * httpfs and delta extensions are downloaded on first use, which this machine cannot do).
+ */
+const READ_EVERYWHERE = `
+import datetime, json, os, sys, tempfile
+from urllib.parse import unquote
+# Credentials and region are given: never ask an instance metadata service (loopback only).
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+import duckdb, pyarrow, pyarrow.fs, pyarrow.parquet
+from deltalake import DeltaTable
+uri, endpoint, region, key, secret = sys.argv[1:6]
+options = {"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
+           "AWS_ALLOW_HTTP": "true", "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false"}
+COLUMNS = ["siteId", "seq", "ts", "roomTemperature", "targetTemperature", "operationStatus"]
+def rows(arrow):
+    return sorted([r["siteId"], r["seq"], r["ts"].astimezone(datetime.timezone.utc).isoformat(), r["roomTemperature"], r["targetTemperature"],
+                   r["operationStatus"], str(r["date"])] for r in arrow.to_pylist())
+table = DeltaTable(uri, storage_options=options)
+adds = pyarrow.table(table.get_add_actions(flatten=True)).to_pylist()
+s3 = pyarrow.fs.S3FileSystem(access_key=key, secret_key=secret, region=region, endpoint_override=endpoint)
+base = uri[len("s3://"):]
+local = tempfile.mkdtemp()
+pieces, files = [], []
+for add in adds:
+    relative = unquote(add["path"])
+    piece = pyarrow.parquet.read_table(base + "/" + relative, filesystem=s3, columns=COLUMNS)
+    pieces.append(piece.append_column("date", pyarrow.array([add["partition.date"]] * piece.num_rows, pyarrow.date32())))
+    files.append(os.path.join(local, relative))
+    os.makedirs(os.path.dirname(files[-1]), exist_ok=True)
+    pyarrow.fs.copy_files(base + "/" + relative, files[-1], source_filesystem=s3, destination_filesystem=pyarrow.fs.LocalFileSystem())
+con = duckdb.connect()
+query = "SELECT %s, date FROM read_parquet(?, hive_partitioning = true)" % ", ".join('"%s"' % c for c in COLUMNS)
+print(json.dumps({"version": table.version(), "txn": table.transaction_version("app-readings-0"),
+  "deltaRs": rows(table.to_pyarrow_table(columns=COLUMNS + ["date"])), "pyarrow": rows(pyarrow.concat_tables(pieces)),
+  "duckdb": rows(con.execute(query, [files]).to_arrow_table()),
+  "types": {"pyarrow": str(pieces[0].schema.field("ts").type), "duckdb": con.execute("SELECT typeof(ts) FROM read_parquet(?) LIMIT 1", [files[0]]).fetchone()[0]}}))
+`;
+
+test('a Delta table on S3, checkpointed, reads back the same in delta-rs, pyarrow and DuckDB', async () => {
   const store = openTableStore(`s3://${bucket}/lake`, 'readings', settings());
   const table = await DeltaTable.open(store, READINGS_TABLE, silentLogger(), 'test');
   const rules = { names: txnNames('app', 'readings'), maxSeqJump: 1_000_000 };
+  const sent: Row[] = [];
   for (let commit = 0; commit < 10; commit += 1) {
     const pending: PendingMessage[] = Array.from({ length: 20 }, (_, i) => {
       const seq = commit * 20 + i + 1;
-      return { reading: { v: 1, siteId: 's1', seq, ...aircon(seq % 3) }, position: { partition: 0, offset: String(seq) } };
+      // Two dates (two partitions), microsecond timestamps, and a null among the values.
+      const ts = `2026-11-2${3 + (seq % 2)}T05:00:00.${String(seq).padStart(6, '0')}Z`;
+      const observation = aircon(seq % 3, { ts, properties: { operationStatus: seq % 5 === 0 ? null : true, targetTemperature: 26, roomTemperature: 28 - (seq % 3) } });
+      sent.push(['s1', seq, `${ts.slice(0, 19)}.${String(seq).padStart(6, '0')}+00:00`, 28 - (seq % 3), 26, seq % 5 === 0 ? null : true, ts.slice(0, 10)]);
+      return { reading: { v: 1, siteId: 's1', seq, ...observation }, position: { partition: 0, offset: String(seq) } };
     });
     await appendExactlyOnce(table, pending, rules, inlineEncoder);
   }
   await checkpoint(table);
   const reopened = await DeltaTable.open(store, READINGS_TABLE, silentLogger(), 'test');
   assert.equal(reopened.snapshot.checkpointVersion, 10);
-  assert.equal(reopened.snapshot.files.size, 10);
+  assert.ok(reopened.snapshot.files.size >= 10);
   const s3 = settings();
-  const read = await python<{ version: number; rows: number; txn: number }>(
-    `
-import json, sys
-from deltalake import DeltaTable
-options = {"AWS_ENDPOINT_URL": sys.argv[2], "AWS_REGION": sys.argv[3], "AWS_ACCESS_KEY_ID": sys.argv[4], "AWS_SECRET_ACCESS_KEY": sys.argv[5],
-           "AWS_ALLOW_HTTP": "true", "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "false"}
-table = DeltaTable(sys.argv[1], storage_options=options)
-print(json.dumps({"version": table.version(), "rows": table.to_pyarrow_table().num_rows, "txn": table.transaction_version("app-readings-0")}))
-`,
-    `s3://${bucket}/lake/readings`,
-    s3.endpoint,
-    s3.region,
-    s3.accessKeyId,
-    s3.secretAccessKey,
-  );
-  assert.deepEqual(read, { version: 10, rows: 200, txn: 200 });
+  const read = await python<ReadBack>(READ_EVERYWHERE, `s3://${bucket}/lake/readings`, s3.endpoint, s3.region, s3.accessKeyId, s3.secretAccessKey);
+  assert.equal(read.version, 10);
+  assert.equal(read.txn, 200);
+  sent.sort((a, b) => (a[1] < b[1] ? -1 : 1));
+  assert.deepEqual(read.deltaRs, sent, 'delta-rs: every row and value');
+  assert.deepEqual(read.pyarrow, sent, 'pyarrow: every row and value');
+  assert.deepEqual(read.duckdb, sent, 'DuckDB: every row and value');
+  assert.deepEqual(read.types, { pyarrow: 'timestamp[us, tz=UTC]', duckdb: 'TIMESTAMP WITH TIME ZONE' });
 });
