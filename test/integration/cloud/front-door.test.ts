@@ -123,11 +123,14 @@ test('strangers, wrong secrets, disabled sites and hijacked client ids are refus
   // Another site's credentials with the cloud's (or the good site's) client id would take over that session.
   assert.match(await connectOutcome({ clientId: 'echolake-cloud-ingest-x', username: other, password: testSecret(other) }), /Identifier rejected/);
   assert.match(await connectOutcome({ clientId: `echolake-edge-${good}`, username: other, password: testSecret(other) }), /Identifier rejected/);
+  // Site ids may hold '-': with a '-suffix' this site could name the id of a site `${other}-b` and take its session.
+  assert.match(await connectOutcome({ clientId: `echolake-edge-${other}-b`, username: other, password: testSecret(other) }), /Identifier rejected/);
+  assert.equal(await connectOutcome({ clientId: `echolake-edge-${other}.b`, username: other, password: testSecret(other) }), 'accepted');
   assert.equal(await connectOutcome({ clientId: `echolake-edge-${good}`, username: good, password: testSecret(good) }), 'accepted');
   assert.ok((await metric('echolake_broker_refused_total', 'action="connect",reason="unknown-user"')) >= 1);
   assert.ok((await metric('echolake_broker_refused_total', 'action="connect",reason="bad-secret"')) >= 1);
   assert.ok((await metric('echolake_broker_refused_total', 'action="connect",reason="site-disabled"')) >= 1);
-  assert.ok((await metric('echolake_broker_refused_total', 'action="connect",reason="client-id"')) >= 2);
+  assert.ok((await metric('echolake_broker_refused_total', 'action="connect",reason="client-id"')) >= 3);
   await cloud.waitFor((e) => e.msg === 'mqtt connect refused' && e.reason === 'client-id', 5000, 'the refusal in the log');
 });
 
