@@ -112,6 +112,64 @@ describe('controller against field faults', () => {
     assert.equal(rig.controller.registry.get(movingId)?.address, '127.0.0.9');
   });
 
+  test('a unit without 0x83 taking a silent unit’s address without announcing itself (boot INF lost): none of its values under the unit’s id', async () => {
+    const rig = await startRig({ nodes: 2, nodeQuirks: { 1: { noIdentificationNumber: true } } }, { pollIntervalMs: POLL_MS, maxRetries: 1 });
+    const [leaving, intruder] = rig.sim.nodes;
+    assert.ok(leaving && intruder);
+    await distinguish([leaving, intruder]);
+    const [leavingId, oldAddress] = [leaving.deviceId, leaving.address];
+    await waitFor('both polled', () => pollsSince(rig, leavingId, 0).length > 2 && pollsSince(rig, intruder.deviceId, 0).length > 2);
+    // The unit leaves the network (its polls go unanswered) before its address is handed to the next one.
+    leaving.setSilent(true);
+    await waitFor('the leaving unit missed a poll', () => (rig.controller.pollViews().find((v) => v.deviceId === leavingId)?.stats.timeouts ?? 0) > 0);
+    const movedAt = Date.now();
+    await leaving.moveTo('127.0.0.9', { announce: false });
+    await intruder.moveTo(oldAddress, { announce: false });
+    leaving.setSilent(false);
+    await waitFor('the intruder known by its new address', () => pollsSince(rig, `${oldAddress}-013001`, movedAt).length > 2, 8_000);
+    await waitFor('the left unit polled at its new address', () => pollsSince(rig, leavingId, movedAt, '127.0.0.9').length > 2, 8_000);
+    assert.equal(pollsSince(rig, leavingId, movedAt, oldAddress).length, 0, 'no reading under the left unit’s id from its old address');
+    assert.ok(assertServedByItself(rig, leaving, leavingId) > 4);
+    assert.equal(rig.controller.registry.get(leavingId)?.address, '127.0.0.9');
+  });
+
+  test('a unit without 0x83 taking an address at once, unannounced: the next search ends the other unit’s readings from there', async () => {
+    const rig = await startRig({ nodes: 2, nodeQuirks: { 1: { noIdentificationNumber: true } } }, { pollIntervalMs: POLL_MS, maxRetries: 1, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+    const [leaving, intruder] = rig.sim.nodes;
+    assert.ok(leaving && intruder);
+    await distinguish([leaving, intruder]);
+    const [leavingId, oldAddress] = [leaving.deviceId, leaving.address];
+    await waitFor('both polled', () => pollsSince(rig, leavingId, 0).length > 2 && pollsSince(rig, intruder.deviceId, 0).length > 2);
+    // No poll goes unanswered between the two moves: nothing but a search can tell another node answers.
+    await leaving.moveTo('127.0.0.9', { announce: false });
+    await intruder.moveTo(oldAddress, { announce: false });
+    await rig.controller.searchNow();
+    const searchedAt = Date.now();
+    await waitFor('the intruder known by its new address', () => pollsSince(rig, `${oldAddress}-013001`, searchedAt).length > 2, 8_000);
+    await sleep(4 * POLL_MS);
+    assert.equal(pollsSince(rig, leavingId, searchedAt, oldAddress).length, 0, 'no reading under the left unit’s id from its old address after the search');
+  });
+
+  test('a unit with 0x83 that leaves it out of search answers costs one Get of 0x83 per search, and is never described again', async () => {
+    const rig = await startRig({ nodes: 1, quirks: { idOutOfSearchAnswers: true } }, { pollIntervalMs: POLL_MS, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+    const [unit] = rig.sim.nodes;
+    assert.ok(unit);
+    await waitFor('polled', () => pollsSince(rig, unit.deviceId, 0).length > 2);
+    await sleep(500);
+    const before = unit.getsReceived().length;
+    for (let i = 0; i < 3; i++) {
+      await rig.controller.searchNow();
+      await sleep(300);
+    }
+    const asked = unit.getsReceived().slice(before).filter((r) => r.eoj === '0ef001' && !r.multicast);
+    assert.equal(asked.length, 3, `one unicast node-profile Get per search: ${JSON.stringify(asked)}`);
+    assert.ok(asked.every((r) => r.epcs.join() === '83'), 'only 0x83 asked, no description');
+    assert.equal(rig.controller.devices().length, 1, 'no address-keyed twin');
+    const since = Date.now();
+    await sleep(3 * POLL_MS);
+    assert.ok(pollsSince(rig, unit.deviceId, since).length >= 2, 'still polled');
+  });
+
   test('a unit announcing itself anew (INF 0xD5) with a changed Get map has its maps read again and polled by them', async () => {
     const rig = await startRig({ nodes: 1 }, { pollIntervalMs: POLL_MS });
     const [unit] = rig.sim.nodes;
