@@ -228,4 +228,33 @@ describe('controller after a restart', () => {
       assert.equal(second.counters().searches >= 1, true);
     });
   });
+
+  test('units that swapped addresses while the edge was down: listed at once, each read at its new address, never with the other’s values', async () => {
+    await onFreePort(async (port) => {
+      const sim = await openSimulator(port, { nodes: 2 });
+      const [a, b] = sim.nodes;
+      assert.ok(a && b);
+      await distinguish([a, b]);
+      const first = await openController(port);
+      await waitFor('two devices online', () => first.controller.devices().filter((d) => d.availability === 'online').length === 2);
+      await waitFor('learned limits', () => first.controller.knownDevices().every((k) => k.learned !== undefined));
+      const known = first.controller.knownDevices();
+      await first.controller.stop();
+      const [addressA, addressB] = [a.address, b.address];
+      await sim.swapAddresses(0, 1); // their boot announcements go out while nobody listens
+      const second = new EchonetController({ interfaceAddress: INTERFACE, port, logger, pollIntervalMs: POLL_MS, requestTimeoutMs: 250, maxRetries: 1, knownDevices: known });
+      const observations: Observation[] = [];
+      second.on('observation', (o) => observations.push(o));
+      stopAfterTest(() => second.stop());
+      await second.start();
+      assert.deepEqual(second.devices().map((d) => d.deviceId).sort(), [a.deviceId, b.deviceId].sort(), 'listed at once');
+      const rig = { port, controller: second, observations, events: [] };
+      await waitFor('each read at its new address', () => pollsSince(rig, a.deviceId, 0, addressB).length > 2 && pollsSince(rig, b.deviceId, 0, addressA).length > 2, 8_000);
+      assert.equal(pollsSince(rig, a.deviceId, 0, addressA).length, 0, 'A never read at its old address, where B now answers');
+      assert.equal(pollsSince(rig, b.deviceId, 0, addressB).length, 0, 'B never read at its old address, where A now answers');
+      assert.ok(assertServedByItself(rig, a, a.deviceId) > 2);
+      assert.ok(assertServedByItself(rig, b, b.deviceId) > 2);
+      assert.equal(second.devices().length, 2, 'no device forked by the swap');
+    });
+  });
 });
