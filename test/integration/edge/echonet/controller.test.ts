@@ -170,6 +170,34 @@ describe('controller against field faults', () => {
     assert.ok(pollsSince(rig, unit.deviceId, since).length >= 2, 'still polled');
   });
 
+  test('a Get or Set answered only after the node at the address was put in doubt is no answer of the device (NO_ANSWER, counted)', async () => {
+    // The unit answers late, so its answer comes after a node announcing the unit's id elsewhere has put its address in doubt.
+    const rig = await startRig({ nodes: 1, quirks: { replyDelayMs: 600 } }, { pollIntervalMs: 60_000, requestTimeoutMs: 2_000, maxRetries: 0, searchWindowMs: 1_000 });
+    const [unit] = rig.sim.nodes;
+    assert.ok(unit?.nodeId);
+    await waitFor('polled once (the next poll is a minute away)', () => pollsSince(rig, unit.deviceId, 0).length > 0, 8_000);
+    const twinAnnounces = async (): Promise<void> => {
+      await sleep(100);
+      const twin = new EchonetController({ interfaceAddress: '127.0.0.7', port: rig.port, logger, identificationNumber: unit.nodeId ?? '', announceAtStart: true, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+      await twin.start();
+      await sleep(300);
+      await twin.stop();
+    };
+    const before = rig.controller.counters().foreignAnswersDropped;
+    const [read] = await Promise.all([rig.controller.readProperties(unit.deviceId, ['targetTemperature']), twinAnnounces()]);
+    assert.equal(read.ok, false, `read: ${JSON.stringify(read)}`);
+    assert.equal(!read.ok && read.reason, 'NO_ANSWER');
+    assert.equal(rig.controller.counters().foreignAnswersDropped, before + 1);
+    // The unit still answers with its id at its address: the twin is taken for a node sharing it, and the unit is bound again.
+    for (let tries = 0; !(await rig.controller.readProperties(unit.deviceId, ['targetTemperature'])).ok; tries++) {
+      assert.ok(tries < 20, 'the unit is bound again');
+      await sleep(200);
+    }
+    const [set] = await Promise.all([rig.controller.setProperties(unit.deviceId, { targetTemperature: 25 }), twinAnnounces()]);
+    assert.equal(!set.ok && set.reason, 'NO_ANSWER', `set: ${JSON.stringify(set)}`);
+    assert.equal(rig.controller.counters().foreignAnswersDropped, before + 2, JSON.stringify(set));
+  });
+
   test('a unit announcing itself anew (INF 0xD5) with a changed Get map has its maps read again and polled by them', async () => {
     const rig = await startRig({ nodes: 1 }, { pollIntervalMs: POLL_MS });
     const [unit] = rig.sim.nodes;
