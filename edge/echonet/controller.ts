@@ -35,6 +35,7 @@ import {
   type TransportCounters,
   ECHONET_LITE_MULTICAST_GROUP,
   ECHONET_LITE_PORT,
+  EchonetRequestError,
   EchonetTransport,
   frameFields,
 } from './transport.js';
@@ -319,7 +320,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     }
     if (this.knownAtStart.length === 0) return;
     this.log.info({ devices: this.knownAtStart.length }, 'echonet devices known from the last run listed, polled once their nodes confirm who they are');
-    for (const address of new Set(this.knownAtStart.map(({ identity }) => identity.address))) this.confirmPresumed(address);
+    const firstDeviceAt = new Map(this.knownAtStart.map(({ identity }) => [identity.address, identity.deviceId] as const).reverse());
+    for (const [address, deviceId] of firstDeviceAt) this.confirmPresumed(address, deviceId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -395,16 +397,19 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   /**
    * Asks the node presumed at `address` for its id (unless that is under way): the same id binds it
    * again and its devices are polled now; another id (or none) has the address described again; no
-   * answer leaves it presumed, asked again at its devices' next poll.
+   * answer leaves it presumed, asked again at its devices' next poll. The question counts as a
+   * request of `forDevice` (the device whose poll waits for it), so a silent unit's counters show it.
    */
-  private confirmPresumed(address: string): void {
+  private confirmPresumed(address: string, forDevice?: string): void {
     const node = this.nodes.get(address);
     if (this.state !== 'running' || node?.key === undefined || !this.nodes.isPresumed(address) || this.confirming.has(address)) return;
     const { key, generation } = node;
     this.confirming.add(address);
+    let retries = 0;
     this.discovery
-      .nodeIdAt(address)
+      .nodeIdAt(address, () => (retries += 1))
       .then((nodeId) => {
+        if (forDevice !== undefined) this.poller.countIdentityCheck(forDevice, retries, true);
         if (this.state !== 'running') return;
         const unchanged = node.generation === generation;
         if (unchanged && sameNode(nodeKeyOf(nodeId, address), key)) {
@@ -418,7 +423,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
         // Whoever answers here now (doubted by this answer, or meanwhile by the presumed node's id seen elsewhere) is described.
         if (node.key === undefined) void this.describeIfStale(address, { force: true, rereadMaps: false });
       })
-      .catch((error: unknown) => this.log.debug({ address, err: error }, 'echonet node presumed at this address did not confirm its id'))
+      .catch((error: unknown) => {
+        if (forDevice !== undefined && error instanceof EchonetRequestError && error.code === 'TIMEOUT') this.poller.countIdentityCheck(forDevice, retries, false);
+        this.log.debug({ address, err: error }, 'echonet node presumed at this address did not confirm its id');
+      })
       .finally(() => this.confirming.delete(address));
   }
 
@@ -589,7 +597,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private bindingOf(deviceId: string): Binding | undefined {
     const device = this.registry.get(deviceId);
     if (device === undefined) return undefined;
-    if (this.nodes.isPresumed(device.address)) this.confirmPresumed(device.address);
+    if (this.nodes.isPresumed(device.address)) this.confirmPresumed(device.address, deviceId);
     return this.nodes.bind(device.address, device.node);
   }
 
