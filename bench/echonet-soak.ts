@@ -16,6 +16,13 @@
 // zeros, so known by address like a unit without 0x83).
 // Remote-control changes make the units announce (INF) about 20 times per run.
 //
+// At 72 % of the run (after the last quirk window) the edge restarts: the controller stops and, a
+// second later, a new one starts with the devices the first knew (knownDevices()), while one unit
+// (node 0) is deaf to requests until the new controller has searched twice. Every device must be
+// listed the moment the new controller started, and the checks below span both controllers'
+// readings. INFs sent while no controller listened (between the stop and the new start) cannot be
+// recorded and are left out.
+//
 // At the end of the run (the cut-off) the INFs sent so far are taken from the units' journals; the
 // units keep running for a settling time so frames in flight are handled, then it checks:
 //   1. every device the simulator has (sim.devices(), with current addresses and ids) is known to
@@ -41,7 +48,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { type DeviceEvent, EchonetController } from '../edge/echonet/controller.js';
+import { type DeviceEvent, type KnownDevice, EchonetController } from '../edge/echonet/controller.js';
 import { isPlaceholderIdentificationNumber } from '../edge/echonet/device-id.js';
 import { type NodeQuirks, type SimulatedNodeHandle, type SimulatorHandle, allQuirksMix, startSimulator } from '../edge/simulator/simulator.js';
 import type { Observation } from '../shared/reading.js';
@@ -88,6 +95,14 @@ const PROGRESS_EVERY_MS = 30_000;
 const MATCH_BEFORE_MS = 1_000;
 const MATCH_AFTER_MS = 2_000;
 const OWN_VALUE_WINDOW_MS = 60_000;
+/** When the edge restarts, as a fraction of the run: after the last quirk window (70 %), before the last 20 % whose polls are checked. */
+const RESTART_AT = 0.72;
+/** Searches the new controller runs while node 0 stays deaf, so it is only found by what the first controller knew. */
+const SEARCHES_MISSED = 2;
+/** How long the edge is down while it restarts (a process restart, not a power cut of the units). */
+const DOWN_MS = 1_000;
+/** How long a frame on loopback may still be on its way. */
+const IN_FLIGHT_MS = 50;
 
 /** Raw EDTs as one comparable string, EPCs in order. */
 const rawKey = (raw: Readonly<Record<string, string>>): string =>
@@ -189,11 +204,9 @@ async function main(): Promise<number> {
       `controller polls every ${args.pollMs} ms; quirk windows end at ${(windowsEnd / 1000).toFixed(0)} s; log ${args.log}`,
   );
 
-  const controller = new EchonetController({ interfaceAddress: INTERFACE, port, pollIntervalMs: args.pollMs, logger: log.child({ component: 'controller' }) });
   const observations: Observation[] = [];
   const timeline: Timeline[] = [];
-  controller.on('observation', (observation) => observations.push(observation));
-  controller.on('device', (event: DeviceEvent) => {
+  const record = (event: DeviceEvent): void => {
     const what =
       event.type === 'discovered'
         ? `discovered at ${event.device.address}`
@@ -203,7 +216,14 @@ async function main(): Promise<number> {
             ? `${event.from} → ${event.device.availability}`
             : 'property maps changed';
     timeline.push({ at: Date.now(), deviceId: event.device.deviceId, what });
-  });
+  };
+  const newController = (knownDevices: readonly KnownDevice[], run: number): EchonetController => {
+    const created = new EchonetController({ interfaceAddress: INTERFACE, port, pollIntervalMs: args.pollMs, logger: log.child({ component: 'controller', run }), knownDevices });
+    created.on('observation', (observation) => observations.push(observation));
+    created.on('device', record);
+    return created;
+  };
+  let controller = newController([], 1);
 
   // The units' journals keep their last 10 000 frames; INFs are collected as the run goes so a long
   // soak cannot lose the early ones to that limit.
@@ -240,6 +260,32 @@ async function main(): Promise<number> {
     }
   };
 
+  /**
+   * Stops the controller and starts a new one with what it knew, node 0 deaf to requests until the
+   * new one searched `SEARCHES_MISSED` times. Returns when no controller listened, and what the new
+   * one did not list at once.
+   */
+  const restartEdge = async (): Promise<{ downFrom: number; upAt: number; notListed: string[]; deafNode: number }> => {
+    const known = controller.knownDevices();
+    const deaf = sim.nodes[0];
+    deaf?.setSilent(true);
+    const downFrom = Date.now();
+    await controller.stop();
+    await sleep(DOWN_MS);
+    controller = newController(known, 2);
+    await controller.start();
+    const upAt = Date.now();
+    const listed = new Set(controller.devices().map((d) => d.deviceId));
+    const notListed = known.map((k) => k.identity.deviceId).filter((id) => !listed.has(id));
+    console.log(`  ${since(upAt).padStart(8)}: edge restarted (down ${upAt - downFrom} ms), ${listed.size}/${known.length} known devices listed at once; node 0 deaf until ${SEARCHES_MISSED} searches ran`);
+    const searched = controller;
+    void (async () => {
+      while (!stopping && searched.counters().searches < SEARCHES_MISSED + 1) await sleep(200);
+      deaf?.setSilent(false);
+    })();
+    return { downFrom, upAt, notListed, deafNode: 0 };
+  };
+
   let stopping = false;
   const interrupted = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -267,7 +313,9 @@ async function main(): Promise<number> {
     );
   }, PROGRESS_EVERY_MS);
 
-  // Run until the cut-off, then let frames in flight land.
+  // The edge restarts mid-run; then run until the cut-off, and let frames in flight land.
+  await Promise.race([sleep(Math.max(0, t0 + RESTART_AT * runMs - Date.now())), interrupted]);
+  const restart = stopping ? undefined : await restartEdge();
   await Promise.race([sleep(Math.max(0, t0 + runMs - Date.now())), interrupted]);
   const cutoff = Date.now();
   collectSent(cutoff);
@@ -337,6 +385,8 @@ async function main(): Promise<number> {
     if (foreignReadings <= 10) problems.push(`foreign reading: ${o.deviceId} at ${since(at)} from ${o.address} has ${stranger[0]}=${stranger[1]}, which its unit never served then`);
   }
   if (foreignReadings > 10) problems.push(`… ${foreignReadings - 10} more foreign readings`);
+  if (restart === undefined) notes.push('the edge was not restarted (run interrupted before)');
+  for (const id of restart?.notListed ?? []) problems.push(`${id}: known before the restart, not listed the moment the new controller started`);
 
   // INFs: greedy, in time order, per (acceptable id, raw): each recorded INF matches one sent INF.
   const recorded = new Map<string, number[]>();
@@ -350,7 +400,12 @@ async function main(): Promise<number> {
   for (const list of recorded.values()) list.sort((a, b) => a - b);
   const used = new Map<string, Set<number>>();
   const lostInfs: SentInf[] = [];
-  const sentInfs = [...sent.values()].sort((a, b) => a.at - b.at);
+  // Nobody listened between the stop and the new start: those INFs are nobody's loss to count.
+  // (with a moment before the stop: a frame sent just before may still be on its way when the sockets close).
+  const unheard = (inf: SentInf): boolean => restart !== undefined && inf.at >= restart.downFrom - IN_FLIGHT_MS && inf.at <= restart.upAt;
+  const sentInfs = [...sent.values()].filter((inf) => !unheard(inf)).sort((a, b) => a.at - b.at);
+  const unheardInfs = sent.size - sentInfs.length;
+  if (restart !== undefined) notes.push(`edge restarted at ${since(restart.upAt)}, down ${restart.upAt - restart.downFrom} ms; ${unheardInfs} INFs sent meanwhile left out`);
   for (const inf of sentInfs) {
     let matched = false;
     for (const id of inf.ids) {
@@ -405,7 +460,7 @@ async function main(): Promise<number> {
   console.log(
     `run ${args.minutes} min (cut-off at ${since(cutoff)}), ${expectedDevices.length} devices on ${args.nodes} units, ${finalDevices.length} known to the controller; ` +
       `${observations.length} readings; INFs: ${sentInfs.length} sent before the cut-off, ${sentInfs.length - lostInfs.length} recorded; ` +
-      `controller counters: ${counters.searches} searches, ${counters.transport.requestTimeouts} request timeouts, ${counters.unattributedInfs} unattributed INFs dropped, ` +
+      `counters of the controller after the restart: ${counters.searches} searches, ${counters.transport.requestTimeouts} request timeouts, ${counters.unattributedInfs} unattributed INFs dropped, ` +
       `${counters.transport.malformedFrames} malformed frames, ${counters.foreignAnswersDropped} answers from a node at a moved device's address dropped`,
   );
   for (const note of notes) console.log(`note: ${note}`);

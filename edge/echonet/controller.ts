@@ -35,6 +35,7 @@ import {
   type TransportCounters,
   ECHONET_LITE_MULTICAST_GROUP,
   ECHONET_LITE_PORT,
+  EchonetRequestError,
   EchonetTransport,
   frameFields,
 } from './transport.js';
@@ -74,7 +75,7 @@ export interface ControllerCounters {
   readonly requestsAnswered: number;
   /** Bugs caught in work nobody waits for (answering requests, INFC_Res), each logged at error level. */
   readonly internalErrors: number;
-  /** Answers dropped because their address had gone to another node by the time they came (a move). */
+  /** Answers (to polls, Gets and Sets) dropped because their address had gone to another node by the time they came (a move). */
   readonly foreignAnswersDropped: number;
 }
 
@@ -121,7 +122,9 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private searching: Promise<unknown> | undefined;
   private state: 'new' | 'running' | 'stopped' = 'new';
-  private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0, internalErrors: 0 };
+  private stats = { observations: 0, searches: 0, unattributedInfs: 0, requestsAnswered: 0, internalErrors: 0, foreignAnswersDropped: 0 };
+  /** Addresses whose presumed node is being asked for its id right now (one question at a time each). */
+  private readonly confirming = new Set<string>();
 
   constructor(options: EchonetControllerOptions & { readonly knownDevices?: readonly KnownDevice[] }) {
     super();
@@ -208,8 +211,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   }
 
   counters(): ControllerCounters {
-    const foreignAnswersDropped = this.poller.views().reduce((sum, view) => sum + view.stats.foreignAnswersDropped, 0);
-    return { transport: this.transport.counters, ...this.stats, foreignAnswersDropped };
+    const polled = this.poller.views().reduce((sum, view) => sum + view.stats.foreignAnswersDropped, 0);
+    return { transport: this.transport.counters, ...this.stats, foreignAnswersDropped: this.stats.foreignAnswersDropped + polled };
   }
 
   /**
@@ -250,6 +253,7 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (binding === undefined) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} is not at a known address right now` };
     try {
       const received = await this.channelFor(binding.address).setC(eoj, properties, () => this.nodes.isBound(binding));
+      if (!this.answeredByOwnNode(binding)) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} left its address while the Set was under way` };
       this.poller.pollSoon(deviceId);
       if (received.frame.esv === ESV.SetRes) return { ok: true };
       const refused = allProperties(received.frame).filter((p) => p.edt.length > 0).map((p) => codecFor(eoj, p.epc)?.name ?? byteHex(p.epc));
@@ -277,19 +281,31 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     if (binding === undefined) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} is not at a known address right now` };
     try {
       const received = await this.channelFor(binding.address).get(eoj, epcs, () => this.nodes.isBound(binding));
+      if (!this.answeredByOwnNode(binding)) return { ok: false, reason: 'NO_ANSWER', message: `${deviceId} left its address while the Get was under way` };
       return { ok: true, values: decodeProperties(eoj, allProperties(received.frame)).properties };
     } catch (error) {
       return { ok: false, reason: 'NO_ANSWER', message: error instanceof Error ? error.message : String(error) };
     }
   }
 
+  /**
+   * Whether an answer on `binding` came from the node it was made for: the address may have gone to
+   * another node while the request was out, and that node's answer is not the device's. Counted if not.
+   */
+  private answeredByOwnNode(binding: Binding): boolean {
+    if (this.nodes.isBound(binding)) return true;
+    this.stats.foreignAnswersDropped += 1;
+    return false;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Known devices from an earlier run
 
   /**
-   * Lists the devices an earlier run knew (offline until they answer), binds their nodes to their
-   * last addresses and polls them with what was learned, without describing them again. A search
-   * or an announcement that shows another node at such an address ends the binding as usual.
+   * Lists the devices an earlier run knew (offline until they answer) and polls them with what was
+   * learned, without describing them again. Their nodes are only presumed at their last addresses:
+   * units may have swapped addresses while the edge was down, so nothing is bound there until the
+   * node at each address confirmed its id (asked at once, or a search answer with the same id).
    */
   private restoreKnownDevices(): void {
     for (const { identity, learned } of this.knownAtStart) {
@@ -298,11 +314,14 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       const intervalMs = this.intervalFor(eoj);
       const tracked = this.availability.track(identity.deviceId, this.settings.offlineAfterPollIntervals * intervalMs, false);
       const outcome = this.registry.upsert(identity, new Date(), tracked);
-      if (this.nodes.get(identity.address)?.key === undefined) this.nodes.assign(identity.address, identity.node);
+      if (this.nodes.get(identity.address)?.key === undefined) this.nodes.presume(identity.address, identity.node);
       if (outcome.device.availability !== tracked) this.applyAvailability({ deviceId: identity.deviceId, from: outcome.device.availability, to: tracked, at: new Date() });
       this.poller.add({ deviceId: identity.deviceId, eoj, epcs: pollPlanFor(eoj, identity.maps.get), intervalMs }, learned);
     }
-    if (this.knownAtStart.length > 0) this.log.info({ devices: this.knownAtStart.length }, 'echonet devices known from the last run listed, polled until they answer');
+    if (this.knownAtStart.length === 0) return;
+    this.log.info({ devices: this.knownAtStart.length }, 'echonet devices known from the last run listed, polled once their nodes confirm who they are');
+    const firstDeviceAt = new Map(this.knownAtStart.map(({ identity }) => [identity.address, identity.deviceId] as const).reverse());
+    for (const [address, deviceId] of firstDeviceAt) this.confirmPresumed(address, deviceId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -345,12 +364,19 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
    * A node that answers a search with the id we know at its address, listing only objects we know
    * with their property maps, is confirmed without another frame; another id there ends every
    * binding to the address at once (a request planned for the node we knew must not reach the new
-   * one) and has it described again, as does a new object or one whose maps we still lack. Nodes
-   * whose answer leaves the id out are described once per search round, which is how we notice a
-   * different node taking over their address.
+   * one) and has it described again, as does a new object or one whose maps we still lack. A node
+   * known by id whose answer leaves the id out may be another node that took the address without
+   * announcing itself: nothing is bound there until the node confirms its id (one Get per search,
+   * so a unit that never puts 0x83 in search answers costs one frame a search, not a description).
+   * Nodes without an id are described once per search round.
    */
   private followUpSearchAnswer(answer: SearchAnswer): void {
     const node = this.nodes.get(answer.address);
+    if (node?.key?.kind === 'id' && answer.nodeId === null && answer.instances !== undefined) {
+      this.nodes.presume(answer.address, node.key);
+      this.confirmPresumed(answer.address);
+      return;
+    }
     if (node?.key?.kind !== 'id' || answer.nodeId === null || answer.instances === undefined) {
       void this.describeIfStale(answer.address, { force: false, rereadMaps: false });
       return;
@@ -360,11 +386,58 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       void this.describeIfStale(answer.address, { force: true, rereadMaps: false });
       return;
     }
+    if (this.nodes.isPresumed(answer.address)) this.confirmed(node, node.key);
     if (this.knowsInFull(node.key, answer.instances)) {
       node.describedAt = Date.now();
       return;
     }
     void this.describeIfStale(answer.address, { force: true, rereadMaps: false });
+  }
+
+  /**
+   * Asks the node presumed at `address` for its id (unless that is under way): the same id binds it
+   * again and its devices are polled now; another id (or none) has the address described again; no
+   * answer leaves it presumed, asked again at its devices' next poll. The question counts as a
+   * request of `forDevice` (the device whose poll waits for it), so a silent unit's counters show it.
+   */
+  private confirmPresumed(address: string, forDevice?: string): void {
+    const node = this.nodes.get(address);
+    if (this.state !== 'running' || node?.key === undefined || !this.nodes.isPresumed(address) || this.confirming.has(address)) return;
+    const { key, generation } = node;
+    this.confirming.add(address);
+    let retries = 0;
+    this.discovery
+      .nodeIdAt(address, () => (retries += 1))
+      .then((nodeId) => {
+        if (forDevice !== undefined) this.poller.countIdentityCheck(forDevice, retries, true);
+        if (this.state !== 'running') return;
+        const unchanged = node.generation === generation;
+        if (unchanged && sameNode(nodeKeyOf(nodeId, address), key)) {
+          this.confirmed(node, key);
+          return;
+        }
+        if (unchanged) {
+          this.log.warn({ address, presumed: describeKey(key), nodeId }, 'another echonet node answers at this address');
+          this.nodes.doubt(address);
+        }
+        // Whoever answers here now (doubted by this answer, or meanwhile by the presumed node's id seen elsewhere) is described.
+        if (node.key === undefined) void this.describeIfStale(address, { force: true, rereadMaps: false });
+      })
+      .catch((error: unknown) => {
+        if (forDevice !== undefined && error instanceof EchonetRequestError && error.code === 'TIMEOUT') this.poller.countIdentityCheck(forDevice, retries, false);
+        this.log.debug({ address, err: error }, 'echonet node presumed at this address did not confirm its id');
+      })
+      .finally(() => this.confirming.delete(address));
+  }
+
+  /** The presumed node confirmed its id: bound again, its devices polled now and its waiting INFs read. */
+  private confirmed(node: NodeEntry, key: NodeKey): void {
+    if (!this.nodes.confirm(node.address, key)) return;
+    node.describedAt = Date.now();
+    for (const device of this.registry.list()) {
+      if (device.address === node.address && sameNode(device.node, key)) this.poller.pollSoon(device.deviceId);
+    }
+    this.replayWaitingInfs(node);
   }
 
   /** Whether every object listed is a device we know with its Get map, so describing its node again would teach nothing. */
@@ -404,10 +477,12 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
 
   private async describeNode(node: NodeEntry, rereadMaps: boolean): Promise<void> {
     const generation = node.generation;
+    const known = node.key;
     const described = await this.discovery.describeNode(node.address);
-    // A node does not lose its identification number: an answer without 0x83 (a Get_SNA under load)
-    // from an address whose node we know keeps the known id, rather than forking an address-keyed twin.
-    const description = described.nodeId === null && node.key?.kind === 'id' ? { ...described, nodeId: node.key.id } : described;
+    // A node does not lose its identification number, but another node without one may have taken
+    // the address unannounced: an answer without 0x83 (a Get_SNA under load?) keeps the known id only
+    // if the node, asked for 0x83 alone once more, gives it; otherwise the node there is keyed by address.
+    const description = described.nodeId === null && known?.kind === 'id' && (await this.idConfirmedAt(node.address, known.id)) ? { ...described, nodeId: known.id } : described;
     const key = await this.checkedNodeKey(description);
     if (this.state !== 'running') return;
     // Doubted while we asked (a boot announcement from the address): this answer may be the old node's.
@@ -421,6 +496,10 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     for (const eoj of readObjects) await this.registerObject(node, key, description, eoj, rereadMaps);
     this.stopPollingUnlisted(key, readObjects);
     this.replayWaitingInfs(node);
+  }
+
+  private async idConfirmedAt(address: string, nodeId: string): Promise<boolean> {
+    return (await this.discovery.nodeIdAt(address).catch(() => null)) === nodeId;
   }
 
   /**
@@ -442,6 +521,8 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
       this.nodes.assign(otherAddress, key);
       return nodeKeyOf(null, description.address);
     }
+    // Another node (or one without an id) answers where this one was: it is described in turn.
+    if (idThere !== undefined) void this.describeIfStale(otherAddress, { force: true, rereadMaps: false });
     return key;
   }
 
@@ -509,19 +590,30 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
   // -------------------------------------------------------------------------------------------
   // Polling and availability
 
-  /** Polls go to the device's address only while the node there is the device's node, bound to it. */
+  /**
+   * Polls go to the device's address only while the node there is the device's node, bound to it. A
+   * node only presumed there is asked for its id first; the device is polled once it confirmed.
+   */
   private bindingOf(deviceId: string): Binding | undefined {
     const device = this.registry.get(deviceId);
-    return device === undefined ? undefined : this.nodes.bind(device.address, device.node);
+    if (device === undefined) return undefined;
+    if (this.nodes.isPresumed(device.address)) this.confirmPresumed(device.address, deviceId);
+    return this.nodes.bind(device.address, device.node);
   }
 
   private handlePollValues(result: PollResult): void {
     this.emitObservation({ deviceId: result.target.deviceId, eoj: result.target.eoj, address: result.address }, 'poll', result.properties, result.receivedAt);
   }
 
+  /**
+   * A poll that got no answer. A unit that falls silent may be leaving its address, and the next
+   * node given it may not announce itself (its boot INF lost on Wi-Fi): a node known by id is only
+   * presumed there until it confirms its id, so no answer from whoever comes next is read as its.
+   */
   private markFailed(deviceId: string, error: unknown): void {
     const device = this.registry.get(deviceId);
     this.log.debug({ deviceId, address: device?.address, eoj: device?.eoj, err: error }, 'echonet poll failed');
+    if (device?.node.kind === 'id' && this.nodes.bind(device.address, device.node) !== undefined) this.nodes.presume(device.address, device.node);
     this.applyAvailability(this.availability.failed(deviceId, new Date()));
   }
 
@@ -621,7 +713,14 @@ export class EchonetController extends EventEmitter<EchonetControllerEvents> {
     }
     const device = this.registry.findByEndpoint(received.address, eojToHex(received.frame.seoj));
     if (device !== undefined && node.key !== undefined && sameNode(node.key, device.node)) {
-      this.acceptNotification(device, received);
+      if (!this.nodes.isPresumed(received.address)) {
+        this.acceptNotification(device, received);
+        return;
+      }
+      // Something announces at the address, but its values are the device's only once the node there confirmed its id.
+      this.applyAvailability(this.availability.announced(device.deviceId, received.receivedAt));
+      this.keepUntilDescribed(node, received);
+      this.confirmPresumed(received.address);
       return;
     }
     this.keepUntilDescribed(node, received);

@@ -142,9 +142,9 @@ export class Discovery {
     return description;
   }
 
-  /** Only the node's 0x83, for checking whether a node is still at an address. */
-  async nodeIdAt(address: string): Promise<string | null> {
-    const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, [NodeProfileEpc.id]);
+  /** Only the node's 0x83, for checking whether a node is still at an address. `onRetry` hears of each retry. */
+  async nodeIdAt(address: string, onRetry?: () => void): Promise<string | null> {
+    const received = await this.channelFor(address).get(NODE_PROFILE_EOJ, [NodeProfileEpc.id], undefined, onRetry);
     return nodeIdIn(allProperties(received.frame));
   }
 

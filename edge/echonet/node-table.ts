@@ -6,6 +6,11 @@
  * whatever is queued or in flight for it is no longer the device's (the poller drops it and counts
  * it). Only a description of the node at the address binds it again.
  *
+ * A node may also be only presumed at its address: restored from an earlier run, gone silent (a unit
+ * that leaves may have its address handed to another one that does not announce itself), or answering
+ * a search without its id. Nothing is bound to a presumed node until it confirms its id there
+ * (`confirm`), so no request goes out on its behalf and no answer is read as its.
+ *
  * Bounded: spoofed sources cannot grow the table past `maxNodes`; once full, addresses that never
  * turned out to be a node we could describe make room for new ones.
  */
@@ -18,6 +23,8 @@ export interface NodeEntry {
   readonly key: NodeKey | undefined;
   /** Moves on with every change (or doubt) of the identity here; bindings carry the one they were made in. */
   readonly generation: number;
+  /** Whether `key` confirmed its id at this address since it was last presumed there; bindings need it. */
+  readonly confirmed: boolean;
   /** When we last learned or confirmed who answers here. */
   describedAt: number;
   /** Resolves true if the node answered. */
@@ -38,6 +45,7 @@ export interface Binding {
 interface MutableEntry extends NodeEntry {
   key: NodeKey | undefined;
   generation: number;
+  confirmed: boolean;
 }
 
 /** Far above any site; stops spoofed sources from growing our tables. */
@@ -78,7 +86,7 @@ export class NodeTable {
       this.entries.delete(victim.address);
       evicted?.(victim);
     }
-    const entry: MutableEntry = { address, key: undefined, generation: 0, describedAt: 0, describing: undefined, describeAgain: undefined, waitingInfs: [] };
+    const entry: MutableEntry = { address, key: undefined, generation: 0, confirmed: false, describedAt: 0, describing: undefined, describeAgain: undefined, waitingInfs: [] };
     this.entries.set(address, entry);
     return entry;
   }
@@ -94,7 +102,7 @@ export class NodeTable {
    * address it left, if any.
    */
   assign(address: string, key: NodeKey): string | undefined {
-    const entry = this.entries.get(address) ?? this.heardFrom(address);
+    const entry = this.entryFor(address);
     if (entry === undefined) return undefined;
     let left: string | undefined;
     if (key.kind === 'id') {
@@ -105,7 +113,38 @@ export class NodeTable {
       }
     }
     this.setKey(entry, key);
+    entry.confirmed = true;
     return left;
+  }
+
+  /**
+   * `key` is believed to answer at `address` but must confirm its id there before anything is bound
+   * to it: every binding lapses now. The same node presumed again keeps its generation, so once it
+   * confirms, answers to requests made before stay its own.
+   */
+  presume(address: string, key: NodeKey): void {
+    const entry = this.entryFor(address);
+    if (entry === undefined) return;
+    if (key.kind === 'id') {
+      const before = this.addressByNodeId.get(key.id);
+      if (before !== undefined && before !== address) this.doubt(before);
+    }
+    this.setKey(entry, key);
+    entry.confirmed = false;
+  }
+
+  /** The node at `address` said it is `key`; true if that is the node presumed (or known) there, which is bound again. */
+  confirm(address: string, key: NodeKey): boolean {
+    const entry = this.entries.get(address);
+    if (entry?.key === undefined || !sameNode(entry.key, key)) return false;
+    entry.confirmed = true;
+    return true;
+  }
+
+  /** Whether a node is presumed at `address`, waiting to confirm its id there. */
+  isPresumed(address: string): boolean {
+    const entry = this.entries.get(address);
+    return entry?.key !== undefined && !entry.confirmed;
   }
 
   /**
@@ -120,14 +159,14 @@ export class NodeTable {
   /** The binding for a request to the node `key` believed to be at `address`; undefined if another node (or nobody we know) is there. */
   bind(address: string, key: NodeKey): Binding | undefined {
     const entry = this.entries.get(address);
-    if (entry?.key === undefined || !sameNode(entry.key, key)) return undefined;
+    if (entry?.key === undefined || !entry.confirmed || !sameNode(entry.key, key)) return undefined;
     return { address, key, generation: entry.generation };
   }
 
   /** Whether an answer on this binding still comes from the node it was made for. */
   isBound(binding: Binding): boolean {
     const entry = this.entries.get(binding.address);
-    return entry?.key !== undefined && entry.generation === binding.generation && sameNode(entry.key, binding.key);
+    return entry?.key !== undefined && entry.confirmed && entry.generation === binding.generation && sameNode(entry.key, binding.key);
   }
 
   /** Entries whose node is described, for persisting or listing. */
@@ -139,10 +178,18 @@ export class NodeTable {
     return [...this.entries.values()];
   }
 
+  /** The entry for an address, created if new (without counting an existing one as heard from). */
+  private entryFor(address: string): MutableEntry | undefined {
+    const known = this.entries.get(address);
+    if (known !== undefined || this.heardFrom(address) === undefined) return known;
+    return this.entries.get(address);
+  }
+
   private setKey(entry: MutableEntry, key: NodeKey | undefined): void {
     const changed = entry.key === undefined || key === undefined || !sameNode(entry.key, key);
     if (entry.key?.kind === 'id' && this.addressByNodeId.get(entry.key.id) === entry.address) this.addressByNodeId.delete(entry.key.id);
     entry.key = key;
+    if (key === undefined) entry.confirmed = false;
     if (key?.kind === 'id') this.addressByNodeId.set(key.id, entry.address);
     // Re-confirming the same node keeps its bindings; anything else ends them.
     if (changed) entry.generation += 1;

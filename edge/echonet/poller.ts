@@ -201,6 +201,19 @@ export class Poller {
     this.schedule(state, 0);
   }
 
+  /**
+   * A Get of the node's id, asked before polling the device because its node had to confirm who it
+   * is at its address: the device's request, so its silence shows in its counters as a poll's would.
+   */
+  countIdentityCheck(deviceId: string, retries: number, answered: boolean): void {
+    const stats = this.devices.get(deviceId)?.stats;
+    if (stats === undefined) return;
+    stats.requests += 1;
+    stats.retries += retries;
+    if (answered) stats.answers += 1;
+    else stats.timeouts += 1;
+  }
+
   learned(deviceId: string): LearnedLimits | undefined {
     const state = this.devices.get(deviceId);
     return state && { batchSize: state.batchSize.snapshot(), unsupported: state.unsupported.list() };

@@ -5,10 +5,11 @@
  */
 import type { Logger } from '../../shared/log.js';
 import { deviceIdOf, nodeKeyOf } from '../echonet/device-id.js';
-import { eojToHex } from '../echonet/eoj.js';
+import { eojToHex, isNodeProfile } from '../echonet/eoj.js';
 import { ESV, esvName, isRequestEsv } from '../echonet/esv.js';
 import { type Frame, allProperties, detachedFrame } from '../echonet/frame.js';
 import { byteHex, toHex } from '../echonet/hex.js';
+import { NodeProfileEpc } from '../echonet/properties-node-profile.js';
 import { type ReceivedFrame, EchonetTransport } from '../echonet/transport.js';
 import { assertBindableNodeAddress } from './addresses.js';
 import { type NodeQuirks, isWithin } from './quirks.js';
@@ -37,6 +38,7 @@ export interface SentFrame {
 export interface ReceivedRequest {
   readonly at: Date;
   readonly from: string;
+  readonly via: ReceivedFrame['via'];
   readonly frame: Frame;
 }
 
@@ -66,7 +68,8 @@ export class NodeEndpoint {
     return this.address_;
   }
 
-  async open(): Promise<void> {
+  /** Binds at the node's address and announces itself, unless `announce` is false (its boot INF lost, as on Wi-Fi). */
+  async open(announce = true): Promise<void> {
     assertBindableNodeAddress(this.address_);
     const transport = new EchonetTransport({
       interfaceAddress: this.address_,
@@ -77,17 +80,20 @@ export class NodeEndpoint {
     });
     await transport.open();
     this.transport = transport;
-    const boot = this.node.bootAnnouncement();
+    const boot = announce ? this.node.bootAnnouncement() : undefined;
     if (boot) await this.multicast([boot]);
     // Like a unit booting: it announces itself before it answers anything at its new address.
     transport.onFrame((received) => this.onFrame(received));
   }
 
-  /** Rebinds at a new address (DHCP gave the unit another lease) and announces itself again. */
-  async moveTo(address: string): Promise<void> {
+  /**
+   * Rebinds at a new address (DHCP gave the unit another lease) and announces itself again, unless
+   * `announce` is false: the announcement lost on Wi-Fi, or an address change without a reboot.
+   */
+  async moveTo(address: string, announce = true): Promise<void> {
     assertBindableNodeAddress(address);
     await this.close();
-    await this.reopenAt(address);
+    await this.reopenAt(address, announce);
   }
 
   /** Restarts as `node` (a firmware update: same identity, other objects or maps), announcing itself anew. */
@@ -98,10 +104,10 @@ export class NodeEndpoint {
   }
 
   /** Comes up at `address` after a close (a swap closes both units before either reopens). */
-  async reopenAt(address: string): Promise<void> {
+  async reopenAt(address: string, announce = true): Promise<void> {
     assertBindableNodeAddress(address);
     this.address_ = address;
-    await this.open();
+    await this.open(announce);
   }
 
   async close(): Promise<void> {
@@ -149,14 +155,14 @@ export class NodeEndpoint {
 
   private onFrame(received: ReceivedFrame): void {
     if (!isRequestEsv(received.frame.esv)) return; // other nodes' announcements
-    this.received.push({ at: new Date(), from: received.address, frame: detachedFrame(received.frame) });
+    this.received.push({ at: new Date(), from: received.address, via: received.via, frame: detachedFrame(received.frame) });
     if (this.received.length > JOURNAL_LIMIT) this.received.splice(0, this.received.length - JOURNAL_LIMIT);
     const reason = this.reasonToIgnore(received);
     if (reason !== undefined) {
       this.options.logger.debug({ address: this.address_, from: received.address, tid: received.frame.tid, reason }, 'simulated node ignores request');
       return;
     }
-    const replies = this.node.handle(received.frame);
+    const replies = this.node.handle(this.asUnderstood(received));
     this.later(() => {
       void this.sendReplies(received.address, replies.unicast);
       void this.multicast(replies.multicast);
@@ -165,6 +171,13 @@ export class NodeEndpoint {
       { address: this.address_, from: received.address, tid: received.frame.tid, esv: esvName(received.frame.esv), replies: replies.unicast.length },
       'simulated node answered',
     );
+  }
+
+  /** The request as the node takes it: one with `idOutOfSearchAnswers` does not hear 0x83 asked in a search. */
+  private asUnderstood(received: ReceivedFrame): Frame {
+    const { frame } = received;
+    if (!this.quirks.idOutOfSearchAnswers || received.via === 'unicast' || frame.esv !== ESV.Get || !isNodeProfile(frame.deoj)) return frame;
+    return { ...frame, properties: frame.properties.filter((p) => p.epc !== NodeProfileEpc.id) };
   }
 
   private async sendReplies(to: string, frames: readonly Frame[]): Promise<void> {

@@ -26,6 +26,8 @@ export interface NodeQuirks {
   readonly vendorEpcs?: boolean;
   /** The node profile has no identification number (0x83); controllers must fall back to address ids. */
   readonly noIdentificationNumber?: boolean;
+  /** Has a 0x83, but leaves it out of its answers to multicast searches (gives it to unicast Gets). */
+  readonly idOutOfSearchAnswers?: boolean;
   /** 0x83 is 0xFE and sixteen zero bytes, as MoekadenRoom ships it: a placeholder that identifies nothing. */
   readonly placeholderIdentificationNumber?: boolean;
   /** Answers no request at all, still announces by INF, like units whose request handling hangs. Toggled by `setSilent`. */

@@ -82,13 +82,16 @@ export interface SimulatedNodeHandle {
    * really went out), with the raw EDT per EPC as a reading carries it.
    */
   served(eoj?: string): ServedValues[];
+  /** Every Get the node received (answered or not), oldest first: to which object, which EPCs, and whether by multicast. */
+  getsReceived(): Array<{ at: Date; eoj: string; epcs: string[]; multicast: boolean }>;
   /** Every SetC the object (default: the air conditioner) received, with its EDTs as hex by EPC: what a controller set. */
   setsReceived(eoj?: string): Array<{ at: Date; raw: Record<string, string> }>;
   /** A change at the unit (remote control, fault); announced by INF where the INF map says so. */
   update(changes: Partial<AirconState>): Promise<void>;
   /** Deaf to every request (INF still goes out) until switched off again. */
   setSilent(silent: boolean): void;
-  moveTo(address: string): Promise<void>;
+  /** Moves to `address` and announces itself there, unless `options.announce` is false (the boot INF lost, as on Wi-Fi). */
+  moveTo(address: string, options?: { readonly announce?: boolean }): Promise<void>;
   /**
    * Restarts the unit with some quirks changed (same identity and state), e.g. `{ vendorEpcs: true }`
    * for a firmware update that changes its Get map; it announces itself anew (INF 0xD5).
@@ -162,6 +165,12 @@ class NodeHandle implements SimulatedNodeHandle {
       return [{ at, kind, raw }];
     });
   }
+  getsReceived(): Array<{ at: Date; eoj: string; epcs: string[]; multicast: boolean }> {
+    return this.endpoint.received.flatMap(({ at, via, frame }) => {
+      if (frame.esv !== ESV.Get) return [];
+      return [{ at, eoj: eojToHex(frame.deoj), epcs: frame.properties.map((p) => byteHex(p.epc)), multicast: via !== 'unicast' }];
+    });
+  }
   /** Every SetC the node received for `eoj`, with its EDTs as hex by EPC: what a controller set. */
   setsReceived(eoj: string = this.eoj): Array<{ at: Date; raw: Record<string, string> }> {
     return this.endpoint.received.flatMap(({ at, frame }) => {
@@ -175,8 +184,8 @@ class NodeHandle implements SimulatedNodeHandle {
   setSilent(silent: boolean): void {
     this.endpoint.silent = silent;
   }
-  moveTo(address: string): Promise<void> {
-    return this.endpoint.moveTo(address);
+  moveTo(address: string, options: { readonly announce?: boolean } = {}): Promise<void> {
+    return this.endpoint.moveTo(address, options.announce ?? true);
   }
   async reboot(changes: NodeQuirks): Promise<void> {
     this.quirks = { ...this.quirks, ...changes };

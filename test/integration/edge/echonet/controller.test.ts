@@ -112,6 +112,92 @@ describe('controller against field faults', () => {
     assert.equal(rig.controller.registry.get(movingId)?.address, '127.0.0.9');
   });
 
+  test('a unit without 0x83 taking a silent unit’s address without announcing itself (boot INF lost): none of its values under the unit’s id', async () => {
+    const rig = await startRig({ nodes: 2, nodeQuirks: { 1: { noIdentificationNumber: true } } }, { pollIntervalMs: POLL_MS, maxRetries: 1 });
+    const [leaving, intruder] = rig.sim.nodes;
+    assert.ok(leaving && intruder);
+    await distinguish([leaving, intruder]);
+    const [leavingId, oldAddress] = [leaving.deviceId, leaving.address];
+    await waitFor('both polled', () => pollsSince(rig, leavingId, 0).length > 2 && pollsSince(rig, intruder.deviceId, 0).length > 2);
+    // The unit leaves the network (its polls go unanswered) before its address is handed to the next one.
+    leaving.setSilent(true);
+    await waitFor('the leaving unit missed a poll', () => (rig.controller.pollViews().find((v) => v.deviceId === leavingId)?.stats.timeouts ?? 0) > 0);
+    const movedAt = Date.now();
+    await leaving.moveTo('127.0.0.9', { announce: false });
+    await intruder.moveTo(oldAddress, { announce: false });
+    leaving.setSilent(false);
+    await waitFor('the intruder known by its new address', () => pollsSince(rig, `${oldAddress}-013001`, movedAt).length > 2, 8_000);
+    await waitFor('the left unit polled at its new address', () => pollsSince(rig, leavingId, movedAt, '127.0.0.9').length > 2, 8_000);
+    assert.equal(pollsSince(rig, leavingId, movedAt, oldAddress).length, 0, 'no reading under the left unit’s id from its old address');
+    assert.ok(assertServedByItself(rig, leaving, leavingId) > 4);
+    assert.equal(rig.controller.registry.get(leavingId)?.address, '127.0.0.9');
+  });
+
+  test('a unit without 0x83 taking an address at once, unannounced: the next search ends the other unit’s readings from there', async () => {
+    const rig = await startRig({ nodes: 2, nodeQuirks: { 1: { noIdentificationNumber: true } } }, { pollIntervalMs: POLL_MS, maxRetries: 1, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+    const [leaving, intruder] = rig.sim.nodes;
+    assert.ok(leaving && intruder);
+    await distinguish([leaving, intruder]);
+    const [leavingId, oldAddress] = [leaving.deviceId, leaving.address];
+    await waitFor('both polled', () => pollsSince(rig, leavingId, 0).length > 2 && pollsSince(rig, intruder.deviceId, 0).length > 2);
+    // No poll goes unanswered between the two moves: nothing but a search can tell another node answers.
+    await leaving.moveTo('127.0.0.9', { announce: false });
+    await intruder.moveTo(oldAddress, { announce: false });
+    await rig.controller.searchNow();
+    const searchedAt = Date.now();
+    await waitFor('the intruder known by its new address', () => pollsSince(rig, `${oldAddress}-013001`, searchedAt).length > 2, 8_000);
+    await sleep(4 * POLL_MS);
+    assert.equal(pollsSince(rig, leavingId, searchedAt, oldAddress).length, 0, 'no reading under the left unit’s id from its old address after the search');
+  });
+
+  test('a unit with 0x83 that leaves it out of search answers costs one Get of 0x83 per search, and is never described again', async () => {
+    const rig = await startRig({ nodes: 1, quirks: { idOutOfSearchAnswers: true } }, { pollIntervalMs: POLL_MS, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+    const [unit] = rig.sim.nodes;
+    assert.ok(unit);
+    await waitFor('polled', () => pollsSince(rig, unit.deviceId, 0).length > 2);
+    await sleep(500);
+    const before = unit.getsReceived().length;
+    for (let i = 0; i < 3; i++) {
+      await rig.controller.searchNow();
+      await sleep(300);
+    }
+    const asked = unit.getsReceived().slice(before).filter((r) => r.eoj === '0ef001' && !r.multicast);
+    assert.equal(asked.length, 3, `one unicast node-profile Get per search: ${JSON.stringify(asked)}`);
+    assert.ok(asked.every((r) => r.epcs.join() === '83'), 'only 0x83 asked, no description');
+    assert.equal(rig.controller.devices().length, 1, 'no address-keyed twin');
+    const since = Date.now();
+    await sleep(3 * POLL_MS);
+    assert.ok(pollsSince(rig, unit.deviceId, since).length >= 2, 'still polled');
+  });
+
+  test('a Get or Set answered only after the node at the address was put in doubt is no answer of the device (NO_ANSWER, counted)', async () => {
+    // The unit answers late, so its answer comes after a node announcing the unit's id elsewhere has put its address in doubt.
+    const rig = await startRig({ nodes: 1, quirks: { replyDelayMs: 600 } }, { pollIntervalMs: 60_000, requestTimeoutMs: 2_000, maxRetries: 0, searchWindowMs: 1_000 });
+    const [unit] = rig.sim.nodes;
+    assert.ok(unit?.nodeId);
+    await waitFor('polled once (the next poll is a minute away)', () => pollsSince(rig, unit.deviceId, 0).length > 0, 8_000);
+    const twinAnnounces = async (): Promise<void> => {
+      await sleep(100);
+      const twin = new EchonetController({ interfaceAddress: '127.0.0.7', port: rig.port, logger, identificationNumber: unit.nodeId ?? '', announceAtStart: true, searchIntervalMs: 60_000, firstSearchRetryMs: 60_000 });
+      await twin.start();
+      await sleep(300);
+      await twin.stop();
+    };
+    const before = rig.controller.counters().foreignAnswersDropped;
+    const [read] = await Promise.all([rig.controller.readProperties(unit.deviceId, ['targetTemperature']), twinAnnounces()]);
+    assert.equal(read.ok, false, `read: ${JSON.stringify(read)}`);
+    assert.equal(!read.ok && read.reason, 'NO_ANSWER');
+    assert.equal(rig.controller.counters().foreignAnswersDropped, before + 1);
+    // The unit still answers with its id at its address: the twin is taken for a node sharing it, and the unit is bound again.
+    for (let tries = 0; !(await rig.controller.readProperties(unit.deviceId, ['targetTemperature'])).ok; tries++) {
+      assert.ok(tries < 20, 'the unit is bound again');
+      await sleep(200);
+    }
+    const [set] = await Promise.all([rig.controller.setProperties(unit.deviceId, { targetTemperature: 25 }), twinAnnounces()]);
+    assert.equal(!set.ok && set.reason, 'NO_ANSWER', `set: ${JSON.stringify(set)}`);
+    assert.equal(rig.controller.counters().foreignAnswersDropped, before + 2, JSON.stringify(set));
+  });
+
   test('a unit announcing itself anew (INF 0xD5) with a changed Get map has its maps read again and polled by them', async () => {
     const rig = await startRig({ nodes: 1 }, { pollIntervalMs: POLL_MS });
     const [unit] = rig.sim.nodes;
@@ -168,6 +254,35 @@ describe('controller after a restart', () => {
       late.setSilent(false);
       await waitFor('the late one read as soon as it answers', () => readings.some((o) => o.deviceId === late.deviceId), 8_000);
       assert.equal(second.counters().searches >= 1, true);
+    });
+  });
+
+  test('units that swapped addresses while the edge was down: listed at once, each read at its new address, never with the other’s values', async () => {
+    await onFreePort(async (port) => {
+      const sim = await openSimulator(port, { nodes: 2 });
+      const [a, b] = sim.nodes;
+      assert.ok(a && b);
+      await distinguish([a, b]);
+      const first = await openController(port);
+      await waitFor('two devices online', () => first.controller.devices().filter((d) => d.availability === 'online').length === 2);
+      await waitFor('learned limits', () => first.controller.knownDevices().every((k) => k.learned !== undefined));
+      const known = first.controller.knownDevices();
+      await first.controller.stop();
+      const [addressA, addressB] = [a.address, b.address];
+      await sim.swapAddresses(0, 1); // their boot announcements go out while nobody listens
+      const second = new EchonetController({ interfaceAddress: INTERFACE, port, logger, pollIntervalMs: POLL_MS, requestTimeoutMs: 250, maxRetries: 1, knownDevices: known });
+      const observations: Observation[] = [];
+      second.on('observation', (o) => observations.push(o));
+      stopAfterTest(() => second.stop());
+      await second.start();
+      assert.deepEqual(second.devices().map((d) => d.deviceId).sort(), [a.deviceId, b.deviceId].sort(), 'listed at once');
+      const rig = { port, controller: second, observations, events: [] };
+      await waitFor('each read at its new address', () => pollsSince(rig, a.deviceId, 0, addressB).length > 2 && pollsSince(rig, b.deviceId, 0, addressA).length > 2, 8_000);
+      assert.equal(pollsSince(rig, a.deviceId, 0, addressA).length, 0, 'A never read at its old address, where B now answers');
+      assert.equal(pollsSince(rig, b.deviceId, 0, addressB).length, 0, 'B never read at its old address, where A now answers');
+      assert.ok(assertServedByItself(rig, a, a.deviceId) > 2);
+      assert.ok(assertServedByItself(rig, b, b.deviceId) > 2);
+      assert.equal(second.devices().length, 2, 'no device forked by the swap');
     });
   });
 });

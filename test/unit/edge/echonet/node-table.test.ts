@@ -74,6 +74,33 @@ describe('node table', () => {
     assert.equal(table.addressOfNodeId(B.id), '10.0.0.2');
   });
 
+  test('a presumed node (restored, gone silent, no id in a search answer) binds nothing until it confirms its id there', () => {
+    const table = new NodeTable();
+    table.presume('10.0.0.2', A);
+    assert.equal(table.bind('10.0.0.2', A), undefined, 'restored from an earlier run: not bound yet');
+    assert.ok(table.isPresumed('10.0.0.2'));
+    assert.equal(table.confirm('10.0.0.2', B), false, 'another id does not confirm it');
+    assert.equal(table.confirm('10.0.0.2', A), true);
+    assert.ok(!table.isPresumed('10.0.0.2'));
+    const binding = table.bind('10.0.0.2', A);
+    assert.ok(binding && table.isBound(binding));
+    table.presume('10.0.0.2', A);
+    assert.ok(!table.isBound(binding), 'no answer counts as its while it is only presumed');
+    table.confirm('10.0.0.2', A);
+    assert.ok(table.isBound(binding), 'the same node confirmed: answers to requests made before are its own again');
+  });
+
+  test('a presumed node doubted meanwhile cannot be confirmed: bindings made before stay lapsed', () => {
+    const table = new NodeTable();
+    table.assign('10.0.0.2', A);
+    const binding = table.bind('10.0.0.2', A);
+    table.presume('10.0.0.2', A);
+    table.doubt('10.0.0.2');
+    assert.equal(table.confirm('10.0.0.2', A), false);
+    table.assign('10.0.0.2', A);
+    assert.ok(binding && !table.isBound(binding), 'a doubt ends bindings for good');
+  });
+
   test('bounded: once full, the least recently heard undescribed address makes room; described ones never do', () => {
     const table = new NodeTable(3);
     table.heardFrom('10.0.0.1');

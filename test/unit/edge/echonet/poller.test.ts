@@ -182,3 +182,22 @@ describe('poller', () => {
     assert.ok(run.failures >= 5 && run.failures <= 12, `${run.failures} cycles`);
   });
 });
+
+describe('identity checks', () => {
+  test("a check of the node's id made for a device counts in its request counters, answered or timed out", async () => {
+    const hooks = { bindingOf: () => undefined, isBound: () => false, channelFor: () => new ScriptedDevice(ALL), onValues: () => undefined, onSuccess: () => undefined, onFailure: () => undefined };
+    const poller = new Poller(hooks, { maxBatchSize: 10 }, silentLogger());
+    poller.add({ deviceId: 'aircon', eoj: AIRCON, epcs: AIRCON_POLL_EPCS, intervalMs: 60_000 });
+    const before = poller.views()[0]?.stats;
+    poller.countIdentityCheck('aircon', 2, false);
+    poller.countIdentityCheck('aircon', 0, true);
+    poller.countIdentityCheck('unknown', 1, false);
+    const after = poller.views()[0]?.stats;
+    await poller.stop();
+    assert.ok(before && after);
+    assert.deepEqual(
+      { requests: after.requests - before.requests, retries: after.retries - before.retries, timeouts: after.timeouts - before.timeouts, answers: after.answers - before.answers },
+      { requests: 2, retries: 2, timeouts: 1, answers: 1 },
+    );
+  });
+});
