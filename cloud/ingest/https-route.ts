@@ -3,9 +3,11 @@
  * with the site's secret as bearer token and the batch envelope as body. The answer comes only
  * after Kafka acknowledged the whole batch, so the edge treats a 200 exactly like an MQTT ack.
  */
-import type { FastifyError, FastifyInstance, FastifyPluginCallback } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, errorResponse } from '../../shared/http/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { RepeatedWarnings } from '../../shared/repeated-warnings.js';
 import { SITE_ID_PATTERN } from '../../shared/reading-schema.js';
 import { bearerTokenOf } from '../http/auth.js';
 import type { Refusal, SiteAuthorizer } from '../sites/authorizer.js';
@@ -24,6 +26,8 @@ export type HttpsRefusal = Refusal | 'no-bearer' | 'not-a-site' | 'too-large' | 
 
 /** How long a client refused for `busy` waits: a secret check takes about 50 ms, so a slot frees soon. */
 const BUSY_RETRY_AFTER_SECONDS = 2;
+/** A refusal of a kind (reason and site) is logged once per window; the rest of the window is one summary line. */
+const REFUSAL_LOG_WINDOW_MS = 10_000;
 
 const ackSchema = {
   type: 'object',
@@ -38,9 +42,21 @@ export const httpsIngestRoutes: FastifyPluginCallback<HttpsIngestOptions> = (app
     labelNames: ['reason'],
     registers: [options.metrics],
   });
-  /** Counts the refusal and gives the error to throw. */
-  const refuse = (reason: HttpsRefusal, error: ApiError): ApiError => {
+  // Anyone can repeat a refused request at will: a flood makes a few lines, not one per request.
+  const warnings = new RepeatedWarnings(app.log as Logger, REFUSAL_LOG_WINDOW_MS);
+  app.addHook('onClose', (_app, closed) => {
+    warnings.flush();
+    closed();
+  });
+  type Request = FastifyRequest<{ Params: { siteId: string } }>;
+  const note = (request: Request, reason: HttpsRefusal, status: number | undefined, detail: string): void => {
     refused.inc({ reason });
+    const siteId = request.params.siteId.slice(0, 64);
+    warnings.warn(`${reason}:${siteId}`, { siteId, ip: request.ip, reason, status, detail }, 'https ingest refused');
+  };
+  /** Counts and logs the refusal and gives the error to throw. */
+  const refuse = (request: Request, reason: HttpsRefusal, error: ApiError): ApiError => {
+    note(request, reason, error.statusCode, error.message);
     return error;
   };
   // The body goes to the core as the bytes the site sent: it is validated once there, not parsed twice.
@@ -71,31 +87,27 @@ export const httpsIngestRoutes: FastifyPluginCallback<HttpsIngestOptions> = (app
         const { siteId } = request.params;
         const token = bearerTokenOf(request.headers.authorization);
         if (token === undefined) {
-          throw refuse('no-bearer', new ApiError(401, 'unauthorized', 'send the site\'s secret as Authorization: Bearer <secret>', { 'www-authenticate': 'Bearer realm="echolake-ingest"' }));
+          throw refuse(request, 'no-bearer', new ApiError(401, 'unauthorized', 'send the site\'s secret as Authorization: Bearer <secret>', { 'www-authenticate': 'Bearer realm="echolake-ingest"' }));
         }
         const result = await options.authorizer.authenticate(siteId, token, request.ip);
-        if (!result.ok) {
-          request.log.warn({ siteId: siteId.slice(0, 64), ip: request.ip, reason: result.reason }, 'https ingest refused');
-          throw refuse(result.reason, refusalError(result.reason, result.detail));
-        }
+        if (!result.ok) throw refuse(request, result.reason, refusalError(result.reason, result.detail));
         // The cloud's own credentials name no site: nothing may be delivered as (or for) it.
         if (result.identity.kind !== 'site' || result.identity.siteId !== siteId) {
-          request.log.warn({ siteId: siteId.slice(0, 64), ip: request.ip, reason: 'not-a-site' }, 'https ingest refused');
-          throw refuse('not-a-site', new ApiError(403, 'forbidden', 'only a site delivers readings, with its own secret'));
+          throw refuse(request, 'not-a-site', new ApiError(403, 'forbidden', 'only a site delivers readings, with its own secret'));
         }
         const announced = Number(request.headers['content-length']);
-        if (announced > options.maxBatchBytes) throw refuse('too-large', tooLarge(announced, options.maxBatchBytes));
+        if (announced > options.maxBatchBytes) throw refuse(request, 'too-large', tooLarge(announced, options.maxBatchBytes));
       },
       // A body that turned out longer than announced (or was chunked), or of another media type:
       // fastify refuses it before the handler runs; counted here.
-      onError: async (_request, _reply, error: FastifyError) => {
-        if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') refused.inc({ reason: 'too-large' });
-        else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') refused.inc({ reason: 'not-json' });
+      onError: async (request, _reply, error: FastifyError) => {
+        if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') note(request, 'too-large', error.statusCode, error.message);
+        else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') note(request, 'not-json', error.statusCode, error.message);
       },
     },
     async (request, reply) => {
       const body = request.body;
-      if (!Buffer.isBuffer(body)) throw refuse('not-json', new ApiError(400, 'invalid_request', 'send the batch as Content-Type: application/json'));
+      if (!Buffer.isBuffer(body)) throw refuse(request, 'not-json', new ApiError(400, 'invalid_request', 'send the batch as Content-Type: application/json'));
       const outcome = await options.core.accept(request.params.siteId, body, { transport: 'https', channel: '/v1/sites/:siteId/readings' });
       switch (outcome.kind) {
         case 'ack':
@@ -104,7 +116,7 @@ export const httpsIngestRoutes: FastifyPluginCallback<HttpsIngestOptions> = (app
           if (outcome.ack !== undefined) return reply.code(422).send({ error: { code: 'dead_lettered', message: outcome.detail }, ack: outcome.ack });
           // Kept, but not acknowledged: a batch that is not the site's own, or whose seqs cannot be read.
           if (outcome.reason === 'invalid' || outcome.reason === 'too-large') throw new ApiError(422, 'dead_lettered', outcome.detail);
-          throw refuse(outcome.reason, new ApiError(403, 'forbidden', outcome.detail));
+          throw refuse(request, outcome.reason, new ApiError(403, 'forbidden', outcome.detail));
         case 'unacked':
           if (outcome.reason === 'newer-contract') throw new ApiError(422, 'invalid_request', `${outcome.detail}; this cloud reads an older contract: keep the batch until it is updated`);
           throw new ApiError(503, 'unavailable', outcome.detail, { 'retry-after': '5' });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createCloudApp } from '../../../../cloud/http/server.js';
 import { IngestCore } from '../../../../cloud/ingest/core.js';
@@ -14,7 +15,7 @@ import { StaticSiteRegistry } from '../../../../cloud/sites/registry.js';
 import { SiteStatusBoard } from '../../../../cloud/sites/status-board.js';
 import { DEFAULT_VERIFICATION_LIMITS, type VerificationLimits } from '../../../../cloud/sites/verification-limit.js';
 import { encodeBatch } from '../../../../shared/contract/envelopes.js';
-import { silentLogger } from '../../../../shared/log.js';
+import { silentLogger, type Logger } from '../../../../shared/log.js';
 import type { ReadingBatch } from '../../../../shared/reading.js';
 import { CLOUD_PASSWORD, CLOUD_USER, testSecret, testSite } from '../../../support/cloud-sites.js';
 import { aircon } from '../../../support/observations.js';
@@ -46,13 +47,13 @@ interface Rig {
   metrics: Registry;
 }
 
-async function rig(limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS): Promise<Rig> {
+async function rig(limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS, log: Logger = silentLogger()): Promise<Rig> {
   const sites = new StaticSiteRegistry([await testSite('a'), await testSite('b'), await testSite('off', { enabled: false })]);
   const sink = new RecordingSink();
   const metrics = new Registry();
   const limitsOfCore = { maxBatchBytes: MAX_BATCH_BYTES, maxInFlightBatches: 8, deadLetterMaxBytes: 1024 };
   const core = new IngestCore(sink, sites, new SiteStatusBoard(sites, metrics), limitsOfCore, metrics, silentLogger());
-  const app = createCloudApp({ enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, maxConcurrentRequests: 10 }, 'test', silentLogger());
+  const app = createCloudApp({ enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, maxConcurrentRequests: 10 }, 'test', log);
   const authorizer = new SiteAuthorizer(sites, { username: CLOUD_USER, password: CLOUD_PASSWORD }, limits);
   await app.register(httpsIngestRoutes, { core, authorizer, maxBatchBytes: MAX_BATCH_BYTES, metrics });
   await app.ready();
@@ -196,4 +197,17 @@ test('secret checks at their limit: 503 with Retry-After, counted as busy', asyn
   assert.equal(sink.batches.length, 0);
   assert.equal(await refusedCount(metrics, 'busy'), 1);
   await app.close();
+});
+
+test('refusals are logged with the site and reason, never the secret, and a flood makes a summary, not a line each', async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const { app } = await rig(DEFAULT_VERIFICATION_LIMITS, log);
+  for (let i = 0; i < 20; i += 1) await post(app, 'a', `guess-${i}`, batch('a'));
+  const refusals = (): Array<Record<string, unknown>> => lines.filter((line) => line.msg === 'https ingest refused');
+  assert.equal(refusals().length, 1);
+  assert.deepEqual([refusals()[0]?.siteId, refusals()[0]?.reason, refusals()[0]?.status], ['a', 'bad-secret', 401]);
+  await app.close();
+  assert.equal(lines.find((line) => line.repeated !== undefined)?.repeated, 19, 'at close, a summary counts the other 19');
+  assert.ok(!JSON.stringify(lines).includes('guess-'), 'no secret in the log');
 });
