@@ -108,6 +108,8 @@ class SimulatedSite {
       clean: true,
       ...(options.protocolVersion === 5 && { properties: { sessionExpiryInterval: 0 } }),
       reconnectPeriod: 1000,
+      // mqtt.js does not reconnect after a refused CONNACK unless told to (the edge reconnects itself).
+      reconnectOnConnackError: true,
       connectTimeout: 120_000,
       keepalive: 60,
       ...(credentials !== undefined && credentials),

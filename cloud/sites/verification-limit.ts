@@ -10,8 +10,16 @@ export interface VerificationLimits {
   /** Checks running at once in the process: below libuv's 4 threads, so file and DNS work keep one. */
   maxConcurrent: number;
   /**
-   * Of those, at most this many for one source (an IPv4 address, an IPv6 /64): one attacker cannot
-   * take every slot and lock the good sites out. Loopback is exempt (a local proxy carries many sites).
+   * Checks waiting their turn, in order, beyond those; more are refused. Without a queue, sites that
+   * connect at once (a cloud restart) would get in only as fast as their retries happen to find a
+   * free slot; with it a slot never idles while one waits. Bounded: a waiter is held at most about
+   * maxWaiting / maxConcurrent checks (64 / 2 × 50 ms ≈ 1.6 s).
+   */
+  maxWaiting: number;
+  /**
+   * Checks running or waiting for one source (an IPv4 address, an IPv6 /64): one attacker cannot
+   * take every slot and place and lock the good sites out. Loopback is exempt (a local proxy carries
+   * many sites).
    */
   maxPerSource: number;
   /** How long a (site, secret) that failed is refused without another check. */
@@ -22,7 +30,8 @@ export interface VerificationLimits {
 
 export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
   maxConcurrent: 2,
-  maxPerSource: 1,
+  maxWaiting: 64,
+  maxPerSource: 2,
   wrongSecretTtlMs: 60_000,
   maxRememberedWrong: 10_000,
 };
@@ -30,11 +39,13 @@ export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
 /** `busy`: not checked, the limit was reached; the client should try again shortly. */
 export type Verdict = 'match' | 'wrong' | 'busy';
 
-/** Bounds concurrent secret checks (overall and per source) and remembers the secrets that failed. */
+/** Bounds secret checks (at once, waiting, per source) and remembers the secrets that failed. */
 export class VerificationLimit {
   private running = 0;
-  /** Checks running per source; holds only sources with one running, so at most maxConcurrent keys. */
-  private readonly runningBySource = new Map<string, number>();
+  /** Who waits for a slot, in order: each is handed the slot of a check that ends. */
+  private readonly waiting: Array<() => void> = [];
+  /** Checks running or waiting per source; only sources with one, so at most maxConcurrent + maxWaiting keys. */
+  private readonly bySource = new Map<string, number>();
   private readonly wrong: LRUCache<string, true>;
 
   constructor(private readonly limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS) {
@@ -48,15 +59,24 @@ export class VerificationLimit {
   async check(key: string, source: string | undefined, verify: () => Promise<boolean>): Promise<Verdict> {
     if (this.wrong.get(key) !== undefined) return 'wrong';
     const from = sourceKey(source);
-    if (this.running >= this.limits.maxConcurrent) return 'busy';
-    if (from !== undefined && (this.runningBySource.get(from) ?? 0) >= this.limits.maxPerSource) return 'busy';
-    this.take(from);
+    if (from !== undefined && (this.bySource.get(from) ?? 0) >= this.limits.maxPerSource) return 'busy';
+    const slotFree = this.running < this.limits.maxConcurrent;
+    if (!slotFree && (this.waiting.length >= this.limits.maxWaiting || this.limits.maxConcurrent === 0)) return 'busy';
+    this.enter(from);
     try {
-      const matches = await verify();
-      if (!matches) this.wrong.set(key, true);
-      return matches ? 'match' : 'wrong';
+      if (slotFree) this.running += 1;
+      else await new Promise<void>((resolve) => this.waiting.push(resolve));
+      try {
+        // The same wrong secret may have failed while this one waited (a client that retries in a loop).
+        if (this.wrong.get(key) !== undefined) return 'wrong';
+        const matches = await verify();
+        if (!matches) this.wrong.set(key, true);
+        return matches ? 'match' : 'wrong';
+      } finally {
+        this.handOnSlot();
+      }
     } finally {
-      this.release(from);
+      this.leave(from);
     }
   }
 
@@ -65,17 +85,22 @@ export class VerificationLimit {
     this.wrong.clear();
   }
 
-  private take(from: string | undefined): void {
-    this.running += 1;
-    if (from !== undefined) this.runningBySource.set(from, (this.runningBySource.get(from) ?? 0) + 1);
+  /** The next in line gets the slot as it is; with nobody waiting, it is free again. */
+  private handOnSlot(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.running -= 1;
+    else next();
   }
 
-  private release(from: string | undefined): void {
-    this.running -= 1;
+  private enter(from: string | undefined): void {
+    if (from !== undefined) this.bySource.set(from, (this.bySource.get(from) ?? 0) + 1);
+  }
+
+  private leave(from: string | undefined): void {
     if (from === undefined) return;
-    const left = (this.runningBySource.get(from) ?? 1) - 1;
-    if (left === 0) this.runningBySource.delete(from);
-    else this.runningBySource.set(from, left);
+    const left = (this.bySource.get(from) ?? 1) - 1;
+    if (left === 0) this.bySource.delete(from);
+    else this.bySource.set(from, left);
   }
 }
 

@@ -36,7 +36,7 @@ async function refusedConnects(metrics: Registry, reason: string): Promise<numbe
 }
 
 test('secret checks at their limit: CONNACK "server unavailable" (the client comes back), counted as busy', async () => {
-  const { broker, metrics } = await start({ ...DEFAULT_VERIFICATION_LIMITS, maxConcurrent: 0 });
+  const { broker, metrics } = await start({ ...DEFAULT_VERIFICATION_LIMITS, maxConcurrent: 0, maxWaiting: 0 });
   try {
     const outcome = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'echolake-edge-a', username: 'a', password: testSecret('a'), reconnectPeriod: 0 }).then(
       async (client) => {

@@ -190,7 +190,7 @@ test('Kafka down: 503 with Retry-After, nothing acked', async () => {
 });
 
 test('secret checks at their limit: 503 with Retry-After, counted as busy', async () => {
-  const { app, sink, metrics } = await rig({ ...DEFAULT_VERIFICATION_LIMITS, maxConcurrent: 0 });
+  const { app, sink, metrics } = await rig({ ...DEFAULT_VERIFICATION_LIMITS, maxConcurrent: 0, maxWaiting: 0 });
   const response = await post(app, 'a', testSecret('a'), batch('a'));
   assert.deepEqual(refusal(response), [503, 'unavailable']);
   assert.ok(Number(response.headers['retry-after']) > 0);

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { sourceKey, VerificationLimit, type VerificationLimits } from '../../../../cloud/sites/verification-limit.js';
 
-const limits: VerificationLimits = { maxConcurrent: 2, maxPerSource: 1, wrongSecretTtlMs: 60_000, maxRememberedWrong: 3 };
+const limits: VerificationLimits = { maxConcurrent: 2, maxWaiting: 2, maxPerSource: 2, wrongSecretTtlMs: 60_000, maxRememberedWrong: 3 };
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A check that answers only when told to, and counts how often it ran. */
 class HeldCheck {
@@ -20,20 +21,35 @@ class HeldCheck {
   }
 }
 
-test('no more checks at once than the limit, and one source gets only its share', async () => {
+test('no more checks at once than the limit, a bounded number waits its turn, and one source gets only its share', async () => {
   const limit = new VerificationLimit(limits);
   const check = new HeldCheck();
   const first = limit.check('a\0h1', '192.0.2.7', check.verify);
-  assert.equal(await limit.check('a\0h2', '192.0.2.7', check.verify), 'busy', 'the same source again');
+  const second = limit.check('a\0h2', '192.0.2.7', check.verify);
+  assert.equal(await limit.check('a\0h3', '192.0.2.7', check.verify), 'busy', 'the same source a third time');
   assert.equal(await limit.check('a\0h3', '::ffff:192.0.2.7', check.verify), 'busy', 'the same address written IPv4-mapped');
-  const second = limit.check('b\0h4', '198.51.100.1', check.verify);
-  assert.equal(await limit.check('c\0h5', '203.0.113.9', check.verify), 'busy', 'every slot taken');
-  assert.equal(check.runs, 2);
+  const third = limit.check('b\0h4', '198.51.100.1', check.verify);
+  const fourth = limit.check('c\0h5', '203.0.113.9', check.verify);
+  assert.equal(await limit.check('d\0h6', '203.0.113.10', check.verify), 'busy', 'every slot taken and the line full');
+  assert.equal(check.runs, 2, 'two run, two wait');
   check.answerAll(true);
   assert.deepEqual([await first, await second], ['match', 'match']);
-  const again = limit.check('a\0h2', '192.0.2.7', check.verify);
+  await turn();
+  assert.equal(check.runs, 4, 'the waiting ones got the slots');
   check.answerAll(false);
-  assert.equal(await again, 'wrong', 'the slots are given back');
+  assert.deepEqual([await third, await fourth], ['wrong', 'wrong']);
+  const again = limit.check('a\0h7', '192.0.2.7', check.verify);
+  check.answerAll(true);
+  assert.equal(await again, 'match', 'slots and shares are given back');
+});
+
+test('the same wrong secret offered many times at once costs one check', async () => {
+  const limit = new VerificationLimit({ ...limits, maxConcurrent: 1, maxWaiting: 10 });
+  const check = new HeldCheck();
+  const offers = Array.from({ length: 5 }, () => limit.check('a\0bad', undefined, check.verify));
+  check.answerAll(false);
+  assert.deepEqual(await Promise.all(offers), ['wrong', 'wrong', 'wrong', 'wrong', 'wrong']);
+  assert.equal(check.runs, 1, 'those waiting found it remembered when their turn came');
 });
 
 test('a secret that failed is refused again without a check until its time is up', async () => {
@@ -54,7 +70,7 @@ test('a secret that failed is refused again without a check until its time is up
 });
 
 test('a remembered failure does not wait for a slot', async () => {
-  const limit = new VerificationLimit({ ...limits, maxConcurrent: 1 });
+  const limit = new VerificationLimit({ ...limits, maxConcurrent: 1, maxWaiting: 0 });
   assert.equal(await limit.check('a\0bad', '192.0.2.7', () => Promise.resolve(false)), 'wrong');
   const held = new HeldCheck();
   const running = limit.check('b\0x', '198.51.100.1', held.verify);
@@ -83,10 +99,18 @@ test('failures remembered are bounded, the least recently offered forgotten firs
   assert.equal(runs, 6, 'after forget() every secret is checked again');
 });
 
-test('a failing check gives its slot back', async () => {
-  const limit = new VerificationLimit({ ...limits, maxConcurrent: 1 });
-  await assert.rejects(limit.check('a\0x', '192.0.2.7', () => Promise.reject(new Error('scrypt failed'))), /scrypt failed/);
-  assert.equal(await limit.check('a\0y', '192.0.2.7', () => Promise.resolve(true)), 'match');
+test('a failing check gives its slot back, to the next in line', async () => {
+  const limit = new VerificationLimit({ ...limits, maxConcurrent: 1, maxPerSource: 1 });
+  const failing = limit.check('a\0x', '192.0.2.7', () => Promise.reject(new Error('scrypt failed')));
+  const next = limit.check('b\0y', '198.51.100.1', () => Promise.resolve(true));
+  await assert.rejects(failing, /scrypt failed/);
+  assert.equal(await next, 'match');
+  assert.equal(await limit.check('a\0y', '192.0.2.7', () => Promise.resolve(true)), 'match', 'and the source its share');
+});
+
+test('no slots at all: every check is refused, none waits for ever', async () => {
+  const limit = new VerificationLimit({ ...limits, maxConcurrent: 0 });
+  assert.equal(await limit.check('a\0x', undefined, () => Promise.resolve(true)), 'busy');
 });
 
 test('sources: an IPv4 address, an IPv6 /64; loopback and unknown addresses share only the overall limit', () => {
