@@ -21,6 +21,7 @@ import { CLOUD_PASSWORD, CLOUD_USER, testSecret, testSite } from '../../../suppo
 import { aircon } from '../../../support/observations.js';
 
 const MAX_BATCH_BYTES = 4000;
+const API = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, behindTlsProxy: false, maxConcurrentRequests: 10 };
 const ROUTE = (siteId: string): string => `/v1/sites/${siteId}/readings`;
 
 class RecordingSink implements ReadingSink {
@@ -53,7 +54,7 @@ async function rig(limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS, log
   const metrics = new Registry();
   const limitsOfCore = { maxBatchBytes: MAX_BATCH_BYTES, maxInFlightBatches: 8, deadLetterMaxBytes: 1024 };
   const core = new IngestCore(sink, sites, new SiteStatusBoard(sites, metrics), limitsOfCore, metrics, silentLogger());
-  const app = createCloudApp({ enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, maxConcurrentRequests: 10 }, 'test', log);
+  const app = createCloudApp(API, 'test', log);
   const authorizer = new SiteAuthorizer(sites, { username: CLOUD_USER, password: CLOUD_PASSWORD }, limits);
   await app.register(httpsIngestRoutes, { core, authorizer, maxBatchBytes: MAX_BATCH_BYTES, metrics });
   await app.ready();
