@@ -14,6 +14,8 @@ import { boundOfflineQueues } from './queue-bound.js';
 const BAD_CREDENTIALS: AuthErrorCode = 4;
 const NOT_AUTHORIZED: AuthErrorCode = 5;
 const IDENTIFIER_REJECTED: AuthErrorCode = 2;
+/** Secret checks are at their limit: the client reconnects shortly, as for a broker restart. */
+const SERVER_UNAVAILABLE: AuthErrorCode = 3;
 /** A refusal of a kind is logged once per window; the rest of the window is one summary line. */
 const REFUSAL_LOG_WINDOW_MS = 10_000;
 
@@ -120,12 +122,12 @@ export class EmbeddedBroker {
     if (username === undefined || password === undefined) return refuse(BAD_CREDENTIALS, 'unknown-user', 'anonymous clients are refused: connect with the site id and its secret');
     let result;
     try {
-      result = await this.authorizer.authenticate(username, password.toString());
+      result = await this.authorizer.authenticate(username, password.toString(), (client.conn as Partial<Socket>).remoteAddress);
     } catch (err) {
       this.log.error({ err }, 'authentication failed with an error');
       return refuse(BAD_CREDENTIALS, 'bad-secret', 'authentication failed');
     }
-    if (!result.ok) return refuse(result.reason === 'site-disabled' ? NOT_AUTHORIZED : BAD_CREDENTIALS, result.reason, result.detail);
+    if (!result.ok) return refuse(connackFor(result.reason), result.reason, result.detail);
     const clientId = this.authorizer.clientId(result.identity, client.id);
     if (!clientId.ok) return refuse(IDENTIFIER_REJECTED, clientId.reason, clientId.detail);
     this.identities.set(client, result.identity);
@@ -148,4 +150,10 @@ export class EmbeddedBroker {
     this.throttle.warn(`${action}:${reason}:${who ?? ''}`, { action, siteId: who, clientId: client.id.slice(0, 128), topic: topic.slice(0, 200), reason, detail }, `mqtt ${action} refused`);
     return new Error(detail);
   }
+}
+
+function connackFor(reason: Refusal): AuthErrorCode {
+  if (reason === 'site-disabled') return NOT_AUTHORIZED;
+  if (reason === 'busy') return SERVER_UNAVAILABLE;
+  return BAD_CREDENTIALS;
 }

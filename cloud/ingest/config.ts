@@ -53,7 +53,7 @@ export const ingestConfigSchema = {
       minimum: 65_536,
       maximum: 64 * 1024 * 1024,
       default: 6 * 1024 * 1024,
-      description: 'a batch payload above this is refused (dead-lettered by reference, acked); the edge sends at most 4 MiB',
+      description: 'a batch payload above this is refused: over MQTT it is kept whole on the dead-letter topic (in pieces of deadLetterMaxBytes) and acked when its batch id and seqs can be read, over HTTPS it is answered 413; the edge sends at most 4 MiB',
     },
     maxInFlightBatches: {
       type: 'integer',

@@ -31,7 +31,7 @@ export function ingestRole(): Role {
     },
     routes(app, context) {
       if (core === undefined) throw new Error('the ingest role adds its routes after its components');
-      void app.register(httpsIngestRoutes, { core, authorizer: context.authorizer, maxBatchBytes: context.config.ingest.maxBatchBytes });
+      void app.register(httpsIngestRoutes, { core, authorizer: context.authorizer, maxBatchBytes: context.config.ingest.maxBatchBytes, metrics: context.metrics });
     },
   };
 }

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isSiteClientId, siteClientId } from '../../shared/contract/client-ids.js';
 import { SITE_PUBLISHES, SITE_SUBSCRIBES, everySiteFilter, parseSiteTopic, siteTopic } from '../../shared/contract/topics.js';
-import type { SiteRegistry } from './registry.js';
+import type { SiteRegistry, SiteSecret } from './registry.js';
 import { fingerprint, verifySecret } from './secrets.js';
+import { DEFAULT_VERIFICATION_LIMITS, VerificationLimit, type VerificationLimits } from './verification-limit.js';
 
 /** Who a client is, once authenticated: one site, or the cloud itself. */
 export type Identity = { kind: 'site'; siteId: string } | { kind: 'cloud' };
@@ -14,7 +15,9 @@ export type Refusal =
   | 'site-disabled'
   | 'client-id'
   | 'foreign-topic'
-  | 'not-allowed';
+  | 'not-allowed'
+  /** Too many secret checks at once: not checked, the client tries again shortly. */
+  | 'busy';
 
 export type Decision = { ok: true } | { ok: false; reason: Refusal; detail: string };
 
@@ -36,17 +39,26 @@ const MAX_VERIFIED = 100_000;
 export class SiteAuthorizer {
   /** fingerprint of a checked secret → site id and when the check expires. */
   private verified = new Map<string, { siteId: string; until: number }>();
+  /** What wrong secrets may cost: checks bounded at once and per source, repeated failures not checked again. */
+  private readonly limit: VerificationLimit;
 
   constructor(
     private readonly sites: SiteRegistry,
     /** The cloud's own MQTT user and password (the embedded broker's only non-site client). */
     private readonly cloud: { username: string; password: string | undefined },
+    limits: VerificationLimits = DEFAULT_VERIFICATION_LIMITS,
   ) {
-    // A rotated or disabled secret must stop working at once, not when its cache entry ages out.
-    sites.onChange(() => (this.verified = new Map()));
+    this.limit = new VerificationLimit(limits);
+    // A rotated or disabled secret must stop working at once, not when its cache entry ages out;
+    // and a secret refused a moment ago may be the site's new one.
+    sites.onChange(() => {
+      this.verified = new Map();
+      this.limit.forget();
+    });
   }
 
-  async authenticate(username: string, secret: string): Promise<{ ok: true; identity: Identity } | { ok: false; reason: Refusal; detail: string }> {
+  /** `source`: the client's address, so one source cannot take every secret check (see VerificationLimit). */
+  async authenticate(username: string, secret: string, source?: string): Promise<{ ok: true; identity: Identity } | { ok: false; reason: Refusal; detail: string }> {
     if (username === this.cloud.username) {
       if (this.cloud.password !== undefined && sameText(secret, this.cloud.password)) return { ok: true, identity: { kind: 'cloud' } };
       return { ok: false, reason: 'bad-secret', detail: 'wrong password for the cloud user' };
@@ -57,14 +69,12 @@ export class SiteAuthorizer {
     const key = `${site.id}\0${fingerprint(secret)}`;
     const known = this.verified.get(key);
     if (known !== undefined && known.until > Date.now()) return { ok: true, identity: { kind: 'site', siteId: site.id } };
-    for (const stored of site.secrets) {
-      if (await verifySecret(secret, stored.scrypt)) {
-        if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-        this.verified.set(key, { siteId: site.id, until: Date.now() + VERIFIED_TTL_MS });
-        return { ok: true, identity: { kind: 'site', siteId: site.id } };
-      }
-    }
-    return { ok: false, reason: 'bad-secret', detail: `wrong secret for site ${site.id}` };
+    const verdict = await this.limit.check(key, source, () => matchesAny(secret, site.secrets));
+    if (verdict === 'busy') return { ok: false, reason: 'busy', detail: 'too many secret checks at once; try again in a few seconds' };
+    if (verdict === 'wrong') return { ok: false, reason: 'bad-secret', detail: `wrong secret for site ${site.id}` };
+    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+    this.verified.set(key, { siteId: site.id, until: Date.now() + VERIFIED_TTL_MS });
+    return { ok: true, identity: { kind: 'site', siteId: site.id } };
   }
 
   /** Whether a still-connected identity is still allowed (its site may have been disabled since it connected). */
@@ -111,6 +121,11 @@ export class SiteAuthorizer {
     if (SITE_SUBSCRIBES.some((channel) => filter === siteTopic(identity.siteId, channel))) return ALLOWED;
     return refuse('foreign-topic', `site ${identity.siteId} may subscribe only to ${SITE_SUBSCRIBES.map((c) => siteTopic(identity.siteId, c)).join(', ')}`);
   }
+}
+
+async function matchesAny(secret: string, stored: readonly SiteSecret[]): Promise<boolean> {
+  for (const one of stored) if (await verifySecret(secret, one.scrypt)) return true;
+  return false;
 }
 
 function sameText(a: string, b: string): boolean {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { test } from 'node:test';
 import { siteClientId } from '../../../../shared/contract/client-ids.js';
 import { SiteAuthorizer, type Identity } from '../../../../cloud/sites/authorizer.js';
-import { StaticSiteRegistry } from '../../../../cloud/sites/registry.js';
+import { StaticSiteRegistry, type Site } from '../../../../cloud/sites/registry.js';
 import { testSecret, testSite } from '../../../support/cloud-sites.js';
 
 const cloud = { username: 'echolake-cloud', password: 'cloud-pw' };
@@ -88,4 +89,55 @@ test('a site disabled after it connected can publish no more', async () => {
   assert.deepEqual(rules.publish(site('a'), 'echolake/v1/sites/a/readings'), { ok: true });
   a.enabled = false;
   assert.equal(rules.publish(site('a'), 'echolake/v1/sites/a/readings').ok, false);
+});
+
+/** A site whose secret is hashed with real scrypt at a low cost (N=1024), so a test can make many checks. */
+function cheapSite(id: string, secret: string): Site {
+  const salt = randomBytes(16);
+  const hash = scryptSync(secret, salt, 32, { N: 1024, r: 8, p: 1 });
+  const scrypt = ['scrypt', 1024, 8, 1, salt.toString('base64'), hash.toString('base64')].join('$');
+  return { id, name: id, enabled: true, timeZone: 'UTC', thresholds: {}, secrets: [{ id: 's1', scrypt, createdAt: new Date().toISOString() }] };
+}
+
+test('a good site still gets in while an attacker hammers wrong secrets, which cost a bounded number of checks', async () => {
+  const rules = new SiteAuthorizer(new StaticSiteRegistry([cheapSite('a', 'right-a'), cheapSite('b', 'right-b')]), cloud);
+  const attacker = '192.0.2.66';
+  // Waves of distinct wrong secrets for the very site the good one is, all at once, from one address.
+  for (let wave = 0; wave < 5; wave += 1) {
+    const attempts = Array.from({ length: 40 }, (_, i) => rules.authenticate('a', `guess-${wave}-${i}`, attacker));
+    const good = await rules.authenticate('a', 'right-a', '198.51.100.10');
+    const other = await rules.authenticate('b', 'right-b', '198.51.100.11');
+    assert.deepEqual([good, other], [{ ok: true, identity: site('a') }, { ok: true, identity: site('b') }], `wave ${wave}`);
+    const reasons = (await Promise.all(attempts)).map((result) => (result.ok ? 'ok' : result.reason));
+    assert.equal(reasons.filter((reason) => reason === 'bad-secret').length, 2, 'the attacker\'s share: two checks');
+    assert.equal(reasons.filter((reason) => reason === 'busy').length, 38);
+  }
+});
+
+test('the same wrong secret again is refused without a check, also when every check slot is taken', async () => {
+  const rules = new SiteAuthorizer(new StaticSiteRegistry([cheapSite('a', 'right-a'), cheapSite('b', 'right-b')]), cloud, {
+    maxConcurrent: 1,
+    maxWaiting: 0,
+    maxPerSource: 1,
+    wrongSecretTtlMs: 60_000,
+    maxRememberedWrong: 100,
+  });
+  assert.equal((await rules.authenticate('a', 'old-secret', '192.0.2.1')).ok, false);
+  const holding = rules.authenticate('b', 'right-b', '198.51.100.1');
+  const again = await rules.authenticate('a', 'old-secret', '192.0.2.1');
+  assert.equal(again.ok === false && again.reason, 'bad-secret', 'not busy: no check was needed');
+  const fresh = await rules.authenticate('a', 'another-guess', '192.0.2.2');
+  assert.equal(fresh.ok === false && fresh.reason, 'busy', 'a new secret needs the one slot, which is taken');
+  assert.deepEqual(await holding, { ok: true, identity: site('b') });
+});
+
+test('a secret refused before a registry change is checked again after it (it may be the rotated one)', async () => {
+  const a = cheapSite('a', 'old');
+  let notify = (): void => undefined;
+  const registry = { get: (id: string) => (id === 'a' ? a : undefined), list: () => [a], onChange: (listener: () => void) => ((notify = listener), () => undefined) };
+  const rules = new SiteAuthorizer(registry, cloud);
+  assert.equal((await rules.authenticate('a', 'new', '192.0.2.1')).ok, false, 'not yet in the registry');
+  a.secrets = [...cheapSite('a', 'new').secrets, ...a.secrets];
+  notify();
+  assert.deepEqual(await rules.authenticate('a', 'new', '192.0.2.1'), { ok: true, identity: site('a') });
 });
