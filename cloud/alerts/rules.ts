@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
@@ -150,6 +151,18 @@ export interface AbsenceRule extends RuleBase {
 }
 
 export type Rule = WindowRule | InstantRule | AbsenceRule;
+
+/** What an alert record says of its rule. */
+export type RuleLabel = Pick<Rule, 'name' | 'type' | 'summary' | 'severity' | 'scope'>;
+
+/**
+ * What a rule evaluates, as a short hash: everything but its name and its words (summary, severity).
+ * Two versions of a rule with one fingerprint judge readings alike, so their state carries over.
+ */
+export function ruleFingerprint(rule: Rule): string {
+  const { name: _name, summary: _summary, severity: _severity, ...evaluated } = rule;
+  return createHash('sha256').update(JSON.stringify(evaluated)).digest('hex').slice(0, 16);
+}
 
 /** Why a rules file was refused: every problem found, each naming its rule and field. */
 export class RulesError extends Error {

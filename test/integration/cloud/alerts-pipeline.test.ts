@@ -31,7 +31,7 @@ function engine(): { consumer: PartitionedConsumer; fatal: Error[] } {
   const fatal: Error[] = [];
   const factory = new AlertPartitions(
     kafka,
-    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, restoreTimeoutMs: 30_000 },
+    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, maxClockSkewMs: 300_000, restoreTimeoutMs: 30_000 },
     rules,
     { get: () => ({ name: 'Test site', timeZone: 'UTC', thresholds: {} }) },
     new AlertMetrics(new Registry()),

@@ -87,6 +87,82 @@ test('a reading later than the lateness is counted and dropped; the emitted wind
   assert.equal(engine.counters.windowsClosed, 1, 'the window closed once and was not reopened');
 });
 
+const FAULT = `
+  - { name: fault, type: instant, summary: fault, severity: critical, scope: device, property: faultStatus, condition: { op: '==', value: true } }`;
+
+test('a gateway clock far ahead moves no watermark: the other sites of the partition still alert, and the reading is counted as from the future', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const broken = reading(0, { roomTemperature: 20, faultStatus: true }, { siteId: 'broken', deviceId: 'b1', ts: new Date(Date.UTC(2199, 0, 1)).toISOString() });
+  engine.process(broken, T0);
+  engine.advance();
+  assert.deepEqual(engine.drain().map((a) => [a.siteId, a.rule, a.startsAt]), [['broken', 'fault', at(0)]], 'instant rules still judge it, at its receipt time');
+  assert.equal(engine.counters.future, 1);
+  assert.equal(engine.watermarkMs, -Infinity, 'the watermark did not move');
+  const alerts = feed(engine, [...temps(0, [35, 35, 35]), reading(60, { roomTemperature: 35, faultStatus: true }), ...temps(80, [35, 35, 35])]);
+  assert.deepEqual(alerts.map((a) => `${a.siteId}:${a.rule}:${a.state}`), ['s1:fault:firing', 's1:hot:firing']);
+  assert.equal(engine.counters.late, 0);
+  assert.ok(engine.allStates().every((s) => (s.rules.hot?.windows ?? []).every((w) => w.start < T0 + 3_600_000)), 'the 2199 reading opened no window');
+});
+
+test('a gateway clock ahead within the allowance is believed; beyond it, by the allowance and a millisecond, it is not', () => {
+  const engine = evaluator(HOT);
+  engine.process(reading(300, { roomTemperature: 20 }), T0);
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+  engine.process(reading(600.001, { roomTemperature: 20 }), T0 + 300_000);
+  assert.equal(engine.counters.future, 1);
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+});
+
+test('a site whose gateway clock is slow is judged by its own clock: another site’s clock does not make its readings late', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const out: Alert[] = [];
+  for (let minute = 0; minute < 10; minute += 1) {
+    const t = minute * 60;
+    out.push(
+      ...feed(engine, [
+        reading(t, { roomTemperature: 20, faultStatus: false }, { siteId: 'fast', deviceId: 'a1' }),
+        // the same moment at a site whose gateway clock runs 45 s slow
+        reading(t - 45, { roomTemperature: 40, faultStatus: minute >= 5 }),
+      ]),
+    );
+  }
+  assert.equal(engine.counters.late, 0, 'none of the slow site’s readings is late');
+  assert.deepEqual(
+    out.map((a) => `${a.siteId}:${a.rule}`),
+    ['s1:hot', 's1:fault'],
+  );
+});
+
+test('instant conditions are judged on readings too late for their windows, but never by one older than a reading already judged', () => {
+  const engine = evaluator(HOT + FAULT);
+  feed(engine, [reading(0, { faultStatus: false }), reading(100, { faultStatus: false })]);
+  const late = feed(engine, [reading(101, { faultStatus: true }), reading(30, { faultStatus: false })]);
+  assert.deepEqual(late.map((a) => `${a.rule}:${a.state}`), ['fault:firing'], 'the reading at 30 s is late and older than the one at 101 s: it does not resolve the fault');
+  assert.equal(engine.counters.late, 1);
+  const resolved = feed(engine, [reading(102, { faultStatus: false })]);
+  assert.deepEqual(resolved.map((a) => `${a.rule}:${a.state}`), ['fault:resolved']);
+});
+
+test('a site that goes quiet has its open windows closed once the partition is the skew allowance past them', () => {
+  const engine = new PartitionEvaluator(parseRules(`rules:${HOT.replace('for: 2', 'for: 1')}`), sites, LATENESS_MS, T0, 'all', 60_000);
+  feed(engine, temps(0, [35, 35, 35]));
+  assert.deepEqual(feed(engine, [reading(120, { roomTemperature: 20 }, { siteId: 'other', deviceId: 'o1' })]), [], 'the quiet site’s window waits for its own clock');
+  const fired = feed(engine, [reading(131, { roomTemperature: 20 }, { siteId: 'other', deviceId: 'o1' })]);
+  assert.deepEqual(fired.map((a) => `${a.siteId}:${a.rule}:${a.windowStart}`), [`s1:hot:${at(0)}`], 'closed at 60 + 10 s lateness + 60 s allowance');
+  assert.deepEqual(feed(engine, [reading(59, { roomTemperature: 90 })]), [], 'its readings for that window are late now');
+  assert.equal(engine.counters.late, 1);
+});
+
+test('a watermark restored from a changelog written by an engine that believed a 2199 clock is cut back to the takeover time plus the allowance', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1'), T0);
+  engine.restoreWatermark(Date.UTC(2199, 0, 1));
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+  assert.deepEqual(feed(engine, temps(290, [35])), []);
+  assert.equal(engine.counters.late, 0, 'a reading within the lateness of the cut-back watermark is taken');
+  const fired = feed(engine, temps(380, [20]));
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}:${a.windowStart}`), [`hot:firing:${at(240)}`]);
+});
+
 test('a resent batch does not skew the average; a new epoch starts its seqs again', () => {
   const engine = evaluator(HOT.replace('for: 2', 'for: 1'));
   const batch = temps(0, [29, 29, 29]);
@@ -259,7 +335,7 @@ test('a window result is emitted once even if advance is called again', () => {
 test('reloaded rules: a removed rule’s state goes, an unchanged one keeps its windows', () => {
   const engine = evaluator(HOT + `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: 5m }`);
   feed(engine, temps(0, [31, 31, 31, 31]));
-  engine.setRules(parseRules(`rules:${HOT}`));
+  engine.setRules(parseRules(`rules:${HOT}`), T0 + 90_000);
   const fired = feed(engine, temps(100, [31, 31, 31]));
   assert.deepEqual(fired.map((a) => a.rule), ['hot'], 'the hot rule kept its pending window');
   engine.tick(T0 + 10_000_000);
