@@ -342,6 +342,63 @@ test('reloaded rules: a removed rule’s state goes, an unchanged one keeps its 
   assert.deepEqual(engine.drain(), [], 'silent is gone');
 });
 
+test('reloaded rules: an edit of the words only keeps a firing alert, its id, and its windows; later records carry the new words', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const fired = feed(engine, [...temps(0, [35, 35, 35]), reading(60, { faultStatus: true, roomTemperature: 35 })]);
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}`), ['fault:firing']);
+  engine.setRules(parseRules(`rules:${HOT.replace('for: 2', 'for: 1').replace('too hot', 'far too hot') + FAULT.replace('severity: critical', 'severity: warning')}`), T0 + 61_000);
+  const after = feed(engine, [reading(80, { faultStatus: true, roomTemperature: 35 }), reading(100, { faultStatus: false, roomTemperature: 35 })]);
+  assert.deepEqual(
+    after.map((a) => [a.rule, a.state, a.id === fired[0]!.id, a.severity, a.summary]),
+    [
+      ['fault', 'resolved', true, 'warning', 'fault'],
+      ['hot', 'firing', false, 'warning', 'far too hot'],
+    ],
+    'the window open across the reload was judged; the fault fired once and resolved under its id',
+  );
+  assert.equal(after[1]!.windowStart, at(0));
+});
+
+test('reloaded rules: a firing alert whose rule is removed, or changed in what it evaluates, is resolved as rule-changed; a pending one just goes', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT + `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: 5m }`);
+  const fired = feed(engine, [reading(0, { faultStatus: true }), ...temps(10, [35, 35, 35]), reading(75, { faultStatus: true })]);
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}`), ['fault:firing', 'hot:firing']);
+  engine.tick(T0 + 400_000);
+  const silent = engine.drain();
+  assert.deepEqual(silent.map((a) => a.rule), ['silent']);
+  // hot's threshold changes; fault and silent are removed
+  engine.setRules(parseRules(`rules:${HOT.replace('for: 2', 'for: 1').replace("threshold: 30 }", 'threshold: 33 }')}`), T0 + 500_000);
+  const resolved = engine.drain();
+  assert.deepEqual(
+    resolved.map((a) => [a.rule, a.state, a.cause, a.endsAt, a.value]).sort(),
+    [
+      ['fault', 'resolved', 'rule-changed', at(500), null],
+      ['hot', 'resolved', 'rule-changed', at(500), null],
+      ['silent', 'resolved', 'rule-changed', at(500), null],
+    ],
+  );
+  assert.deepEqual(new Set(resolved.map((a) => a.id)), new Set([...fired, ...silent].map((a) => a.id)), 'each resolved under the id it fired with');
+  assert.equal(resolved.find((a) => a.rule === 'fault')!.severity, 'critical', 'a removed rule’s alert resolves with the words it fired with');
+  assert.deepEqual(engine.active(), [], 'no state of the old rules is left');
+  engine.tick(T0 + 10_000_000);
+  assert.deepEqual(feed(engine, [reading(600, { faultStatus: false })]), [], 'nothing of the removed rules comes back');
+});
+
+test('restored under a rule set changed while no instance ran: firing alerts of changed rules resolve, unchanged ones carry on', () => {
+  const first = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const ruleSet = JSON.parse(JSON.stringify(first.ruleSetChange())) as NonNullable<ReturnType<PartitionEvaluator['ruleSetChange']>>;
+  assert.equal(first.ruleSetChange(), undefined, 'written once until it changes');
+  const fired = feed(first, [reading(0, { faultStatus: true }), ...temps(10, [35, 35, 35]), reading(75, { faultStatus: true })]);
+  assert.equal(fired.length, 2);
+  const changelog = first.changes().flatMap(({ state }) => (state === null ? [] : [JSON.parse(JSON.stringify(state)) as SubjectState]));
+  const second = evaluator(HOT.replace('for: 2', 'for: 1').replace("threshold: 30 }", 'threshold: 33 }') + FAULT.replace('summary: fault', 'summary: unit fault'), T0 + 100_000);
+  for (const state of changelog) second.restore(state);
+  second.restoreRuleSet(ruleSet, T0 + 100_000);
+  assert.deepEqual(second.drain().map((a) => [a.rule, a.state, a.cause]), [['hot', 'resolved', 'rule-changed']]);
+  assert.deepEqual(second.active().map((a) => a.rule), ['fault'], 'the fault rule changed only its words');
+  assert.deepEqual(second.ruleSetChange() !== undefined, true, 'the new rule set goes to the changelog');
+});
+
 test('readings from a site the registry does not know still alert, named by their id, and are counted', () => {
   const engine = evaluator(HOT.replace('for: 2', 'for: 1'));
   const alerts = feed(engine, [reading(0, { roomTemperature: 40 }, { siteId: 'elsewhere' }), reading(80, {}, { siteId: 'elsewhere' })]);
