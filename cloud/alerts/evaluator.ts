@@ -61,6 +61,11 @@ export interface Track {
 export interface RuleState {
   windows?: Accumulator[];
   track?: Track;
+  /**
+   * Absence rules only: silence counts from here, set when a reload resolved the rule's alert while the
+   * subject stayed silent, so firing again is a new episode with an id of its own; gone once heard.
+   */
+  from?: number;
 }
 
 /** One device or one site, with all it needs in the partition's state. */
@@ -191,6 +196,8 @@ export class PartitionEvaluator {
           this.outbox.push(this.record(subject, label, 'resolved', { since: state.track.since, end: now, cause: 'rule-changed', value: null, threshold: null, window: null }));
         }
         delete subject.rules[name];
+        // A subject still silent under the changed absence rule fires again as a new episode, from the reload: the old id is resolved.
+        if (state.track?.state === 'firing' && this.rules.byName.get(name)?.type === 'absence') subject.rules[name] = { from: now };
         this.dirty.add(subject);
       }
     }
@@ -289,9 +296,11 @@ export class PartitionEvaluator {
   tick(now: number): void {
     for (const subject of this.subjects.values()) {
       for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
-        if (subject.rules[rule.name]?.track !== undefined) continue;
-        if (now - Math.max(subject.lastReceived, this.activeSince) < rule.afterMs) continue;
-        this.fire(subject, rule, { since: subject.lastReceived, cause: 'silent', value: null, threshold: rule.afterMs / 1000, window: null });
+        const state = subject.rules[rule.name];
+        if (state?.track !== undefined) continue;
+        const from = Math.max(subject.lastReceived, state?.from ?? -Infinity);
+        if (now - Math.max(from, this.activeSince) < rule.afterMs) continue;
+        this.fire(subject, rule, { since: from, cause: 'silent', value: null, threshold: rule.afterMs / 1000, window: null });
       }
     }
   }
@@ -392,9 +401,10 @@ export class PartitionEvaluator {
     if (receivedAt > subject.lastReceived) subject.lastReceived = receivedAt;
     this.dirty.add(subject);
     for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
-      if (subject.rules[rule.name]?.track?.state === 'firing') {
-        this.resolve(subject, rule, { end: receivedAt, value: input.seq, threshold: null, window: null });
-      }
+      const state = subject.rules[rule.name];
+      if (state === undefined) continue;
+      if (state.track?.state === 'firing') this.resolve(subject, rule, { end: receivedAt, value: input.seq, threshold: null, window: null });
+      else if (state.track === undefined) delete subject.rules[rule.name];
     }
   }
 

@@ -384,6 +384,25 @@ test('reloaded rules: a firing alert whose rule is removed, or changed in what i
   assert.deepEqual(feed(engine, [reading(600, { faultStatus: false })]), [], 'nothing of the removed rules comes back');
 });
 
+test('reloaded rules: an absence alert resolved by a changed rule fires again, if still silent, as a new episode from the reload', () => {
+  const silent = (after: string) => `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: ${after} }`;
+  const engine = evaluator(silent('5m'));
+  feed(engine, [reading(0, {})]);
+  engine.tick(T0 + 300_000);
+  const fired = engine.drain();
+  assert.deepEqual(fired.map((a) => [a.state, a.startsAt]), [['firing', at(0)]]);
+  engine.setRules(parseRules(`rules:${silent('10m')}`), T0 + 400_000);
+  assert.deepEqual(engine.drain().map((a) => [a.state, a.cause, a.id]), [['resolved', 'rule-changed', fired[0]!.id]]);
+  engine.tick(T0 + 900_000);
+  assert.deepEqual(engine.drain(), [], 'ten minutes of silence are counted from the reload');
+  engine.tick(T0 + 1_000_000);
+  const again = engine.drain();
+  assert.deepEqual(again.map((a) => [a.state, a.startsAt]), [['firing', at(400)]]);
+  assert.notEqual(again[0]!.id, fired[0]!.id, 'a new id: the old one is resolved for good');
+  assert.deepEqual(feed(engine, [reading(1100, {})]).map((a) => [a.state, a.id]), [['resolved', again[0]!.id]]);
+  assert.deepEqual(engine.allStates().find((s) => s.deviceId !== null)!.rules, {}, 'nothing is left once heard');
+});
+
 test('restored under a rule set changed while no instance ran: firing alerts of changed rules resolve, unchanged ones carry on', () => {
   const first = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
   const ruleSet = JSON.parse(JSON.stringify(first.ruleSetChange())) as NonNullable<ReturnType<PartitionEvaluator['ruleSetChange']>>;
