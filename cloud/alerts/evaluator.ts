@@ -99,6 +99,9 @@ const MAX_EPOCHS_PER_SITE = 4;
 
 const UNKNOWN_SITE = (id: string): AlertSite => ({ name: id, timeZone: 'UTC', thresholds: {} });
 
+/** Before any reading: the earliest time a Date can hold (unlike -Infinity, it survives JSON). */
+const NEVER = -8.64e15;
+
 /** What the engine remembers of each rule it ran, to tell after a reload (or a restore) which state no longer fits. */
 export type RuleSetRecord = Record<string, { fingerprint: string; label: RuleLabel }>;
 
@@ -123,7 +126,7 @@ export class PartitionEvaluator {
   private forwarded: AlertInput[] = [];
   /** The properties site rules read, forwarded to the site stream; null: nothing to forward. */
   private forwardProperties: string[] | null = null;
-  private rules!: { device: Rule[]; site: Rule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
+  private rules!: { deviceWindows: WindowRule[]; deviceInstant: InstantRule[]; siteWindows: WindowRule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
 
   constructor(
     rules: Rule[],
@@ -169,9 +172,12 @@ export class PartitionEvaluator {
     const absence = rules.filter((r): r is AbsenceRule => r.type === 'absence');
     const runs = (scope: Rule['scope']) => this.mode === 'all' || (scope === 'device') === (this.mode === 'devices');
     const inScope = rules.filter((r) => runs(r.scope));
+    const windowRules = inScope.filter((r): r is WindowRule => r.type === 'window');
     this.rules = {
-      device: inScope.filter((r) => r.scope === 'device' && r.type !== 'absence'),
-      site: inScope.filter((r) => r.scope === 'site' && r.type !== 'absence'),
+      deviceWindows: windowRules.filter((r) => r.scope === 'device'),
+      // Instant rules are per device (the rules schema says so).
+      deviceInstant: inScope.filter((r): r is InstantRule => r.type === 'instant'),
+      siteWindows: windowRules.filter((r) => r.scope === 'site'),
       deviceAbsence: absence.filter((r) => r.scope === 'device' && runs(r.scope)),
       siteAbsence: absence.filter((r) => r.scope === 'site' && runs(r.scope)),
       byName: new Map(inScope.map((r) => [r.name, r])),
@@ -250,9 +256,10 @@ export class PartitionEvaluator {
       // Instant rules judge the device's present state: the newest reading tells it, lateness does not matter.
       const newest = at >= (device.judgedAt ?? -Infinity);
       if (newest) device.judgedAt = at;
-      this.applyRules(this.rules.device, device, input, at, objectClass, { windows, instant: newest });
+      if (windows) this.addToWindowsOf(this.rules.deviceWindows, device, input, ts, objectClass);
+      if (newest) this.checkInstants(this.rules.deviceInstant, device, input, at, objectClass);
     }
-    if (windows) this.applyRules(this.rules.site, site, input, ts, objectClass, { windows, instant: false });
+    if (windows) this.addToWindowsOf(this.rules.siteWindows, site, input, ts, objectClass);
   }
 
   /** A believable reading time moves its site's event time and the partition's. */
@@ -281,14 +288,14 @@ export class PartitionEvaluator {
   advance(): void {
     const due = [...this.closing.keys()].filter((closeAt) => closeAt <= this.partitionWatermark).sort((a, b) => a - b);
     for (const closeAt of due) {
-      const subjects = this.closing.get(closeAt)!;
-      for (const subject of subjects) {
+      const lagging: SubjectState[] = [];
+      for (const subject of this.closing.get(closeAt)!) {
         const watermark = this.watermarkOf(this.siteEntry(subject.siteId).site);
-        if (closeAt > watermark) continue;
-        subjects.delete(subject);
-        this.closeWindows(subject, watermark);
+        if (closeAt <= watermark) this.closeWindows(subject, watermark);
+        else lagging.push(subject);
       }
-      if (subjects.size === 0) this.closing.delete(closeAt);
+      if (lagging.length === 0) this.closing.delete(closeAt);
+      else this.closing.set(closeAt, new Set(lagging));
     }
   }
 
@@ -377,7 +384,8 @@ export class PartitionEvaluator {
   }
 
   private newSubject(key: string, siteId: string, deviceId: string | null): SubjectState {
-    const subject: SubjectState = { key, siteId, deviceId, lastReceived: 0, rules: {} };
+    // Every field present from the start, the times as numbers: one object shape for every subject, and times updated in place, keep the per-reading paths fast.
+    const subject: SubjectState = { key, siteId, deviceId, lastReceived: 0, watermark: NEVER, judgedAt: NEVER, seqs: undefined, rules: {} };
     this.subjects.set(key, subject);
     return subject;
   }
@@ -419,13 +427,12 @@ export class PartitionEvaluator {
     }
   }
 
-  private applyRules(rules: Rule[], subject: SubjectState, input: AlertInput, ts: number, objectClass: string, judge: { windows: boolean; instant: boolean }): void {
-    for (const rule of rules) {
-      if (rule.type === 'absence' || !classMatches(rule, objectClass)) continue;
-      if (rule.type === 'window') {
-        if (judge.windows) this.addToWindows(rule, subject, input, ts);
-      } else if (judge.instant) this.checkInstant(rule, subject, input, ts);
-    }
+  private addToWindowsOf(rules: WindowRule[], subject: SubjectState, input: AlertInput, ts: number, objectClass: string): void {
+    for (const rule of rules) if (classMatches(rule, objectClass)) this.addToWindows(rule, subject, input, ts);
+  }
+
+  private checkInstants(rules: InstantRule[], subject: SubjectState, input: AlertInput, at: number, objectClass: string): void {
+    for (const rule of rules) if (classMatches(rule, objectClass)) this.checkInstant(rule, subject, input, at);
   }
 
   private addToWindows(rule: WindowRule, subject: SubjectState, input: AlertInput, ts: number): void {
