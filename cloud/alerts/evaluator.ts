@@ -6,8 +6,8 @@ import { accumulate, aggregate, DEFAULT_MAX_CLOCK_SKEW_MS, isBelievable, isLate,
 /**
  * The alert engine of one Kafka partition, pure: readings in (in partition order), alert records out.
  * It keeps the partition's state — open windows, alert lifecycles, the dedupe high-water marks, the
- * watermark — as plain JSON per subject, so the state store can write what changed to the changelog
- * and a new owner of the partition can rebuild it exactly.
+ * watermarks (each site's, and the partition's), the rule set — as plain JSON per subject, so the state
+ * store can write what changed to the changelog and a new owner of the partition can rebuild it exactly.
  */
 
 /** What the engine reads of a reading (the reading contract, plus the edge's device events and seq epochs). */
