@@ -141,6 +141,9 @@ test('instant conditions are judged on readings too late for their windows, but 
   assert.equal(engine.counters.late, 1);
   const resolved = feed(engine, [reading(102, { faultStatus: false })]);
   assert.deepEqual(resolved.map((a) => `${a.rule}:${a.state}`), ['fault:resolved']);
+  const otherDevice = feed(engine, [reading(40, { faultStatus: true }, { deviceId: 'dev2' })]);
+  assert.deepEqual(otherDevice.map((a) => `${a.rule}:${a.deviceId}:${a.state}`), ['fault:dev2:firing'], 'too late for windows, but the newest word from dev2');
+  assert.equal(engine.counters.late, 2);
 });
 
 test('a site that goes quiet has its open windows closed once the partition is the skew allowance past them', () => {
