@@ -44,8 +44,12 @@ export const alertSchema = {
         },
       },
     },
-    /** threshold (a window aggregate), condition (an instant value), silent (nothing heard), offline (the gateway reported the device offline). */
-    cause: { enum: ['threshold', 'condition', 'silent', 'offline'] },
+    /**
+     * Why the alert fired: threshold (a window aggregate), condition (an instant value), silent (nothing heard),
+     * offline (the gateway reported the device offline). On a resolved record only, rule-changed: the rule was
+     * removed or changed in what it evaluates while the alert fired, so the reload ended it, not the readings.
+     */
+    cause: { enum: ['threshold', 'condition', 'silent', 'offline', 'rule-changed'] },
     startsAt: { type: 'string', format: 'date-time' },
     /** When the condition ended; null while firing. */
     endsAt: { type: ['string', 'null'], format: 'date-time' },

@@ -5,13 +5,15 @@ import type { Logger } from '../../shared/log.js';
 /**
  * The alerts state changelog (as Kafka Streams keeps one per state store): a compacted topic with
  * as many partitions as the readings topic, partition P holding the state of readings partition P.
- * Keys are subject keys (`d:site/device`, `s:site`) plus `@meta` (watermark, next offset) and
- * `@marker` (see `restore`); values are JSON, a tombstone (null) deletes. Compaction keeps the
+ * Keys are subject keys (`d:site/device`, `s:site`) plus `@meta` (watermark, next offset), `@rules`
+ * (the rule set the state was made under, written when it changes) and `@marker` (see `restore`);
+ * values are JSON, a tombstone (null) deletes. Compaction keeps the
  * newest value per key, so a restore reads about one record per live subject, not the history.
  */
 
 export const META_KEY = '@meta';
 export const MARKER_KEY = '@marker';
+export const RULES_KEY = '@rules';
 
 export interface PartitionMeta {
   /** The watermark (event time, ms) when the state was written. */

@@ -1,11 +1,12 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from './windows.js';
 
 /** The alerts role's settings (`alerts.*`); `roles.alerts` switches the role on. */
 export const alertsConfigSchema = {
   type: 'object',
   additionalProperties: false,
   default: {},
-  required: ['rulesFile', 'groupId', 'transactionalIdPrefix', 'allowedLatenessMs', 'flushIntervalMs', 'transactionTimeoutMs', 'restoreTimeoutMs', 'sessionTimeoutMs', 'topics', 'webhook', 'view'],
+  required: ['rulesFile', 'groupId', 'transactionalIdPrefix', 'allowedLatenessMs', 'maxClockSkewMs', 'flushIntervalMs', 'transactionTimeoutMs', 'restoreTimeoutMs', 'sessionTimeoutMs', 'topics', 'webhook', 'view'],
   properties: {
     rulesFile: { type: 'string', default: '', description: 'YAML rules file, reloaded on SIGHUP; empty: the shipped cloud/alerts/default-rules.yaml' },
     groupId: { type: 'string', minLength: 1, default: 'echolake-alerts', description: 'Kafka consumer group of the alert engines; instances in one group split the readings partitions' },
@@ -16,6 +17,14 @@ export const alertsConfigSchema = {
       description: 'prefix of the per-partition transactional ids; the same on every instance and stable, so a new owner of a partition fences the old one',
     },
     allowedLatenessMs: { type: 'integer', minimum: 0, maximum: 3_600_000, default: 30_000, description: 'how long after its end a window waits for late readings (event time)' },
+    maxClockSkewMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: DEFAULT_MAX_CLOCK_SKEW_MS,
+      description:
+        'how far a gateway clock may be off: a reading stamped later than its receipt plus this moves no watermark and enters no window (counted); a site whose clock lags the partition by more has its windows closed by the partition',
+    },
     flushIntervalMs: { type: 'integer', minimum: 20, maximum: 60_000, default: 200, description: 'how often alerts, state and offsets are committed together (bounds the close-to-alert latency)' },
     transactionTimeoutMs: { type: 'integer', minimum: 1000, maximum: 900_000, default: 10_000, description: 'Kafka transaction timeout: how long a dead instance’s open transaction can hold up a restore' },
     restoreTimeoutMs: { type: 'integer', minimum: 1000, default: 120_000, description: 'longest wait for a partition’s state to be read back from the changelog' },

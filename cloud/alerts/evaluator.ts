@@ -1,13 +1,13 @@
 import type { PropertyValue } from '../../shared/reading.js';
 import { alertId, type Alert } from './alert.js';
-import { compare, type AbsenceRule, type InstantRule, type Rule, type Scalar, type Threshold, type WindowRule } from './rules.js';
-import { accumulate, aggregate, revivedAccumulator, takeClosed, Watermark, windowAt, type Accumulator } from './windows.js';
+import { compare, ruleFingerprint, type AbsenceRule, type InstantRule, type Rule, type RuleLabel, type Scalar, type Threshold, type WindowRule } from './rules.js';
+import { accumulate, aggregate, DEFAULT_MAX_CLOCK_SKEW_MS, isBelievable, isLate, revivedAccumulator, siteWatermark, takeClosed, windowAt, type Accumulator } from './windows.js';
 
 /**
  * The alert engine of one Kafka partition, pure: readings in (in partition order), alert records out.
  * It keeps the partition's state — open windows, alert lifecycles, the dedupe high-water marks, the
- * watermark — as plain JSON per subject, so the state store can write what changed to the changelog
- * and a new owner of the partition can rebuild it exactly.
+ * watermarks (each site's, and the partition's), the rule set — as plain JSON per subject, so the state
+ * store can write what changed to the changelog and a new owner of the partition can rebuild it exactly.
  */
 
 /** What the engine reads of a reading (the reading contract, plus the edge's device events and seq epochs). */
@@ -61,6 +61,11 @@ export interface Track {
 export interface RuleState {
   windows?: Accumulator[];
   track?: Track;
+  /**
+   * Absence rules only: silence counts from here, set when a reload resolved the rule's alert while the
+   * subject stayed silent, so firing again is a new episode with an id of its own; gone once heard.
+   */
+  from?: number;
 }
 
 /** One device or one site, with all it needs in the partition's state. */
@@ -70,6 +75,10 @@ export interface SubjectState {
   deviceId: string | null;
   /** Processing time (the Kafka record's timestamp) of the last reading heard from the subject. */
   lastReceived: number;
+  /** Sites only: the newest believable reading time of the site in this partition (its own event-time progress). */
+  watermark?: number;
+  /** Devices only: the time of the newest reading instant rules judged; an older one does not tell the present. */
+  judgedAt?: number;
   /** Sites only: the highest seq taken, per epoch (a duplicate is at or below it). */
   seqs?: Record<string, number>;
   rules: Record<string, RuleState>;
@@ -79,6 +88,8 @@ export interface EvaluatorCounters {
   readings: number;
   duplicates: number;
   late: number;
+  /** Readings stamped later than their receipt plus the clock-skew allowance: kept out of windows and watermarks. */
+  future: number;
   windowsClosed: number;
   unknownSites: number;
 }
@@ -88,20 +99,34 @@ const MAX_EPOCHS_PER_SITE = 4;
 
 const UNKNOWN_SITE = (id: string): AlertSite => ({ name: id, timeZone: 'UTC', thresholds: {} });
 
+/** Before any reading: the earliest time a Date can hold (unlike -Infinity, it survives JSON). */
+const NEVER = -8.64e15;
+
+/** What the engine remembers of each rule it ran, to tell after a reload (or a restore) which state no longer fits. */
+export type RuleSetRecord = Record<string, { fingerprint: string; label: RuleLabel }>;
+
+export function newCounters(): EvaluatorCounters {
+  return { readings: 0, duplicates: 0, late: 0, future: 0, windowsClosed: 0, unknownSites: 0 };
+}
+
 export class PartitionEvaluator {
-  readonly counters: EvaluatorCounters = { readings: 0, duplicates: 0, late: 0, windowsClosed: 0, unknownSites: 0 };
+  readonly counters: EvaluatorCounters = newCounters();
   private readonly subjects = new Map<string, SubjectState>();
   /** siteId → the site's subject and its devices' subjects: found without building a key string per reading. */
   private readonly bySite = new Map<string, { site: SubjectState; devices: Map<string, SubjectState> }>();
   private readonly dirty = new Set<SubjectState>();
-  /** closeAt (window end + lateness) → subjects with a window closing then: the watermark walks it in order. */
+  /** closeAt (window end + lateness) → subjects with a window closing then: the watermarks walk it in order. */
   private readonly closing = new Map<number, Set<SubjectState>>();
-  private readonly watermark: Watermark;
+  /** The partition's newest believable reading time; each site's windows close by its own (see siteWatermark). */
+  private partitionWatermark = -Infinity;
+  private ruleSet: RuleSetRecord = {};
+  /** The rule set changed since `ruleSetChange` was last asked (a new engine counts as changed). */
+  private ruleSetDirty = true;
   private outbox: Alert[] = [];
   private forwarded: AlertInput[] = [];
   /** The properties site rules read, forwarded to the site stream; null: nothing to forward. */
   private forwardProperties: string[] | null = null;
-  private rules!: { device: Rule[]; site: Rule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
+  private rules!: { deviceWindows: WindowRule[]; deviceInstant: InstantRule[]; siteWindows: WindowRule[]; deviceAbsence: AbsenceRule[]; siteAbsence: AbsenceRule[]; byName: Map<string, Rule> };
 
   constructor(
     rules: Rule[],
@@ -110,40 +135,83 @@ export class PartitionEvaluator {
     /** Processing time the partition was taken over: nobody is called silent for the time before it. */
     private readonly activeSince: number,
     private readonly mode: EvaluatorMode = 'all',
+    /** How far a reading's `ts` may be ahead of its receipt and still move event time (see windows.ts). */
+    private readonly maxClockSkewMs: number = DEFAULT_MAX_CLOCK_SKEW_MS,
   ) {
-    this.watermark = new Watermark(allowedLatenessMs);
-    this.setRules(rules);
+    this.useRules(rules);
   }
 
-  /** Swaps in a reloaded rule set: state of rules that are gone or whose windows changed is dropped. */
-  setRules(rules: Rule[]): void {
-    const previous = this.rules?.byName;
+  /**
+   * Swaps in a reloaded rule set at processing time `now`. A rule edited only in its words (summary,
+   * severity) keeps its state, so a firing alert keeps its id; a rule removed, or changed in what it
+   * evaluates, loses its state, and an alert of it that fires is resolved (`cause: rule-changed`).
+   */
+  setRules(rules: Rule[], now: number): void {
+    const previous = this.ruleSet;
+    this.useRules(rules);
+    this.dropStateNotFitting(previous, now);
+  }
+
+  /**
+   * After `restore`: the rule set the state was written under (the changelog's rules entry), so state
+   * of rules removed or changed while no instance ran goes the same way as on a reload.
+   */
+  restoreRuleSet(previous: RuleSetRecord | undefined, now: number): void {
+    // A changelog written before the rule set was kept in it: its rules are taken as today's, and only state of rules that are gone goes.
+    this.dropStateNotFitting(previous ?? this.ruleSet, now);
+  }
+
+  /** The rule set to write to the changelog, once after it changed; undefined: unchanged. */
+  ruleSetChange(): RuleSetRecord | undefined {
+    if (!this.ruleSetDirty) return undefined;
+    this.ruleSetDirty = false;
+    return this.ruleSet;
+  }
+
+  private useRules(rules: Rule[]): void {
     const absence = rules.filter((r): r is AbsenceRule => r.type === 'absence');
     const runs = (scope: Rule['scope']) => this.mode === 'all' || (scope === 'device') === (this.mode === 'devices');
     const inScope = rules.filter((r) => runs(r.scope));
+    const windowRules = inScope.filter((r): r is WindowRule => r.type === 'window');
     this.rules = {
-      device: inScope.filter((r) => r.scope === 'device' && r.type !== 'absence'),
-      site: inScope.filter((r) => r.scope === 'site' && r.type !== 'absence'),
+      deviceWindows: windowRules.filter((r) => r.scope === 'device'),
+      // Instant rules are per device (the rules schema says so).
+      deviceInstant: inScope.filter((r): r is InstantRule => r.type === 'instant'),
+      siteWindows: windowRules.filter((r) => r.scope === 'site'),
       deviceAbsence: absence.filter((r) => r.scope === 'device' && runs(r.scope)),
       siteAbsence: absence.filter((r) => r.scope === 'site' && runs(r.scope)),
       byName: new Map(inScope.map((r) => [r.name, r])),
     };
     const siteRules = rules.filter((r) => r.scope === 'site');
     this.forwardProperties = this.mode === 'devices' && siteRules.length > 0 ? [...new Set(siteRules.flatMap(readsProperties))] : null;
-    if (previous === undefined) return;
+    this.ruleSet = Object.fromEntries(
+      inScope.map((r) => [r.name, { fingerprint: ruleFingerprint(r), label: { name: r.name, type: r.type, summary: r.summary, severity: r.severity, scope: r.scope } }]),
+    );
+    this.ruleSetDirty = true;
+  }
+
+  /** Resolves (when firing) and drops the state of every rule that is gone or evaluates differently than under `previous`. */
+  private dropStateNotFitting(previous: RuleSetRecord, now: number): void {
     for (const subject of this.subjects.values()) {
-      for (const name of Object.keys(subject.rules)) {
-        const now = this.rules.byName.get(name);
-        if (now === undefined || JSON.stringify(now) !== JSON.stringify(previous.get(name))) {
-          delete subject.rules[name];
-          this.dirty.add(subject);
+      for (const [name, state] of Object.entries(subject.rules)) {
+        const before = previous[name];
+        if (before !== undefined && before.fingerprint === this.ruleSet[name]?.fingerprint) continue;
+        if (state.track?.state === 'firing') {
+          // Labelled as the rule the alert fired under; only a changelog older than the rule-set entry lacks it, and then the name must do.
+          const label = before?.label ?? this.ruleSet[name]?.label ?? { name, type: 'window', summary: name, severity: 'info', scope: subject.deviceId === null ? 'site' : 'device' };
+          this.outbox.push(this.record(subject, label, 'resolved', { since: state.track.since, end: now, cause: 'rule-changed', value: null, threshold: null, window: null }));
         }
+        delete subject.rules[name];
+        // A subject still silent under the changed absence rule fires again as a new episode, from the reload: the old id is resolved.
+        if (state.track?.state === 'firing' && this.rules.byName.get(name)?.type === 'absence') subject.rules[name] = { from: now };
+        this.dirty.add(subject);
       }
     }
   }
 
+  /** The partition's event time (its newest believable reading time). */
   get watermarkMs(): number {
-    return this.watermark.value;
+    return this.partitionWatermark;
   }
 
   /** Takes one reading in partition order; `receivedAt` is its Kafka timestamp (when the cloud took it). */
@@ -159,6 +227,11 @@ export class PartitionEvaluator {
     if (this.forwardProperties !== null) this.forwarded.push(forwardable(input, receivedAt, this.forwardProperties));
     this.heard(site, receivedAt, input);
     const ts = Date.parse(input.ts);
+    const believable = isBelievable(ts, receivedAt, this.maxClockSkewMs);
+    if (believable) this.observe(site, ts);
+    else this.counters.future += 1;
+    // Outside the windows, a reading from an unbelievable clock counts as made when the cloud received it.
+    const at = believable ? ts : receivedAt;
     const isEvent = input.kind === 'event';
     let device: SubjectState | undefined;
     if (this.mode !== 'sites') {
@@ -170,18 +243,34 @@ export class PartitionEvaluator {
       // An event is the gateway speaking about the device: proof the site is alive, not the device.
       if (!isEvent) this.heard(device, receivedAt, input);
     }
-    if (this.watermark.isLate(ts)) {
-      this.counters.late += 1;
-      return;
-    }
-    this.watermark.observe(ts);
+    // A reading from an unbelievable clock is not late: it never reaches the windows, and its receipt time is no claim of its own.
+    const late = believable && isLate(ts, this.watermarkOf(site), this.allowedLatenessMs);
+    if (late) this.counters.late += 1;
     if (isEvent) {
-      if (device !== undefined) this.deviceEvent(device, input, ts);
+      if (device !== undefined && !late) this.deviceEvent(device, input, at);
       return;
     }
     const objectClass = input.eoj.slice(0, 4);
-    if (device !== undefined) this.applyRules(this.rules.device, device, input, ts, objectClass);
-    this.applyRules(this.rules.site, site, input, ts, objectClass);
+    const windows = believable && !late;
+    if (device !== undefined) {
+      // Instant rules judge the device's present state: the newest reading tells it, lateness does not matter.
+      const newest = at >= (device.judgedAt ?? -Infinity);
+      if (newest) device.judgedAt = at;
+      if (windows) this.addToWindowsOf(this.rules.deviceWindows, device, input, ts, objectClass);
+      if (newest) this.checkInstants(this.rules.deviceInstant, device, input, at, objectClass);
+    }
+    if (windows) this.addToWindowsOf(this.rules.siteWindows, site, input, ts, objectClass);
+  }
+
+  /** A believable reading time moves its site's event time and the partition's. */
+  private observe(site: SubjectState, ts: number): void {
+    if (ts > (site.watermark ?? -Infinity)) site.watermark = ts;
+    if (ts > this.partitionWatermark) this.partitionWatermark = ts;
+  }
+
+  /** The event time a site's windows close by and its readings are late against. */
+  private watermarkOf(site: SubjectState): number {
+    return siteWatermark(site.watermark ?? -Infinity, this.partitionWatermark, this.maxClockSkewMs);
   }
 
   /** Readings for the site stream since the last call (mode `devices`, when there are site rules). */
@@ -191,13 +280,22 @@ export class PartitionEvaluator {
     return out;
   }
 
-  /** Closes every window the watermark has passed and judges it; call after each batch. */
+  /**
+   * Closes every window its site's watermark has passed and judges it; call after each batch. No
+   * site's watermark is ahead of the partition's, so only closings up to that are looked at; a
+   * subject whose site lags stays scheduled.
+   */
   advance(): void {
-    const due = [...this.closing.keys()].filter((closeAt) => closeAt <= this.watermark.value).sort((a, b) => a - b);
+    const due = [...this.closing.keys()].filter((closeAt) => closeAt <= this.partitionWatermark).sort((a, b) => a - b);
     for (const closeAt of due) {
-      const subjects = this.closing.get(closeAt)!;
-      this.closing.delete(closeAt);
-      for (const subject of subjects) this.closeWindows(subject);
+      const lagging: SubjectState[] = [];
+      for (const subject of this.closing.get(closeAt)!) {
+        const watermark = this.watermarkOf(this.siteEntry(subject.siteId).site);
+        if (closeAt <= watermark) this.closeWindows(subject, watermark);
+        else lagging.push(subject);
+      }
+      if (lagging.length === 0) this.closing.delete(closeAt);
+      else this.closing.set(closeAt, new Set(lagging));
     }
   }
 
@@ -205,9 +303,11 @@ export class PartitionEvaluator {
   tick(now: number): void {
     for (const subject of this.subjects.values()) {
       for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
-        if (subject.rules[rule.name]?.track !== undefined) continue;
-        if (now - Math.max(subject.lastReceived, this.activeSince) < rule.afterMs) continue;
-        this.fire(subject, rule, { since: subject.lastReceived, cause: 'silent', value: null, threshold: rule.afterMs / 1000, window: null });
+        const state = subject.rules[rule.name];
+        if (state?.track !== undefined) continue;
+        const from = Math.max(subject.lastReceived, state?.from ?? -Infinity);
+        if (now - Math.max(from, this.activeSince) < rule.afterMs) continue;
+        this.fire(subject, rule, { since: from, cause: 'silent', value: null, threshold: rule.afterMs / 1000, window: null });
       }
     }
   }
@@ -247,9 +347,18 @@ export class PartitionEvaluator {
     }
   }
 
-  /** Restores the watermark written with the state (the changelog's meta entry). */
+  /**
+   * Restores the partition's watermark written with the state (the changelog's meta entry), after
+   * `restore`. A value beyond the takeover time plus the skew allowance was written by an engine that
+   * believed any clock: it is cut back. Sites from a changelog written before sites had watermarks
+   * of their own keep the partition's, as then.
+   */
   restoreWatermark(value: number): void {
-    this.watermark.observe(value);
+    const bounded = Math.min(value, this.activeSince + this.maxClockSkewMs);
+    if (bounded > this.partitionWatermark) this.partitionWatermark = bounded;
+    for (const { site } of this.bySite.values()) {
+      if (site.watermark === undefined || site.watermark > bounded) site.watermark = bounded;
+    }
   }
 
   /** Pending and firing alerts of this partition, for the API. */
@@ -275,7 +384,8 @@ export class PartitionEvaluator {
   }
 
   private newSubject(key: string, siteId: string, deviceId: string | null): SubjectState {
-    const subject: SubjectState = { key, siteId, deviceId, lastReceived: 0, rules: {} };
+    // Every field present from the start, the times as numbers: one object shape for every subject, and times updated in place, keep the per-reading paths fast.
+    const subject: SubjectState = { key, siteId, deviceId, lastReceived: 0, watermark: NEVER, judgedAt: NEVER, seqs: undefined, rules: {} };
     this.subjects.set(key, subject);
     return subject;
   }
@@ -299,9 +409,10 @@ export class PartitionEvaluator {
     if (receivedAt > subject.lastReceived) subject.lastReceived = receivedAt;
     this.dirty.add(subject);
     for (const rule of subject.deviceId === null ? this.rules.siteAbsence : this.rules.deviceAbsence) {
-      if (subject.rules[rule.name]?.track?.state === 'firing') {
-        this.resolve(subject, rule, { end: receivedAt, value: input.seq, threshold: null, window: null });
-      }
+      const state = subject.rules[rule.name];
+      if (state === undefined) continue;
+      if (state.track?.state === 'firing') this.resolve(subject, rule, { end: receivedAt, value: input.seq, threshold: null, window: null });
+      else if (state.track === undefined) delete subject.rules[rule.name];
     }
   }
 
@@ -316,12 +427,12 @@ export class PartitionEvaluator {
     }
   }
 
-  private applyRules(rules: Rule[], subject: SubjectState, input: AlertInput, ts: number, objectClass: string): void {
-    for (const rule of rules) {
-      if (rule.type === 'absence' || !classMatches(rule, objectClass)) continue;
-      if (rule.type === 'window') this.addToWindows(rule, subject, input, ts);
-      else this.checkInstant(rule, subject, input, ts);
-    }
+  private addToWindowsOf(rules: WindowRule[], subject: SubjectState, input: AlertInput, ts: number, objectClass: string): void {
+    for (const rule of rules) if (classMatches(rule, objectClass)) this.addToWindows(rule, subject, input, ts);
+  }
+
+  private checkInstants(rules: InstantRule[], subject: SubjectState, input: AlertInput, at: number, objectClass: string): void {
+    for (const rule of rules) if (classMatches(rule, objectClass)) this.checkInstant(rule, subject, input, at);
   }
 
   private addToWindows(rule: WindowRule, subject: SubjectState, input: AlertInput, ts: number): void {
@@ -349,11 +460,11 @@ export class PartitionEvaluator {
     subjects.add(subject);
   }
 
-  private closeWindows(subject: SubjectState): void {
+  private closeWindows(subject: SubjectState, watermark: number): void {
     for (const [name, state] of Object.entries(subject.rules)) {
       const rule = this.rules.byName.get(name);
       if (rule?.type !== 'window' || state.windows === undefined) continue;
-      for (const window of takeClosed(state.windows, rule.window, this.allowedLatenessMs, this.watermark.value)) {
+      for (const window of takeClosed(state.windows, rule.window, this.allowedLatenessMs, watermark)) {
         this.counters.windowsClosed += 1;
         this.judgeWindow(rule, subject, window);
       }
@@ -423,7 +534,7 @@ export class PartitionEvaluator {
 
   private record(
     subject: SubjectState,
-    rule: Rule,
+    rule: RuleLabel,
     state: Alert['state'],
     how: { since: number; end: number | null; cause: Alert['cause']; value: Scalar | null; threshold: Scalar | null; window: { start: number; end: number } | null },
   ): Alert {

@@ -2,8 +2,8 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
 import { PartitionLostError, type OpenedPartition, type PartitionFactory, type PartitionProcessor } from '../kafka/consumer.js';
 import type { Alert } from './alert.js';
-import { changelogMessages, MARKER_KEY, META_KEY, newMarker, restorePartitions, type PartitionMeta } from './changelog.js';
-import { PartitionEvaluator, type EvaluatorCounters, type EvaluatorMode, type SiteLookup, type SubjectState } from './evaluator.js';
+import { changelogMessages, MARKER_KEY, META_KEY, newMarker, restorePartitions, RULES_KEY, type PartitionMeta } from './changelog.js';
+import { newCounters, PartitionEvaluator, type EvaluatorMode, type RuleSetRecord, type SiteLookup, type SubjectState } from './evaluator.js';
 import { parseAlertInput } from './input.js';
 import type { AlertMetrics } from './metrics.js';
 import type { Rule } from './rules.js';
@@ -19,6 +19,8 @@ export interface AlertPartitionsSettings {
   transactionalIdPrefix: string;
   transactionTimeoutMs: number;
   allowedLatenessMs: number;
+  /** How far a reading's ts may be ahead of its receipt and still move event time. */
+  maxClockSkewMs: number;
   restoreTimeoutMs: number;
 }
 
@@ -42,10 +44,11 @@ export class AlertPartitions implements PartitionFactory {
     this.rules = rules;
   }
 
-  /** Swaps reloaded rules into every open partition. */
+  /** Swaps reloaded rules into every open partition (alerts of rules removed or changed resolve now). */
   setRules(rules: Rule[]): void {
     this.rules = rules;
-    for (const partition of this.open_) partition.evaluator.setRules(rules);
+    const now = Date.now();
+    for (const partition of this.open_) partition.evaluator.setRules(rules, now);
   }
 
   /** Pending and firing lifecycles of the partitions open here. */
@@ -81,13 +84,17 @@ export class AlertPartitions implements PartitionFactory {
       });
       const opened = new Map<number, OpenedPartition>();
       for (const partition of partitions) {
-        const evaluator = new PartitionEvaluator(this.rules, this.sites, this.settings.allowedLatenessMs, Date.now(), this.settings.mode);
+        const now = Date.now();
+        const evaluator = new PartitionEvaluator(this.rules, this.sites, this.settings.allowedLatenessMs, now, this.settings.mode, this.settings.maxClockSkewMs);
         let meta: PartitionMeta | undefined;
+        let ruleSet: RuleSetRecord | undefined;
         for (const [key, value] of restored.get(partition) ?? []) {
           if (key === META_KEY) meta = JSON.parse(value) as PartitionMeta;
+          else if (key === RULES_KEY) ruleSet = JSON.parse(value) as RuleSetRecord;
           else evaluator.restore(JSON.parse(value) as SubjectState);
         }
         if (meta !== undefined) evaluator.restoreWatermark(meta.watermark);
+        evaluator.restoreRuleSet(ruleSet, now);
         const processor = new AlertPartition(partition, evaluator, producers.get(partition)!, this.settings, this.metrics, this.log, meta?.nextOffset, () => this.open_.delete(processor));
         this.open_.add(processor);
         opened.set(partition, { processor, startOffset: meta?.nextOffset });
@@ -107,7 +114,7 @@ export class AlertPartitions implements PartitionFactory {
 class AlertPartition implements PartitionProcessor {
   private nextOffset: string | undefined;
   private committedOffset: string | undefined;
-  private reported: EvaluatorCounters = { readings: 0, duplicates: 0, late: 0, windowsClosed: 0, unknownSites: 0 };
+  private reported = newCounters();
   private malformed = 0;
 
   constructor(
@@ -147,8 +154,10 @@ class AlertPartition implements PartitionProcessor {
     const alerts = this.evaluator.drain();
     const forwarded = this.evaluator.drainForwarded();
     const changes = this.evaluator.changes();
-    if (alerts.length === 0 && changes.length === 0 && this.nextOffset === this.committedOffset) return;
+    const ruleSet = this.evaluator.ruleSetChange();
+    if (alerts.length === 0 && changes.length === 0 && ruleSet === undefined && this.nextOffset === this.committedOffset) return;
     const entries = changes.map(({ key, state }) => ({ key, value: state === null ? null : JSON.stringify(state) }));
+    if (ruleSet !== undefined) entries.push({ key: RULES_KEY, value: JSON.stringify(ruleSet) });
     if (this.nextOffset !== undefined) entries.push({ key: META_KEY, value: JSON.stringify({ watermark: this.evaluator.watermarkMs, nextOffset: this.nextOffset } satisfies PartitionMeta) });
     try {
       const transaction = await this.producer.transaction();
@@ -198,6 +207,8 @@ class AlertPartition implements PartitionProcessor {
     this.metrics.readings.inc(now.readings - this.reported.readings);
     this.metrics.duplicates.inc(now.duplicates - this.reported.duplicates);
     this.metrics.late.inc(now.late - this.reported.late);
+    this.metrics.future.inc(now.future - this.reported.future);
+    this.metrics.unknownSites.inc(now.unknownSites - this.reported.unknownSites);
     this.metrics.windowsClosed.inc(now.windowsClosed - this.reported.windowsClosed);
     this.reported = now;
     for (const alert of alerts) {

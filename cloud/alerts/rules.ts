@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
@@ -151,6 +152,18 @@ export interface AbsenceRule extends RuleBase {
 
 export type Rule = WindowRule | InstantRule | AbsenceRule;
 
+/** What an alert record says of its rule. */
+export type RuleLabel = Pick<Rule, 'name' | 'type' | 'summary' | 'severity' | 'scope'>;
+
+/**
+ * What a rule evaluates, as a short hash: everything but its name and its words (summary, severity).
+ * Two versions of a rule with one fingerprint judge readings alike, so their state carries over.
+ */
+export function ruleFingerprint(rule: Rule): string {
+  const { name: _name, summary: _summary, severity: _severity, ...evaluated } = rule;
+  return createHash('sha256').update(JSON.stringify(evaluated)).digest('hex').slice(0, 16);
+}
+
 /** Why a rules file was refused: every problem found, each naming its rule and field. */
 export class RulesError extends Error {
   constructor(
@@ -210,9 +223,20 @@ export function parseRules(text: string, source = 'rules'): Rule[] {
   return rules;
 }
 
+/** The shortest and the longest duration a rule may name: polled readings come seconds apart, and state is kept for at most a week. */
+const MIN_DURATION_MS = 1000;
+const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+/** Windows one reading lands in (size / hop): each costs work per reading and memory per subject. */
+const MAX_WINDOWS_PER_READING = 60;
+
 function compile(spec: WindowRuleSpec | InstantRuleSpec | AbsenceRuleSpec, problem: (text: string) => void): Rule | undefined {
   const base = { name: spec.name, summary: spec.summary, severity: spec.severity, scope: spec.scope, classes: spec.classes ?? [] };
-  if (spec.type === 'absence') return { ...base, type: 'absence', afterMs: durationMs((spec as AbsenceRuleSpec).after) };
+  if (spec.type === 'absence') {
+    const { after } = spec as AbsenceRuleSpec;
+    const afterMs = durationMs(after);
+    if (!withinDurationBounds(afterMs)) return void problem(`after ${after} is outside 1s to 168h`);
+    return { ...base, type: 'absence', afterMs };
+  }
   if (spec.type === 'instant') {
     const instant = spec as InstantRuleSpec;
     return { ...base, type: 'instant', property: instant.property, where: whereList(instant.where), op: instant.condition.op, value: instant.condition.value };
@@ -220,13 +244,26 @@ function compile(spec: WindowRuleSpec | InstantRuleSpec | AbsenceRuleSpec, probl
   const window = spec as WindowRuleSpec;
   const sizeMs = durationMs(window.window.size);
   const hopMs = window.window.hop === undefined ? sizeMs : durationMs(window.window.hop);
+  if (!withinDurationBounds(sizeMs)) return void problem(`window.size ${window.window.size} is outside 1s to 168h`);
   if (hopMs > sizeMs) return void problem(`window.hop ${window.window.hop} is longer than window.size ${window.window.size}; a hop may not skip time`);
   if (sizeMs % hopMs !== 0) return void problem(`window.size ${window.window.size} is not a whole number of window.hop ${window.window.hop}`);
+  if (sizeMs / hopMs > MAX_WINDOWS_PER_READING) {
+    return void problem(`window.hop ${window.window.hop} puts each reading in ${sizeMs / hopMs} windows of ${window.window.size}; at most ${MAX_WINDOWS_PER_READING} (make the hop at least size / ${MAX_WINDOWS_PER_READING})`);
+  }
+  const forWindows = window.for ?? 1;
+  const toFireMs = sizeMs + (forWindows - 1) * hopMs;
+  if (toFireMs > MAX_DURATION_MS) return void problem(`for ${forWindows} windows of ${window.window.size} every ${window.window.hop ?? window.window.size} take longer than 168h to fire; use fewer or shorter windows`);
   if (window.resolve !== undefined && (window.condition.op === '==' || window.condition.op === '!=')) {
     return void problem(`resolve needs an ordering condition.op (<, <=, >, >=), not ${window.condition.op}`);
   }
   const references = [window.condition.threshold, window.resolve?.threshold].flatMap((t) => (typeof t === 'object' && 'property' in t ? [t.property] : []));
   if (new Set(references).size > 1) return void problem(`condition.threshold and resolve.threshold refer to different properties (${references.join(', ')}); use one`);
+  if (window.resolve !== undefined && resolvesBeyond(window.condition.op, window.condition.threshold, window.resolve.threshold)) {
+    const side = window.condition.op === '>' || window.condition.op === '>=' ? 'at or below' : 'at or above';
+    return void problem(
+      `resolve.threshold ${JSON.stringify(window.resolve.threshold)} is beyond condition.threshold ${JSON.stringify(window.condition.threshold)} for ${window.condition.op}: a firing alert would resolve while the condition still holds, then fire again; set it ${side} the condition's`,
+    );
+  }
   return {
     ...base,
     type: 'window',
@@ -238,8 +275,36 @@ function compile(spec: WindowRuleSpec | InstantRuleSpec | AbsenceRuleSpec, probl
     threshold: window.condition.threshold,
     resolveThreshold: window.resolve?.threshold ?? window.condition.threshold,
     referenceProperty: references[0] ?? null,
-    for: window.for ?? 1,
+    for: forWindows,
   };
+}
+
+function withinDurationBounds(ms: number): boolean {
+  return ms >= MIN_DURATION_MS && ms <= MAX_DURATION_MS;
+}
+
+/**
+ * Whether a resolve threshold lies on the breaching side of the condition's (above it for `>`,
+ * below it for `<`), which would resolve a firing alert while the condition still holds: that defeats
+ * the hysteresis. Judged where both can be compared without a reading: two numbers, two offsets of
+ * one property, or one site setting (its default and offset). A number against a site setting or a
+ * property is left to the data.
+ */
+function resolvesBeyond(op: Operator, condition: Threshold, resolve: Threshold): boolean {
+  return comparableLimits(condition, resolve).some(([fire, end]) => (op === '>' || op === '>=' ? end > fire : op === '<' || op === '<=' ? end < fire : false));
+}
+
+/** The (condition, resolve) limits that can be told without a reading: one pair per case, none when only the data can tell. */
+function comparableLimits(condition: Threshold, resolve: Threshold): Array<[number, number]> {
+  if (typeof condition === 'number' && typeof resolve === 'number') return [[condition, resolve]];
+  if (typeof condition !== 'object' || typeof resolve !== 'object') return [];
+  if ('property' in condition && 'property' in resolve && condition.property === resolve.property) return [[condition.offset ?? 0, resolve.offset ?? 0]];
+  if ('site' in condition && 'site' in resolve && condition.site === resolve.site) {
+    const offsets: [number, number] = [condition.offset ?? 0, resolve.offset ?? 0];
+    // The site's setting shifts both alike (the offsets decide); without it, the defaults apply.
+    return [offsets, [condition.default + offsets[0], resolve.default + offsets[1]]];
+  }
+  return [];
 }
 
 function whereList(where: Record<string, Scalar | Scalar[]> | undefined): Array<[string, Scalar[]]> {

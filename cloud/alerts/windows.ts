@@ -118,22 +118,34 @@ export function revivedAccumulator(acc: Accumulator): Accumulator {
   return { ...emptyAccumulator(acc.start), seen: acc.seen, reference: acc.reference };
 }
 
+/** How far a gateway's clock may run ahead of (or behind) the cloud's before its readings stop moving (or following) event time. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000;
+
 /**
- * The event-time clock of one partition: the newest reading time seen. A reading older than
- * `watermark − allowedLateness` is late: every window it belongs to has closed (or will have, before
- * anything else is added), so it is counted and dropped rather than changing a result already emitted.
+ * Whether a reading's own time may move a watermark: not when it claims a time later than the cloud
+ * received it plus the clock-skew allowance. Such a clock (a gateway set to 2199) would otherwise
+ * make every other reading of the partition late, for good.
  */
-export class Watermark {
-  constructor(
-    readonly allowedLatenessMs: number,
-    public value = -Infinity,
-  ) {}
+export function isBelievable(ts: number, receivedAt: number, maxClockSkewMs: number): boolean {
+  return ts <= receivedAt + maxClockSkewMs;
+}
 
-  isLate(ts: number): boolean {
-    return ts < this.value - this.allowedLatenessMs;
-  }
+/**
+ * The event-time clock a site's windows close by: the site's own newest believable reading time, but
+ * never more than the clock-skew allowance behind the partition's newest. So a gateway whose clock
+ * is a little slow is judged by its own clock (its readings are not late because another site's
+ * clock runs ahead), and a site that went quiet, or whose clock lags more than the allowance, still
+ * has its windows closed as the partition's time moves on.
+ */
+export function siteWatermark(siteNewest: number, partitionNewest: number, maxClockSkewMs: number): number {
+  return Math.max(siteNewest, partitionNewest - maxClockSkewMs);
+}
 
-  observe(ts: number): void {
-    if (ts > this.value) this.value = ts;
-  }
+/**
+ * A reading older than `watermark − allowedLateness` is late: every window it belongs to has closed
+ * (or will have, before anything else is added), so it is counted and kept out of the windows rather
+ * than changing a result already emitted.
+ */
+export function isLate(ts: number, watermark: number, allowedLatenessMs: number): boolean {
+  return ts < watermark - allowedLatenessMs;
 }

@@ -48,6 +48,7 @@ export function alertsRole(): Role {
             transactionalIdPrefix: settings.transactionalIdPrefix,
             transactionTimeoutMs: settings.transactionTimeoutMs,
             allowedLatenessMs: settings.allowedLatenessMs,
+            maxClockSkewMs: settings.maxClockSkewMs,
             restoreTimeoutMs: settings.restoreTimeoutMs,
           },
           [],

@@ -27,24 +27,25 @@ const T0 = Date.UTC(2026, 0, 1);
 let producer: Producer;
 let seq = 0;
 
-function engine(): { consumer: PartitionedConsumer; fatal: Error[] } {
+function engine(engineRules = rules, metrics = new AlertMetrics(new Registry())): { consumer: PartitionedConsumer; fatal: Error[] } {
   const fatal: Error[] = [];
   const factory = new AlertPartitions(
     kafka,
-    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, restoreTimeoutMs: 30_000 },
-    rules,
+    { topics: { ...topics, input: topics.readings }, mode: 'devices', siteStream: topics.siteReadings, groupId, transactionalIdPrefix: `alerts-${run}`, transactionTimeoutMs: 10_000, allowedLatenessMs: 5_000, maxClockSkewMs: 300_000, restoreTimeoutMs: 30_000 },
+    engineRules,
     { get: () => ({ name: 'Test site', timeZone: 'UTC', thresholds: {} }) },
-    new AlertMetrics(new Registry()),
+    metrics,
     log,
   );
   const consumer = new PartitionedConsumer(kafka, { groupId, topic: topics.readings, flushIntervalMs: 200, sessionTimeoutMs: 10_000, fromBeginning: true, onFatal: (err) => fatal.push(err) }, factory, log);
   return { consumer, fatal };
 }
 
-function readings(device: string, partition: number, fromSecond: number, temps: number[]): Array<{ partition: number; key: string; value: string; timestamp: string }> {
+function readings(device: string, partition: number, fromSecond: number, temps: number[], extra: { faultStatus?: boolean; siteId?: string; ts?: string } = {}): Array<{ partition: number; key: string; value: string; timestamp: string }> {
   return temps.map((t, i) => {
     seq += 1;
-    const reading = { v: 1, siteId: 'site-a', seq, deviceId: device, eoj: '013001', address: '127.0.0.2', ts: new Date(T0 + (fromSecond + i * 20) * 1000).toISOString(), kind: 'poll', properties: { roomTemperature: t, faultStatus: false }, raw: {} };
+    const ts = extra.ts ?? new Date(T0 + (fromSecond + i * 20) * 1000).toISOString();
+    const reading = { v: 1, siteId: extra.siteId ?? 'site-a', seq, deviceId: device, eoj: '013001', address: '127.0.0.2', ts, kind: 'poll', properties: { roomTemperature: t, faultStatus: extra.faultStatus ?? false }, raw: {} };
     return { partition, key: device, value: JSON.stringify(reading), timestamp: String(Date.now()) };
   });
 }
@@ -103,5 +104,39 @@ test('an incident fires once and resolves once; a new owner restores the state a
   const all = await alertsOnTopic();
   assert.deepEqual(all.map((a) => [a.rule, a.state]), [['hot', 'firing'], ['hot', 'resolved']]);
   assert.equal(all[1]!.id, all[0]!.id);
+  assert.deepEqual([...first.fatal, ...second.fatal], []);
+});
+
+test('a gateway clock set to 2199 in the same partition does not silence the other site; a rule removed while the engine was down resolves its alert on restore', async () => {
+  const registry = new Registry();
+  const first = engine(rules, new AlertMetrics(registry));
+  await first.consumer.start();
+  const before = seen.length;
+  // Another site's device, keyed into partition 0 like dev-1, whose gateway believes it is 2199.
+  await producer.send({ topic: topics.readings, messages: readings('dev-9', 0, 0, [20], { siteId: 'site-b', ts: new Date(Date.UTC(2199, 0, 1)).toISOString() }) });
+  await producer.send({ topic: topics.readings, messages: readings('dev-3', 0, 200, [35, 35, 35, 35], { faultStatus: true }) });
+  await waitUntil(() => seen.length >= before + 2, 'the fault and the hot alert of site-a');
+  // Counters are reported after each commit: wait for the one that took the 2199 reading.
+  let text = await registry.metrics();
+  for (let i = 0; i < 50 && !/echolake_alerts_future_readings_total 1\n/.test(text); i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    text = await registry.metrics();
+  }
+  await first.consumer.stop();
+  const fired = (await alertsOnTopic()).slice(before);
+  assert.deepEqual(fired.map((a) => [a.rule, a.state, a.siteId, a.deviceId]).sort(), [
+    ['fault', 'firing', 'site-a', 'dev-3'],
+    ['hot', 'firing', 'site-a', 'dev-3'],
+  ]);
+  assert.match(text, /echolake_alerts_future_readings_total 1\n/, 'the 2199 reading is counted');
+  assert.match(text, /echolake_alerts_late_readings_total 0\n/, 'and made nothing late');
+
+  // Restarted with the fault rule gone: the restored state's fault alert resolves, the hot one carries on.
+  const second = engine(rules.filter((r) => r.name !== 'fault'));
+  await second.consumer.start();
+  await waitUntil(() => seen.length >= before + 3, 'the fault alert resolved by the rule change');
+  await second.consumer.stop();
+  const after = (await alertsOnTopic()).slice(before + 2);
+  assert.deepEqual(after.map((a) => [a.rule, a.state, a.cause, a.id]), [['fault', 'resolved', 'rule-changed', fired.find((a) => a.rule === 'fault')!.id]]);
   assert.deepEqual([...first.fatal, ...second.fatal], []);
 });

@@ -87,6 +87,85 @@ test('a reading later than the lateness is counted and dropped; the emitted wind
   assert.equal(engine.counters.windowsClosed, 1, 'the window closed once and was not reopened');
 });
 
+const FAULT = `
+  - { name: fault, type: instant, summary: fault, severity: critical, scope: device, property: faultStatus, condition: { op: '==', value: true } }`;
+
+test('a gateway clock far ahead moves no watermark: the other sites of the partition still alert, and the reading is counted as from the future', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const broken = reading(0, { roomTemperature: 20, faultStatus: true }, { siteId: 'broken', deviceId: 'b1', ts: new Date(Date.UTC(2199, 0, 1)).toISOString() });
+  engine.process(broken, T0);
+  engine.advance();
+  assert.deepEqual(engine.drain().map((a) => [a.siteId, a.rule, a.startsAt]), [['broken', 'fault', at(0)]], 'instant rules still judge it, at its receipt time');
+  assert.equal(engine.counters.future, 1);
+  assert.equal(engine.watermarkMs, -Infinity, 'the watermark did not move');
+  const alerts = feed(engine, [...temps(0, [35, 35, 35]), reading(60, { roomTemperature: 35, faultStatus: true }), ...temps(80, [35, 35, 35])]);
+  assert.deepEqual(alerts.map((a) => `${a.siteId}:${a.rule}:${a.state}`), ['s1:fault:firing', 's1:hot:firing']);
+  assert.equal(engine.counters.late, 0);
+  assert.ok(engine.allStates().every((s) => (s.rules.hot?.windows ?? []).every((w) => w.start < T0 + 3_600_000)), 'the 2199 reading opened no window');
+});
+
+test('a gateway clock ahead within the allowance is believed; beyond it, by the allowance and a millisecond, it is not', () => {
+  const engine = evaluator(HOT);
+  engine.process(reading(300, { roomTemperature: 20 }), T0);
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+  engine.process(reading(600.001, { roomTemperature: 20 }), T0 + 300_000);
+  assert.equal(engine.counters.future, 1);
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+});
+
+test('a site whose gateway clock is slow is judged by its own clock: another site’s clock does not make its readings late', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const out: Alert[] = [];
+  for (let minute = 0; minute < 10; minute += 1) {
+    const t = minute * 60;
+    out.push(
+      ...feed(engine, [
+        reading(t, { roomTemperature: 20, faultStatus: false }, { siteId: 'fast', deviceId: 'a1' }),
+        // the same moment at a site whose gateway clock runs 45 s slow
+        reading(t - 45, { roomTemperature: 40, faultStatus: minute >= 5 }),
+      ]),
+    );
+  }
+  assert.equal(engine.counters.late, 0, 'none of the slow site’s readings is late');
+  assert.deepEqual(
+    out.map((a) => `${a.siteId}:${a.rule}`),
+    ['s1:hot', 's1:fault'],
+  );
+});
+
+test('instant conditions are judged on readings too late for their windows, but never by one older than a reading already judged', () => {
+  const engine = evaluator(HOT + FAULT);
+  feed(engine, [reading(0, { faultStatus: false }), reading(100, { faultStatus: false })]);
+  const late = feed(engine, [reading(101, { faultStatus: true }), reading(30, { faultStatus: false })]);
+  assert.deepEqual(late.map((a) => `${a.rule}:${a.state}`), ['fault:firing'], 'the reading at 30 s is late and older than the one at 101 s: it does not resolve the fault');
+  assert.equal(engine.counters.late, 1);
+  const resolved = feed(engine, [reading(102, { faultStatus: false })]);
+  assert.deepEqual(resolved.map((a) => `${a.rule}:${a.state}`), ['fault:resolved']);
+  const otherDevice = feed(engine, [reading(40, { faultStatus: true }, { deviceId: 'dev2' })]);
+  assert.deepEqual(otherDevice.map((a) => `${a.rule}:${a.deviceId}:${a.state}`), ['fault:dev2:firing'], 'too late for windows, but the newest word from dev2');
+  assert.equal(engine.counters.late, 2);
+});
+
+test('a site that goes quiet has its open windows closed once the partition is the skew allowance past them', () => {
+  const engine = new PartitionEvaluator(parseRules(`rules:${HOT.replace('for: 2', 'for: 1')}`), sites, LATENESS_MS, T0, 'all', 60_000);
+  feed(engine, temps(0, [35, 35, 35]));
+  assert.deepEqual(feed(engine, [reading(120, { roomTemperature: 20 }, { siteId: 'other', deviceId: 'o1' })]), [], 'the quiet site’s window waits for its own clock');
+  const fired = feed(engine, [reading(131, { roomTemperature: 20 }, { siteId: 'other', deviceId: 'o1' })]);
+  assert.deepEqual(fired.map((a) => `${a.siteId}:${a.rule}:${a.windowStart}`), [`s1:hot:${at(0)}`], 'closed at 60 + 10 s lateness + 60 s allowance');
+  assert.deepEqual(feed(engine, [reading(59, { roomTemperature: 90 })]), [], 'its readings for that window are late now');
+  assert.equal(engine.counters.late, 1);
+});
+
+test('a watermark restored from a changelog written by an engine that believed a 2199 clock is cut back to the takeover time plus the allowance', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1'), T0);
+  engine.restoreWatermark(Date.UTC(2199, 0, 1));
+  assert.equal(engine.watermarkMs, T0 + 300_000);
+  assert.deepEqual(feed(engine, temps(290, [35])), []);
+  assert.equal(engine.counters.late, 0, 'a reading within the lateness of the cut-back watermark is taken');
+  const fired = feed(engine, temps(380, [20]));
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}:${a.windowStart}`), [`hot:firing:${at(240)}`]);
+});
+
 test('a resent batch does not skew the average; a new epoch starts its seqs again', () => {
   const engine = evaluator(HOT.replace('for: 2', 'for: 1'));
   const batch = temps(0, [29, 29, 29]);
@@ -259,11 +338,87 @@ test('a window result is emitted once even if advance is called again', () => {
 test('reloaded rules: a removed rule’s state goes, an unchanged one keeps its windows', () => {
   const engine = evaluator(HOT + `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: 5m }`);
   feed(engine, temps(0, [31, 31, 31, 31]));
-  engine.setRules(parseRules(`rules:${HOT}`));
+  engine.setRules(parseRules(`rules:${HOT}`), T0 + 90_000);
   const fired = feed(engine, temps(100, [31, 31, 31]));
   assert.deepEqual(fired.map((a) => a.rule), ['hot'], 'the hot rule kept its pending window');
   engine.tick(T0 + 10_000_000);
   assert.deepEqual(engine.drain(), [], 'silent is gone');
+});
+
+test('reloaded rules: an edit of the words only keeps a firing alert, its id, and its windows; later records carry the new words', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const fired = feed(engine, [...temps(0, [35, 35, 35]), reading(60, { faultStatus: true, roomTemperature: 35 })]);
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}`), ['fault:firing']);
+  engine.setRules(parseRules(`rules:${HOT.replace('for: 2', 'for: 1').replace('too hot', 'far too hot') + FAULT.replace('severity: critical', 'severity: warning')}`), T0 + 61_000);
+  const after = feed(engine, [reading(80, { faultStatus: true, roomTemperature: 35 }), reading(100, { faultStatus: false, roomTemperature: 35 })]);
+  assert.deepEqual(
+    after.map((a) => [a.rule, a.state, a.id === fired[0]!.id, a.severity, a.summary]),
+    [
+      ['fault', 'resolved', true, 'warning', 'fault'],
+      ['hot', 'firing', false, 'warning', 'far too hot'],
+    ],
+    'the window open across the reload was judged; the fault fired once and resolved under its id',
+  );
+  assert.equal(after[1]!.windowStart, at(0));
+});
+
+test('reloaded rules: a firing alert whose rule is removed, or changed in what it evaluates, is resolved as rule-changed; a pending one just goes', () => {
+  const engine = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT + `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: 5m }`);
+  const fired = feed(engine, [reading(0, { faultStatus: true }), ...temps(10, [35, 35, 35]), reading(75, { faultStatus: true })]);
+  assert.deepEqual(fired.map((a) => `${a.rule}:${a.state}`), ['fault:firing', 'hot:firing']);
+  engine.tick(T0 + 400_000);
+  const silent = engine.drain();
+  assert.deepEqual(silent.map((a) => a.rule), ['silent']);
+  // hot's threshold changes; fault and silent are removed
+  engine.setRules(parseRules(`rules:${HOT.replace('for: 2', 'for: 1').replace("threshold: 30 }", 'threshold: 33 }')}`), T0 + 500_000);
+  const resolved = engine.drain();
+  assert.deepEqual(
+    resolved.map((a) => [a.rule, a.state, a.cause, a.endsAt, a.value]).sort(),
+    [
+      ['fault', 'resolved', 'rule-changed', at(500), null],
+      ['hot', 'resolved', 'rule-changed', at(500), null],
+      ['silent', 'resolved', 'rule-changed', at(500), null],
+    ],
+  );
+  assert.deepEqual(new Set(resolved.map((a) => a.id)), new Set([...fired, ...silent].map((a) => a.id)), 'each resolved under the id it fired with');
+  assert.equal(resolved.find((a) => a.rule === 'fault')!.severity, 'critical', 'a removed rule’s alert resolves with the words it fired with');
+  assert.deepEqual(engine.active(), [], 'no state of the old rules is left');
+  engine.tick(T0 + 10_000_000);
+  assert.deepEqual(feed(engine, [reading(600, { faultStatus: false })]), [], 'nothing of the removed rules comes back');
+});
+
+test('reloaded rules: an absence alert resolved by a changed rule fires again, if still silent, as a new episode from the reload', () => {
+  const silent = (after: string) => `\n  - { name: silent, type: absence, summary: s, severity: warning, scope: device, after: ${after} }`;
+  const engine = evaluator(silent('5m'));
+  feed(engine, [reading(0, {})]);
+  engine.tick(T0 + 300_000);
+  const fired = engine.drain();
+  assert.deepEqual(fired.map((a) => [a.state, a.startsAt]), [['firing', at(0)]]);
+  engine.setRules(parseRules(`rules:${silent('10m')}`), T0 + 400_000);
+  assert.deepEqual(engine.drain().map((a) => [a.state, a.cause, a.id]), [['resolved', 'rule-changed', fired[0]!.id]]);
+  engine.tick(T0 + 900_000);
+  assert.deepEqual(engine.drain(), [], 'ten minutes of silence are counted from the reload');
+  engine.tick(T0 + 1_000_000);
+  const again = engine.drain();
+  assert.deepEqual(again.map((a) => [a.state, a.startsAt]), [['firing', at(400)]]);
+  assert.notEqual(again[0]!.id, fired[0]!.id, 'a new id: the old one is resolved for good');
+  assert.deepEqual(feed(engine, [reading(1100, {})]).map((a) => [a.state, a.id]), [['resolved', again[0]!.id]]);
+  assert.deepEqual(engine.allStates().find((s) => s.deviceId !== null)!.rules, {}, 'nothing is left once heard');
+});
+
+test('restored under a rule set changed while no instance ran: firing alerts of changed rules resolve, unchanged ones carry on', () => {
+  const first = evaluator(HOT.replace('for: 2', 'for: 1') + FAULT);
+  const ruleSet = JSON.parse(JSON.stringify(first.ruleSetChange())) as NonNullable<ReturnType<PartitionEvaluator['ruleSetChange']>>;
+  assert.equal(first.ruleSetChange(), undefined, 'written once until it changes');
+  const fired = feed(first, [reading(0, { faultStatus: true }), ...temps(10, [35, 35, 35]), reading(75, { faultStatus: true })]);
+  assert.equal(fired.length, 2);
+  const changelog = first.changes().flatMap(({ state }) => (state === null ? [] : [JSON.parse(JSON.stringify(state)) as SubjectState]));
+  const second = evaluator(HOT.replace('for: 2', 'for: 1').replace("threshold: 30 }", 'threshold: 33 }') + FAULT.replace('summary: fault', 'summary: unit fault'), T0 + 100_000);
+  for (const state of changelog) second.restore(state);
+  second.restoreRuleSet(ruleSet, T0 + 100_000);
+  assert.deepEqual(second.drain().map((a) => [a.rule, a.state, a.cause]), [['hot', 'resolved', 'rule-changed']]);
+  assert.deepEqual(second.active().map((a) => a.rule), ['fault'], 'the fault rule changed only its words');
+  assert.deepEqual(second.ruleSetChange() !== undefined, true, 'the new rule set goes to the changelog');
 });
 
 test('readings from a site the registry does not know still alert, named by their id, and are counted', () => {

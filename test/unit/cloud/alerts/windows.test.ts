@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { accumulate, aggregate, emptyAccumulator, revivedAccumulator, takeClosed, Watermark, windowAt, windowStarts } from '../../../../cloud/alerts/windows.js';
+import { accumulate, aggregate, emptyAccumulator, isBelievable, isLate, revivedAccumulator, siteWatermark, takeClosed, windowAt, windowStarts } from '../../../../cloud/alerts/windows.js';
 
 test('a tumbling window holds a timestamp once; its end belongs to the next one', () => {
   assert.deepEqual(windowStarts(125_000, { sizeMs: 60_000, hopMs: 60_000 }), [120_000]);
@@ -51,13 +51,22 @@ test('windows stay sorted and close oldest first once end + lateness is reached'
   assert.deepEqual(windows.map((w) => w.start), [120_000]);
 });
 
-test('the watermark only moves forward; older than it minus the lateness is late', () => {
-  const watermark = new Watermark(5000);
-  watermark.observe(100_000);
-  watermark.observe(90_000);
-  assert.equal(watermark.value, 100_000);
-  assert.equal(watermark.isLate(95_000), false);
-  assert.equal(watermark.isLate(94_999), true);
+test('older than the watermark minus the lateness is late', () => {
+  assert.equal(isLate(95_000, 100_000, 5000), false);
+  assert.equal(isLate(94_999, 100_000, 5000), true);
+});
+
+test('a reading time beyond its receipt plus the skew allowance is not believed', () => {
+  assert.equal(isBelievable(1_300_000, 1_000_000, 300_000), true, 'exactly at the allowance');
+  assert.equal(isBelievable(1_300_001, 1_000_000, 300_000), false);
+  assert.equal(isBelievable(Date.UTC(2199, 0, 1), Date.UTC(2026, 0, 1), 300_000), false, 'a gateway clock set to 2199');
+  assert.equal(isBelievable(0, 1_000_000, 300_000), true, 'old readings (a backlog sent late) are believed; lateness judges them');
+});
+
+test('a site follows its own clock, but never more than the skew allowance behind the partition', () => {
+  assert.equal(siteWatermark(955_000, 1_000_000, 300_000), 955_000, 'a site 45 s behind keeps its own time');
+  assert.equal(siteWatermark(500_000, 1_000_000, 300_000), 700_000, 'a site further behind (or silent) follows the partition');
+  assert.equal(siteWatermark(-Infinity, 1_000_000, 300_000), 700_000, 'a site not heard yet');
 });
 
 test('an accumulator read back from JSON gets its empty bounds again', () => {
