@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Alert } from '../cloud/alerts/alert.js';
 import { changelogMessages, MARKER_KEY, restorePartitions } from '../cloud/alerts/changelog.js';
+import { chunksOfBytes } from '../cloud/kafka/send-chunks.js';
 import { PartitionEvaluator, type AlertInput, type SubjectState } from '../cloud/alerts/evaluator.js';
 import { parseAlertInput } from '../cloud/alerts/input.js';
 import { AlertMetrics } from '../cloud/alerts/metrics.js';
@@ -153,7 +154,7 @@ async function restore(kafka: Kafka, source: PartitionEvaluator, run: string): P
     const entries = states.slice(start, start + 1000).map((state) => ({ key: state.key, value: JSON.stringify(state) }));
     bytes += entries.reduce((sum, e) => sum + e.value.length, 0);
     const transaction = await producer.transaction();
-    await transaction.send({ topic, messages: changelogMessages(0, entries) });
+    for (const messages of chunksOfBytes(changelogMessages(0, entries))) await transaction.send({ topic, messages });
     await transaction.commit();
   }
   const marker = `marker-${run}`;

@@ -2,6 +2,7 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../shared/log.js';
 import { PartitionLostError, type OpenedPartition, type PartitionFactory, type PartitionProcessor } from '../kafka/consumer.js';
 import type { Alert } from './alert.js';
+import { chunksOfBytes } from '../kafka/send-chunks.js';
 import { changelogMessages, MARKER_KEY, META_KEY, newMarker, restorePartitions, RULES_KEY, type PartitionMeta } from './changelog.js';
 import { newCounters, PartitionEvaluator, type EvaluatorMode, type RuleSetRecord, type SiteLookup, type SubjectState } from './evaluator.js';
 import { parseAlertInput } from './input.js';
@@ -162,9 +163,10 @@ class AlertPartition implements PartitionProcessor {
     try {
       const transaction = await this.producer.transaction();
       try {
-        if (alerts.length > 0) await transaction.send({ topic: this.settings.topics.alerts, messages: alerts.map(alertMessage) });
-        if (forwarded.length > 0) await transaction.send({ topic: this.settings.siteStream, messages: forwarded.map((input) => ({ key: input.siteId, value: JSON.stringify(input) })) });
-        await transaction.send({ topic: this.settings.topics.changelog, messages: changelogMessages(this.partition, entries) });
+        for (const messages of chunksOfBytes(alerts.map(alertMessage))) await transaction.send({ topic: this.settings.topics.alerts, messages });
+        const forwardedMessages = forwarded.map((input) => ({ key: input.siteId, value: JSON.stringify(input) }));
+        for (const messages of chunksOfBytes(forwardedMessages)) await transaction.send({ topic: this.settings.siteStream, messages });
+        for (const messages of chunksOfBytes(changelogMessages(this.partition, entries))) await transaction.send({ topic: this.settings.topics.changelog, messages });
         if (this.nextOffset !== undefined && this.nextOffset !== this.committedOffset) {
           await transaction.sendOffsets({
             consumerGroupId: this.settings.groupId,
