@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { IngestCore } from '../../../../cloud/ingest/core.js';
-import type { DeadLetter, Placement, ReadingSink } from '../../../../cloud/ingest/kafka-readings-sink.js';
 import { StaticSiteRegistry } from '../../../../cloud/sites/registry.js';
 import { SiteStatusBoard } from '../../../../cloud/sites/status-board.js';
 import { encodeBatch } from '../../../../shared/contract/envelopes.js';
@@ -10,25 +9,7 @@ import { silentLogger } from '../../../../shared/log.js';
 import type { Reading, ReadingBatch } from '../../../../shared/reading.js';
 import { testSite } from '../../../support/cloud-sites.js';
 import { aircon } from '../../../support/observations.js';
-
-/** A sink that records, or fails like Kafka down. */
-class RecordingSink implements ReadingSink {
-  batches: ReadingBatch[] = [];
-  letters: DeadLetter[] = [];
-  down = false;
-
-  writeBatch(batch: ReadingBatch): Promise<Placement> {
-    if (this.down) return Promise.reject(new Error('kafka down'));
-    this.batches.push(batch);
-    return Promise.resolve([{ partition: 0, baseOffset: '0' }]);
-  }
-
-  writeDeadLetter(letter: DeadLetter): Promise<void> {
-    if (this.down) return Promise.reject(new Error('kafka down'));
-    this.letters.push(letter);
-    return Promise.resolve();
-  }
-}
+import { RecordingSink } from '../../../support/recording-sink.js';
 
 const reading = (siteId: string, seq: number): Reading => ({ v: 1, siteId, seq, ...aircon(seq % 3) });
 const payload = (siteId: string, seqs: number[], batchSite = siteId): Buffer =>

@@ -9,38 +9,19 @@ import { Registry } from 'prom-client';
 import { createCloudApp } from '../../../../cloud/http/server.js';
 import { IngestCore } from '../../../../cloud/ingest/core.js';
 import { httpsIngestRoutes } from '../../../../cloud/ingest/https-route.js';
-import type { DeadLetter, Placement, ReadingSink } from '../../../../cloud/ingest/kafka-readings-sink.js';
 import { SiteAuthorizer } from '../../../../cloud/sites/authorizer.js';
 import { StaticSiteRegistry } from '../../../../cloud/sites/registry.js';
 import { SiteStatusBoard } from '../../../../cloud/sites/status-board.js';
 import { DEFAULT_VERIFICATION_LIMITS, type VerificationLimits } from '../../../../cloud/sites/verification-limit.js';
 import { encodeBatch } from '../../../../shared/contract/envelopes.js';
 import { silentLogger, type Logger } from '../../../../shared/log.js';
-import type { ReadingBatch } from '../../../../shared/reading.js';
 import { CLOUD_PASSWORD, CLOUD_USER, testSecret, testSite } from '../../../support/cloud-sites.js';
 import { aircon } from '../../../support/observations.js';
+import { RecordingSink } from '../../../support/recording-sink.js';
 
 const MAX_BATCH_BYTES = 4000;
 const API = { enabled: true, host: '127.0.0.1', port: 0, operators: [], tls: {}, behindTlsProxy: false, maxConcurrentRequests: 10 };
 const ROUTE = (siteId: string): string => `/v1/sites/${siteId}/readings`;
-
-class RecordingSink implements ReadingSink {
-  batches: ReadingBatch[] = [];
-  letters: DeadLetter[] = [];
-  down = false;
-
-  writeBatch(batch: ReadingBatch): Promise<Placement> {
-    if (this.down) return Promise.reject(new Error('kafka down'));
-    this.batches.push(batch);
-    return Promise.resolve([{ partition: 0, baseOffset: '0' }]);
-  }
-
-  writeDeadLetter(letter: DeadLetter): Promise<void> {
-    if (this.down) return Promise.reject(new Error('kafka down'));
-    this.letters.push(letter);
-    return Promise.resolve();
-  }
-}
 
 interface Rig {
   app: FastifyInstance;
